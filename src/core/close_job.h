@@ -1,0 +1,71 @@
+// CloseJob: one close() of a scope subtree, possibly handed between worker threads.
+//
+// Unwatched (no deadline): the closing thread is the only worker; steps are not tracked.
+// Watched (close_timeout set): a helper thread runs the steps while the caller watches the
+// current one. When a step overruns, the caller reports it stuck, bumps the generation (which
+// abandons the helper: it stops as soon as its step returns) and starts a new helper that goes
+// on from the next cleanup. Entries are popped under each node's lock, so two workers never
+// run the same cleanup.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <scopeflow/error.h>
+#include <scopeflow/ledger.h>
+#include <scopeflow/resource_kind.h>
+
+namespace scopeflow::detail {
+
+struct CloseJob {
+    // What the current step is releasing; read by the watcher when it overruns.
+    struct Step {
+        std::string scope_path;
+        std::string resource;
+        std::string site;
+        ResourceKind kind = ResourceKind::other;
+        LedgerId ledger_id;
+        std::chrono::steady_clock::time_point started;
+    };
+
+    explicit CloseJob(bool is_watched) : watched(is_watched) {}
+
+    const bool watched;
+    std::mutex mu;
+    std::condition_variable cv;
+    std::uint64_t generation = 0;             // guarded by mu (when watched)
+    std::uint64_t step_seq = 0;               // guarded by mu; bumped at every step start
+    bool step_active = false;                 // guarded by mu
+    Step step;                                // guarded by mu
+    bool done = false;                        // guarded by mu
+    std::vector<CleanupFailure> failures;     // guarded by mu (when watched)
+
+    void add_failure(CleanupFailure f) {
+        if (watched) {
+            std::lock_guard lock(mu);
+            failures.push_back(std::move(f));
+        } else {
+            failures.push_back(std::move(f));
+        }
+    }
+};
+
+// A worker's view of the job: abandoned once the job's generation moves past its own.
+struct CloseWorker {
+    CloseJob* job;
+    std::uint64_t generation;
+
+    [[nodiscard]] bool abandoned() const {
+        if (!job->watched) {
+            return false;
+        }
+        std::lock_guard lock(job->mu);
+        return job->generation != generation;
+    }
+};
+
+}  // namespace scopeflow::detail

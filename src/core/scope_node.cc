@@ -1,0 +1,473 @@
+#include "core/scope_node.h"
+
+#include <algorithm>
+#include <new>
+#include <thread>
+#include <utility>
+
+#include "core/format_duration.h"
+
+namespace scopeflow::detail {
+namespace {
+
+std::string site_string(const std::source_location& site) {
+    if (site.file_name() == nullptr || *site.file_name() == '\0') {
+        return {};
+    }
+    return std::string(site.file_name()) + ":" + std::to_string(site.line());
+}
+
+// Attaches the exception being handled to `primary` when primary is a scopeflow::Error.
+// Returns false when it could not be attached.
+bool attach_current_to(const std::exception_ptr& primary) {
+    const std::exception_ptr current = std::current_exception();
+    try {
+        std::rethrow_exception(primary);
+    } catch (Error& e) {
+        e.add_suppressed(current);
+        return true;
+    } catch (...) {
+        return false;
+    }
+}
+
+}  // namespace
+
+ScopeNode::ScopeNode(std::string name,
+                     const ScopeOptions& options,
+                     std::shared_ptr<ScopeNode> parent)
+    : name_(std::move(name)),
+      parent_(std::move(parent)),
+      level_(options.level),
+      monitor_(options.monitor != nullptr ? options.monitor : &ResourceMonitor::global()),
+      faults_(options.faults),
+      ledger_(options.track.value_or(true) ? &monitor_->ledger() : nullptr),
+      close_timeout_(options.close_timeout) {}
+
+ScopeNode::~ScopeNode() {
+    // Handles always close their node; this is a safety net for a node that was created but
+    // never handed out (make_child failing), which holds nothing.
+    if (state_ != State::closed) {
+        CloseJob job(false);
+        close_in(CloseWorker{&job, 0});
+        for (const auto& f : job.failures) {
+            monitor_->report({.kind = ReportKind::close_error,
+                              .scope_path = f.scope_path,
+                              .resource = f.resource,
+                              .site = f.site,
+                              .message = message_of(f.error)});
+        }
+    }
+}
+
+std::string ScopeNode::owner_path() const {
+    std::vector<const std::string*> names;
+    std::size_t length = 0;
+    for (const ScopeNode* n = this; n != nullptr; n = n->parent_.get()) {
+        names.push_back(&n->name_);
+        length += n->name_.size() + 1;
+    }
+    std::string path;
+    path.reserve(length);
+    for (auto it = names.rbegin(); it != names.rend(); ++it) {
+        if (!path.empty()) {
+            path += '/';
+        }
+        path += **it;
+    }
+    return path;
+}
+
+std::shared_ptr<ScopeNode> ScopeNode::make_child(std::string name, const ScopeOptions& options) {
+    ScopeOptions inherited = options;
+    if (inherited.monitor == nullptr) {
+        inherited.monitor = monitor_;
+    }
+    if (inherited.faults == nullptr) {
+        inherited.faults = faults_;
+    }
+    if (!inherited.track.has_value()) {
+        inherited.track = ledger_ != nullptr;
+    }
+    auto child = std::make_shared<ScopeNode>(std::move(name), inherited, shared_from_this());
+    std::lock_guard lock(mu_);
+    if (state_ != State::open) {
+        throw ScopeClosedError("cannot open scope '" + child->name_ + "' inside '" +
+                               owner_path() + "': it is closing");
+    }
+    children_.push_back(child);
+    return child;
+}
+
+void ScopeNode::acquire_point(std::string_view name) {
+    if (faults_ != nullptr) {
+        faults_->hit(FaultPhase::acquire, name, stop_token());
+    }
+}
+
+void* ScopeNode::adopt(const ResourceInfo& info,
+                       const std::source_location& site,
+                       const ResourceOps& ops,
+                       void* source,
+                       bool hit_fault_point) {
+    // On any failure the offered resource is released here: adopt() took ownership of it.
+    auto release_source_and_rethrow = [&](const std::exception_ptr& primary) {
+        try {
+            ops.dispose(source);
+        } catch (...) {
+            attach_current_to(primary);
+        }
+        std::rethrow_exception(primary);
+    };
+    if (hit_fault_point && faults_ != nullptr) {
+        try {
+            faults_->hit(FaultPhase::acquire, info.name, stop_token());
+        } catch (...) {
+            release_source_and_rethrow(std::current_exception());
+        }
+    }
+    const LedgerId id = ledger_ != nullptr ? ledger_->acquire(info, this, site) : LedgerId{};
+    {
+        std::lock_guard lock(mu_);
+        if (state_ == State::open) {
+            Entry* e = nullptr;
+            void* where = nullptr;
+            bool heap = false;
+            try {
+                e = &entries_.push();
+                heap = ops.size > Entry::kInlineSize || ops.align > alignof(std::max_align_t);
+                where = heap ? ::operator new(ops.size, std::align_val_t{ops.align})
+                             : static_cast<void*>(e->storage);
+                try {
+                    ops.move_construct(where, source);
+                } catch (...) {
+                    if (heap) {
+                        ::operator delete(where, std::align_val_t{ops.align});
+                    }
+                    throw;
+                }
+            } catch (...) {
+                if (e != nullptr) {
+                    entries_.pop_unpushed();
+                }
+                if (id) {
+                    ledger_->release(id);
+                }
+                // The resource was not moved: the caller's object still owns it.
+                throw;
+            }
+            e->object = where;
+            e->ops = &ops;
+            e->ledger_id = id;
+            e->site = site;
+            e->name.assign(info.name);
+            e->kind = info.kind;
+            e->heap = heap;
+            return where;
+        }
+    }
+    if (id) {
+        ledger_->release(id);
+    }
+    release_source_and_rethrow(std::make_exception_ptr(
+        ScopeClosedError("scope '" + owner_path() + "' is closing: '" + std::string(info.name) +
+                         "' was released instead of adopted")));
+    return nullptr;  // unreachable
+}
+
+Ticket ScopeNode::track(const ResourceInfo& info, const std::source_location& site) {
+    acquire_point(info.name);
+    if (ledger_ == nullptr) {
+        return Ticket{};
+    }
+    const LedgerId id = ledger_->acquire(info, this, site);
+    bool open = false;
+    {
+        std::lock_guard lock(mu_);
+        open = state_ == State::open;
+    }
+    if (!open) {
+        ledger_->release(id);
+        throw ScopeClosedError("scope '" + owner_path() + "' is closing: cannot track '" +
+                               std::string(info.name) + "'");
+    }
+    return Ticket{ledger_, id};
+}
+
+std::vector<CleanupFailure> ScopeNode::close_collect(std::chrono::nanoseconds cleanup_timeout) {
+    if (cleanup_timeout <= std::chrono::nanoseconds::zero()) {
+        CloseJob job(false);
+        close_in(CloseWorker{&job, 0});
+        return std::move(job.failures);
+    }
+    auto job = std::make_shared<CloseJob>(true);
+    auto self = shared_from_this();
+    auto start_worker = [&job, &self](std::uint64_t generation) {
+        std::thread([job, self, generation] {
+            self->close_in(CloseWorker{job.get(), generation});
+            std::lock_guard lock(job->mu);
+            if (job->generation == generation) {
+                job->done = true;
+                job->cv.notify_all();
+            }
+        }).detach();
+    };
+    try {
+        start_worker(0);
+    } catch (const std::system_error&) {
+        // No thread to spare (resource exhaustion): close inline, unwatched, rather than not at all.
+        CloseJob inline_job(false);
+        close_in(CloseWorker{&inline_job, 0});
+        return std::move(inline_job.failures);
+    }
+    std::unique_lock lock(job->mu);
+    while (!job->done) {
+        const std::uint64_t seq = job->step_seq;
+        if (!job->step_active) {
+            job->cv.wait(lock, [&] { return job->done || job->step_seq != seq || job->step_active; });
+            continue;
+        }
+        const auto deadline = job->step.started + cleanup_timeout;
+        if (job->cv.wait_until(lock, deadline, [&] {
+                return job->done || job->step_seq != seq || !job->step_active;
+            })) {
+            continue;
+        }
+        // The current cleanup overran: report it, abandon its worker, go on with a new one.
+        const CloseJob::Step step = job->step;
+        const auto elapsed = std::chrono::steady_clock::now() - step.started;
+        ++job->generation;
+        job->step_active = false;
+        const std::uint64_t generation = job->generation;
+        std::string message = "release of '" + step.resource + "' still running after " +
+                              format_duration(elapsed) + " (deadline " +
+                              format_duration(cleanup_timeout) + "); abandoned on its thread";
+        job->failures.push_back({.scope_path = step.scope_path,
+                                 .resource = step.resource,
+                                 .site = step.site,
+                                 .error = std::make_exception_ptr(
+                                     StuckError(step.scope_path + ": " + message)),
+                                 .stuck = true,
+                                 .elapsed = elapsed});
+        lock.unlock();
+        if (ledger_ != nullptr) {
+            ledger_->mark_stuck(step.ledger_id);
+        }
+        monitor_->report({.kind = ReportKind::stuck,
+                          .scope_path = step.scope_path,
+                          .resource = step.resource,
+                          .resource_kind = step.kind,
+                          .site = step.site,
+                          .message = message,
+                          .elapsed = elapsed});
+        try {
+            start_worker(generation);
+        } catch (const std::system_error&) {
+            lock.lock();
+            job->failures.push_back({.scope_path = owner_path(),
+                                     .resource = "<rest of close>",
+                                     .error = std::current_exception()});
+            break;  // cannot go on: the remaining resources stay live and show in the ledger
+        }
+        lock.lock();
+    }
+    return std::move(job->failures);
+}
+
+void ScopeNode::close_in(const CloseWorker& worker) {
+    // A watched worker may be abandoned mid-cleanup: it must keep this node alive on its own.
+    const std::shared_ptr<ScopeNode> self = worker.job->watched ? shared_from_this() : nullptr;
+    {
+        std::unique_lock lock(mu_);
+        if (state_ == State::closed) {
+            return;
+        }
+        if (state_ == State::closing && closing_job_ != worker.job) {
+            closed_cv_.wait(lock, [this] { return state_ == State::closed; });
+            return;
+        }
+        state_ = State::closing;
+        closing_job_ = worker.job;
+    }
+    request_stop();
+    for (;;) {  // children first, newest first; each removes itself from children_ when closed
+        std::shared_ptr<ScopeNode> child;
+        {
+            std::lock_guard lock(mu_);
+            if (children_.empty()) {
+                break;
+            }
+            child = children_.back();
+        }
+        child->close_in(worker);
+        if (worker.abandoned()) {
+            return;
+        }
+    }
+    for (;;) {  // then own resources, newest first
+        Entry* e = nullptr;
+        {
+            std::lock_guard lock(mu_);
+            e = entries_.pop();
+        }
+        if (e == nullptr) {
+            break;
+        }
+        release_entry(*e, worker);
+        if (worker.abandoned()) {
+            return;
+        }
+    }
+    finish_close();
+}
+
+void ScopeNode::release_entry(Entry& e, const CloseWorker& worker) {
+    CloseJob& job = *worker.job;
+    std::chrono::steady_clock::time_point started;
+    if (job.watched) {
+        started = std::chrono::steady_clock::now();
+        std::lock_guard lock(job.mu);
+        ++job.step_seq;
+        job.step_active = true;
+        job.step = {owner_path(), e.name, site_string(e.site), e.kind, e.ledger_id, started};
+        job.cv.notify_all();
+    }
+    std::exception_ptr errors[2];
+    if (faults_ != nullptr) {
+        try {
+            faults_->hit(FaultPhase::release, e.name);
+        } catch (...) {
+            errors[0] = std::current_exception();
+        }
+    }
+    try {
+        e.ops->close(e.object);
+    } catch (...) {
+        errors[1] = std::current_exception();
+    }
+    e.ops->destroy(e.object);
+    if (e.heap) {
+        ::operator delete(e.object, std::align_val_t{e.ops->align});
+    }
+    e.object = nullptr;
+    bool abandoned = false;
+    if (job.watched) {
+        std::lock_guard lock(job.mu);
+        abandoned = job.generation != worker.generation;
+        if (!abandoned) {
+            job.step_active = false;
+            job.cv.notify_all();
+        }
+    }
+    if (ledger_ != nullptr) {
+        ledger_->release(e.ledger_id);
+    }
+    for (const auto& err : errors) {
+        if (!err) {
+            continue;
+        }
+        if (abandoned) {  // the close that owned this failure has moved on: report it instead
+            monitor_->report({.kind = ReportKind::close_error,
+                              .scope_path = owner_path(),
+                              .resource = e.name,
+                              .resource_kind = e.kind,
+                              .site = site_string(e.site),
+                              .message = message_of(err) + " (after being abandoned)"});
+        } else {
+            job.add_failure({.scope_path = owner_path(),
+                             .resource = e.name,
+                             .site = site_string(e.site),
+                             .error = err});
+        }
+    }
+    if (abandoned) {
+        monitor_->report({.kind = ReportKind::late_release,
+                          .scope_path = owner_path(),
+                          .resource = e.name,
+                          .resource_kind = e.kind,
+                          .site = site_string(e.site),
+                          .message = "abandoned cleanup finished",
+                          .elapsed = std::chrono::steady_clock::now() - started});
+    }
+}
+
+void ScopeNode::finish_close() {
+    {
+        std::lock_guard lock(mu_);
+        state_ = State::closed;  // from here on track()/adopt() fail, so the scan below is final
+    }
+    if (ledger_ != nullptr && live_entries() > 0) {
+        for (const LedgerEntry& leaked : ledger_->orphan(*this)) {
+            monitor_->report({.kind = ReportKind::leak,
+                              .scope_path = leaked.owner_path,
+                              .resource = leaked.name,
+                              .resource_kind = leaked.kind,
+                              .site = leaked.site,
+                              .message = leaked.stuck ? "still held by a stuck cleanup"
+                                                      : "still held when its owner closed",
+                              .elapsed = leaked.age});
+        }
+    }
+    if (parent_ != nullptr) {
+        parent_->remove_child(this);
+    }
+    {
+        std::lock_guard lock(mu_);
+        closing_job_ = nullptr;
+    }
+    closed_cv_.notify_all();
+}
+
+void ScopeNode::remove_child(const ScopeNode* child) noexcept {
+    std::lock_guard lock(mu_);
+    for (auto it = children_.rbegin(); it != children_.rend(); ++it) {
+        if (it->get() == child) {
+            children_.erase(std::next(it).base());
+            return;
+        }
+    }
+}
+
+void ScopeNode::request_stop() {
+    std::optional<std::stop_source> source;
+    {
+        std::lock_guard lock(mu_);
+        source = stop_source_;
+    }
+    if (source) {
+        source->request_stop();
+    }
+}
+
+std::stop_token ScopeNode::stop_token() {
+    {
+        std::lock_guard lock(mu_);
+        if (stop_source_) {
+            return stop_source_->get_token();
+        }
+    }
+    const std::stop_token parent_token = parent_ ? parent_->stop_token() : std::stop_token{};
+    std::lock_guard lock(mu_);
+    if (!stop_source_) {
+        stop_source_.emplace();
+        if (state_ != State::open) {
+            stop_source_->request_stop();
+        } else if (parent_token.stop_possible()) {
+            // Runs at once (on this thread) if the parent is already stopped.
+            parent_link_.emplace(parent_token, StopForward{&*stop_source_});
+        }
+    }
+    return stop_source_->get_token();
+}
+
+bool ScopeNode::closed() const {
+    std::lock_guard lock(mu_);
+    return state_ == State::closed;
+}
+
+std::size_t ScopeNode::resource_count() const {
+    std::lock_guard lock(mu_);
+    return entries_.size();
+}
+
+}  // namespace scopeflow::detail

@@ -1,0 +1,51 @@
+#include <scopeflow/unique_fd.h>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <system_error>
+
+namespace scopeflow {
+
+UniqueFd& UniqueFd::operator=(UniqueFd&& other) noexcept {
+    if (this != &other) {
+        if (fd_ >= 0) {
+            ::close(fd_);
+        }
+        fd_ = std::exchange(other.fd_, -1);
+    }
+    return *this;
+}
+
+UniqueFd::~UniqueFd() {
+    if (fd_ >= 0) {
+        ::close(fd_);
+    }
+}
+
+UniqueFd UniqueFd::open(const std::string& path, int flags, unsigned mode) {
+    const int fd = ::open(path.c_str(), flags | O_CLOEXEC, mode);
+    if (fd < 0) {
+        throw std::system_error(errno, std::generic_category(), "open '" + path + "'");
+    }
+    return UniqueFd(fd);
+}
+
+std::pair<UniqueFd, UniqueFd> UniqueFd::pipe() {
+    int fds[2] = {-1, -1};
+    if (::pipe2(fds, O_CLOEXEC) != 0) {
+        throw std::system_error(errno, std::generic_category(), "pipe2");
+    }
+    return {UniqueFd(fds[0]), UniqueFd(fds[1])};
+}
+
+void UniqueFd::close() {
+    const int fd = std::exchange(fd_, -1);
+    // Linux releases the descriptor even when close() fails, so it is never retried.
+    if (fd >= 0 && ::close(fd) != 0 && errno != EINTR) {
+        throw std::system_error(errno, std::generic_category(), "close fd " + std::to_string(fd));
+    }
+}
+
+}  // namespace scopeflow
