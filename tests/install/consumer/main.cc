@@ -1,0 +1,17 @@
+// Uses the installed scopeflow: exits 0 only if the deferred cleanup ran on close().
+#include <scopeflow/scope.h>
+
+#include <cstdio>
+
+int main() {
+    bool ran = false;
+    scopeflow::Scope root{"consumer"};
+    root.defer({"hello"}, [&] { ran = true; });
+    root.close();
+    if (!ran) {
+        std::fputs("consumer: deferred cleanup did not run\n", stderr);
+        return 1;
+    }
+    std::puts("consumer: ok");
+    return 0;
+}

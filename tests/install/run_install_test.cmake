@@ -1,0 +1,48 @@
+# Run as: cmake -DSOURCE_DIR=<repo> -DBINARY_DIR=<build> -DCONSUMER_DIR=<consumer sources>
+#               -DGENERATOR=<generator> [-DWORK_DIR=<scratch>] [-DCXX_COMPILER=<c++>]
+#               [-DBUILD_TYPE=<type>] -P run_install_test.cmake
+#
+# 1. cmake --install BINARY_DIR --prefix WORK_DIR/prefix   (a fresh prefix every run)
+# 2. configure CONSUMER_DIR with CMAKE_PREFIX_PATH=WORK_DIR/prefix, build it
+# 3. run the consumer; any failing step is a FATAL_ERROR carrying that step's output.
+cmake_minimum_required(VERSION 3.25)
+
+foreach(var SOURCE_DIR BINARY_DIR CONSUMER_DIR GENERATOR)
+  if(NOT DEFINED ${var} OR "${${var}}" STREQUAL "")
+    message(FATAL_ERROR "run_install_test.cmake: -D${var}=... is required")
+  endif()
+endforeach()
+if(NOT WORK_DIR)
+  set(WORK_DIR "${BINARY_DIR}/install_consumer")
+endif()
+set(prefix "${WORK_DIR}/prefix")
+set(consumer_build "${WORK_DIR}/build")
+
+# step(NAME COMMAND...): runs the command, fails with its output if it exits non-zero.
+function(step name)
+  message(STATUS "install_consumer: ${name}")
+  execute_process(COMMAND ${ARGN}
+    RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "install_consumer: ${name} failed (${rc}):\n${ARGN}\n${out}")
+  endif()
+endfunction()
+
+file(REMOVE_RECURSE "${WORK_DIR}")
+file(MAKE_DIRECTORY "${WORK_DIR}")
+
+step("install" ${CMAKE_COMMAND} --install "${BINARY_DIR}" --prefix "${prefix}")
+
+set(configure_args -G "${GENERATOR}" -S "${CONSUMER_DIR}" -B "${consumer_build}"
+                   "-DCMAKE_PREFIX_PATH=${prefix}")
+if(CXX_COMPILER)
+  list(APPEND configure_args "-DCMAKE_CXX_COMPILER=${CXX_COMPILER}")
+endif()
+if(BUILD_TYPE)
+  list(APPEND configure_args "-DCMAKE_BUILD_TYPE=${BUILD_TYPE}")
+endif()
+step("configure consumer" ${CMAKE_COMMAND} ${configure_args})
+step("build consumer" ${CMAKE_COMMAND} --build "${consumer_build}")
+step("run consumer" "${consumer_build}/scopeflow_consumer")
+
+message(STATUS "install_consumer: passed")
