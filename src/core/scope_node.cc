@@ -359,9 +359,6 @@ void ScopeNode::release_entry(Entry& e, const CloseWorker& worker) {
             job.cv.notify_all();
         }
     }
-    if (ledger_ != nullptr) {
-        ledger_->release(e.ledger_id);
-    }
     for (const auto& err : errors) {
         if (!err) {
             continue;
@@ -388,6 +385,10 @@ void ScopeNode::release_entry(Entry& e, const CloseWorker& worker) {
                           .site = site_string(e.site),
                           .message = "abandoned cleanup finished",
                           .elapsed = std::chrono::steady_clock::now() - started});
+    }
+    // Last: once the ledger shows the entry gone, this worker touches no monitor or ledger again.
+    if (ledger_ != nullptr) {
+        ledger_->release(e.ledger_id);
     }
 }
 

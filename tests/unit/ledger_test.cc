@@ -1,1 +1,150 @@
+#include <scopeflow/ledger.h>
+#include <scopeflow/resource_monitor.h>
+
 #include <gtest/gtest.h>
+
+#include <thread>
+#include <vector>
+
+namespace scopeflow {
+namespace {
+
+class NamedOwner final : public LedgerOwner {
+public:
+    explicit NamedOwner(std::string path) : path_(std::move(path)) {}
+    std::string owner_path() const override { return path_; }
+
+private:
+    std::string path_;
+};
+
+TEST(LedgerTest, CountsLiveEntriesPerKindAndOwner) {
+    Ledger ledger;
+    NamedOwner a("svc/a");
+    NamedOwner b("svc/b");
+    const LedgerId c1 = ledger.acquire({"c1", ResourceKind::connection}, &a);
+    const LedgerId c2 = ledger.acquire({"c2", ResourceKind::connection}, &b);
+    const LedgerId buf = ledger.acquire({"buf", ResourceKind::buffer_bytes, 1024}, &a);
+    EXPECT_EQ(ledger.live(ResourceKind::connection).entries, 2U);
+    EXPECT_EQ(ledger.live(ResourceKind::buffer_bytes).amount, 1024U);
+    EXPECT_EQ(a.live_entries(), 2);
+    EXPECT_EQ(b.live_entries(), 1);
+
+    const LedgerSnapshot snap = ledger.snapshot();
+    EXPECT_EQ(snap.live_total(), 3U);
+    ASSERT_EQ(snap.entries.size(), 3U);
+    EXPECT_EQ(snap.entries[0].name, "c1");  // oldest first
+    EXPECT_EQ(snap.entries[2].name, "buf");
+    ASSERT_EQ(snap.by_owner.size(), 3U);
+    EXPECT_EQ(snap.by_owner[0].owner_path, "svc/a");
+
+    EXPECT_TRUE(ledger.release(c1));
+    EXPECT_TRUE(ledger.release(c2));
+    EXPECT_TRUE(ledger.release(buf));
+    EXPECT_EQ(ledger.live_total(), 0U);
+    EXPECT_EQ(a.live_entries(), 0);
+}
+
+TEST(LedgerTest, DoubleAndUnknownReleasesAreRefused) {
+    Ledger ledger;
+    const LedgerId id = ledger.acquire({"x"}, nullptr);
+    EXPECT_TRUE(ledger.release(id));
+    EXPECT_FALSE(ledger.release(id));
+    EXPECT_FALSE(ledger.release(LedgerId{}));
+    EXPECT_FALSE(ledger.release(LedgerId{0xFFFFFFFFFFFFFFFFULL}));
+    // A reused slot gets a new generation: the stale id does not release the new entry.
+    const LedgerId reused = ledger.acquire({"y"}, nullptr);
+    EXPECT_FALSE(ledger.release(id));
+    EXPECT_EQ(ledger.live_total(), 1U);
+    EXPECT_TRUE(ledger.release(reused));
+}
+
+TEST(LedgerTest, OrphanReturnsWhatTheOwnerStillHeldAndKeepsItsPath) {
+    Ledger ledger;
+    LedgerId id;
+    {
+        NamedOwner owner("svc/pool");
+        id = ledger.acquire({"lease", ResourceKind::connection}, &owner);
+        const auto leaked = ledger.orphan(owner);
+        ASSERT_EQ(leaked.size(), 1U);
+        EXPECT_EQ(leaked[0].name, "lease");
+        EXPECT_EQ(leaked[0].owner_path, "svc/pool");
+        EXPECT_TRUE(leaked[0].orphaned);
+        EXPECT_EQ(owner.live_entries(), 0);
+    }  // the owner is gone; the entry must not point at it any more
+    const LedgerSnapshot snap = ledger.snapshot();
+    ASSERT_EQ(snap.entries.size(), 1U);
+    EXPECT_EQ(snap.entries[0].owner_path, "svc/pool");
+    EXPECT_TRUE(ledger.release(id));
+}
+
+TEST(LedgerTest, ConcurrentAcquireAndReleaseBalance) {
+    Ledger ledger;
+    NamedOwner owner("svc");
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) {
+        threads.emplace_back([&] {
+            std::vector<LedgerId> ids;
+            for (int i = 0; i < 2000; ++i) {
+                ids.push_back(ledger.acquire({"r", ResourceKind::file}, &owner));
+                if (i % 3 == 0) {
+                    EXPECT_TRUE(ledger.release(ids.back()));
+                    ids.pop_back();
+                }
+            }
+            for (LedgerId id : ids) {
+                EXPECT_TRUE(ledger.release(id));
+            }
+        });
+    }
+    for (int i = 0; i < 50; ++i) {
+        (void)ledger.snapshot();
+    }
+    for (auto& t : threads) {
+        t.join();
+    }
+    EXPECT_EQ(ledger.live_total(), 0U);
+    EXPECT_EQ(owner.live_entries(), 0);
+    EXPECT_EQ(ledger.snapshot().acquired_total, 8000U);
+}
+
+TEST(ResourceMonitorTest, KeepsABoundedRingAndCountsWhatItDrops) {
+    Ledger ledger;
+    ResourceMonitor monitor(ledger, {.recent_capacity = 2, .log_to_stderr = false});
+    int sunk = 0;
+    monitor.set_sink([&](const Report&) { ++sunk; });
+    for (int i = 0; i < 5; ++i) {
+        monitor.report({.kind = ReportKind::leak, .resource = "r" + std::to_string(i)});
+    }
+    EXPECT_EQ(sunk, 5);
+    EXPECT_EQ(monitor.count(ReportKind::leak), 5U);
+    const MonitorSnapshot snap = monitor.snapshot();
+    EXPECT_EQ(snap.dropped, 3U);
+    ASSERT_EQ(snap.recent.size(), 2U);
+    EXPECT_EQ(snap.recent[0].resource, "r3");
+    EXPECT_EQ(snap.recent[1].resource, "r4");
+}
+
+TEST(ResourceMonitorTest, ThrowingSinkDoesNotBreakReporting) {
+    Ledger ledger;
+    ResourceMonitor monitor(ledger, {.log_to_stderr = false});
+    monitor.set_sink([](const Report&) { throw std::runtime_error("sink down"); });
+    monitor.report({.kind = ReportKind::stuck, .scope_path = "svc", .resource = "x"});
+    EXPECT_EQ(monitor.count(ReportKind::stuck), 1U);
+}
+
+TEST(ResourceMonitorTest, FormatsAReportAsOneReadableLine) {
+    const std::string line = format_report({.kind = ReportKind::stuck,
+                                            .scope_path = "service/upload",
+                                            .resource = "http",
+                                            .resource_kind = ResourceKind::connection,
+                                            .site = "a.cc:3",
+                                            .message = "abandoned",
+                                            .elapsed = std::chrono::milliseconds(250)});
+    EXPECT_EQ(line,
+              "stuck: service/upload: connection 'http' after 250ms (acquired at a.cc:3): "
+              "abandoned");
+}
+
+}  // namespace
+}  // namespace scopeflow

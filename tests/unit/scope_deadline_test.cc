@@ -1,1 +1,160 @@
+// Close deadlines: stuck cleanups are reported on time, abandoned, and the close goes on.
+#include <scopeflow/error.h>
+#include <scopeflow/fault_injector.h>
+#include <scopeflow/resource_monitor.h>
+#include <scopeflow/scope.h>
+
 #include <gtest/gtest.h>
+
+#include <chrono>
+#include <future>
+#include <mutex>
+#include <thread>
+
+#include "unit/test_support.h"
+
+namespace scopeflow {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+using testing::EventLog;
+using testing::Probe;
+using V = std::vector<std::string>;
+
+// Generous for sanitizer builds on a loaded 2-core machine, small next to the hang itself.
+constexpr auto kTolerance = 400ms;
+
+// Polls until pred() or the timeout; returns pred().
+// An abandoned worker's last touch of the ledger is its release; this also gives it a moment to
+// leave Ledger::release() before the test's private ledger is destroyed.
+template <typename Pred>
+bool eventually(Pred pred, std::chrono::milliseconds timeout = 5000ms) {
+    const auto until = Clock::now() + timeout;
+    while (!pred() && Clock::now() < until) {
+        std::this_thread::sleep_for(5ms);
+    }
+    std::this_thread::sleep_for(20ms);
+    return pred();
+}
+
+class ScopeDeadlineTest : public ::testing::Test {
+protected:
+    testing::Isolated iso_;
+    EventLog log_;
+};
+
+TEST_F(ScopeDeadlineTest, StuckCleanupIsReportedWithinItsDeadlineAndCloseGoesOn) {
+    std::promise<void> unblock;
+    std::shared_future<void> unblocked = unblock.get_future().share();
+    Clock::time_point reported_at{};
+    std::mutex mu;
+    iso_.monitor.set_sink([&](const Report& r) {
+        if (r.kind == ReportKind::stuck) {
+            std::lock_guard lock(mu);
+            reported_at = Clock::now();
+        }
+    });
+    constexpr auto kDeadline = 150ms;
+    Scope svc("service", {.monitor = &iso_.monitor, .close_timeout = kDeadline});
+    Scope stage = svc.child("upload");
+    stage.adopt({"first"}, Probe(log_, "first"));
+    stage.defer({"stuck-socket", ResourceKind::socket}, [unblocked] { unblocked.wait(); });
+    stage.adopt({"last"}, Probe(log_, "last"));
+
+    const auto start = Clock::now();
+    try {
+        svc.close();
+        FAIL() << "close() should report the stuck cleanup";
+    } catch (const CloseError& e) {
+        ASSERT_EQ(e.failures().size(), 1U);
+        const CleanupFailure& f = e.primary();
+        EXPECT_TRUE(f.stuck);
+        EXPECT_EQ(f.scope_path, "service/upload");
+        EXPECT_EQ(f.resource, "stuck-socket");
+        EXPECT_GE(f.elapsed, kDeadline);
+        EXPECT_NE(std::string(e.what()).find("stuck-socket"), std::string::npos);
+    }
+    const auto took = Clock::now() - start;
+    EXPECT_LT(took, kDeadline + kTolerance);
+    {
+        std::lock_guard lock(mu);
+        ASSERT_NE(reported_at, Clock::time_point{});
+        EXPECT_LT(reported_at - start, kDeadline + kTolerance);
+    }
+    // The close went on with the rest, in order.
+    EXPECT_EQ(log_.events(), (V{"close last", "close first"}));
+    EXPECT_TRUE(svc.closed());
+    // The stuck resource is still live (and flagged) until its cleanup returns.
+    LedgerSnapshot snap = iso_.ledger.snapshot();
+    ASSERT_EQ(snap.entries.size(), 1U);
+    EXPECT_EQ(snap.entries[0].name, "stuck-socket");
+    EXPECT_TRUE(snap.entries[0].stuck);
+    const Report stuck = iso_.monitor.recent().at(0);
+    EXPECT_EQ(stuck.kind, ReportKind::stuck);
+    EXPECT_EQ(stuck.scope_path, "service/upload");
+    EXPECT_GE(stuck.elapsed, kDeadline);
+
+    unblock.set_value();
+    EXPECT_TRUE(eventually([&] { return iso_.ledger.live_total() == 0; }));
+    EXPECT_TRUE(eventually([&] { return iso_.monitor.count(ReportKind::late_release) == 1; }));
+}
+
+TEST_F(ScopeDeadlineTest, FastCleanupsUnderADeadlineAreNotReported) {
+    Scope svc("svc", {.monitor = &iso_.monitor, .close_timeout = 2s});
+    for (int i = 0; i < 10; ++i) {
+        svc.adopt({"p"}, Probe(log_, "p" + std::to_string(i)));
+    }
+    svc.close();
+    EXPECT_EQ(log_.events().size(), 10U);
+    EXPECT_EQ(iso_.monitor.count(ReportKind::stuck), 0U);
+}
+
+TEST_F(ScopeDeadlineTest, ErrorsUnderADeadlineAreStillAggregated) {
+    Scope svc("svc", {.monitor = &iso_.monitor, .close_timeout = 2s});
+    svc.adopt({"a"}, Probe(log_, "a", true));
+    svc.adopt({"b"}, Probe(log_, "b", true));
+    try {
+        svc.close();
+        FAIL();
+    } catch (const CloseError& e) {
+        ASSERT_EQ(e.failures().size(), 2U);
+        EXPECT_EQ(e.failures()[0].resource, "b");
+        EXPECT_EQ(e.failures()[1].resource, "a");
+    }
+}
+
+TEST_F(ScopeDeadlineTest, InjectedReleaseHangIsAbandonedAndLaterFinishes) {
+    FaultInjector faults;
+    faults.arm({.phase = FaultPhase::release,
+                .point = "db",
+                .nth = 1,
+                .action = FaultAction::hang,
+                .hang_for = 10s});
+    Scope svc("svc", {.monitor = &iso_.monitor, .faults = &faults, .close_timeout = 100ms});
+    svc.adopt({"db", ResourceKind::connection}, Probe(log_, "db"));
+    svc.adopt({"file", ResourceKind::file}, Probe(log_, "file"));
+    EXPECT_THROW(svc.close(), CloseError);
+    EXPECT_EQ(log_.events(), (V{"close file"}));
+    EXPECT_EQ(iso_.ledger.live(ResourceKind::connection).entries, 1U);
+    faults.release_hangs();
+    EXPECT_TRUE(eventually([&] { return iso_.ledger.live_total() == 0; }));
+    EXPECT_EQ(log_.events(), (V{"close file", "close db"}));
+}
+
+TEST_F(ScopeDeadlineTest, DestructorWithDeadlineDoesNotThrowAndReportsStuckOnce) {
+    FaultInjector faults;
+    faults.arm({.phase = FaultPhase::release, .point = "x", .nth = 1,
+                .action = FaultAction::hang, .hang_for = 10s});
+    {
+        Scope s("svc", {.monitor = &iso_.monitor, .faults = &faults, .close_timeout = 50ms});
+        s.adopt({"x"}, Probe(log_, "x"));
+    }
+    EXPECT_EQ(iso_.monitor.count(ReportKind::stuck), 1U);
+    EXPECT_EQ(iso_.monitor.count(ReportKind::close_error), 0U);
+    faults.release_hangs();
+    EXPECT_TRUE(eventually([&] { return iso_.ledger.live_total() == 0; }));
+}
+
+}  // namespace
+}  // namespace scopeflow
