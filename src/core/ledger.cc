@@ -21,6 +21,9 @@ std::uint64_t make_id(std::uint32_t generation, std::size_t shard, std::uint32_t
            (static_cast<std::uint64_t>(shard) << kIndexBits) | index;
 }
 
+// Oldest first: by acquisition time (coarse), then by order within a shard.
+using OrderKey = std::pair<std::int64_t, std::uint64_t>;
+
 std::string format_site(const char* file, std::uint_least32_t line) {
     if (file == nullptr) {
         return {};
@@ -42,7 +45,7 @@ struct Ledger::Shard {
         ResourceKind kind = ResourceKind::other;
         std::uint64_t amount = 0;
         std::int64_t acquired_ns = 0;
-        std::uint64_t sequence = 0;  // global acquisition order, for "oldest first"
+        std::uint64_t sequence = 0;  // acquisition order within the shard
         LedgerOwner* owner = nullptr;
         const char* file = nullptr;
         std::uint_least32_t line = 0;
@@ -54,7 +57,7 @@ struct Ledger::Shard {
     std::vector<Slot> slots;                  // guarded by mu
     std::vector<std::uint32_t> free_slots;    // guarded by mu
     std::array<KindCount, kResourceKindCount> live{};  // guarded by mu
-    std::uint64_t acquired = 0;               // guarded by mu
+    std::uint64_t acquired = 0;               // guarded by mu; also the per-shard sequence
     std::uint64_t released = 0;               // guarded by mu
 
     LedgerEntry copy(std::size_t shard, std::uint32_t index, std::int64_t now) const {
@@ -74,7 +77,6 @@ struct Ledger::Shard {
 };
 
 namespace {
-std::atomic<std::uint64_t> g_sequence{0};
 std::atomic<std::size_t> g_next_thread_shard{0};
 }  // namespace
 
@@ -97,7 +99,6 @@ LedgerId Ledger::acquire(const ResourceInfo& info, LedgerOwner* owner, std::sour
     Shard& shard = shard_for_this_thread();
     const auto shard_index = static_cast<std::size_t>(&shard - shards_.get());
     const std::int64_t now = detail::coarse_now_ns();
-    const std::uint64_t seq = g_sequence.fetch_add(1, std::memory_order_relaxed);
     std::uint32_t index = 0;
     std::uint32_t generation = 0;
     {
@@ -121,7 +122,7 @@ LedgerId Ledger::acquire(const ResourceInfo& info, LedgerOwner* owner, std::sour
         s.kind = info.kind;
         s.amount = info.amount;
         s.acquired_ns = now;
-        s.sequence = seq;
+        s.sequence = shard.acquired;
         s.owner = owner;
         s.file = site.file_name();
         s.line = site.line();
@@ -187,7 +188,7 @@ void Ledger::mark_stuck(LedgerId id) noexcept {
 }
 
 std::vector<LedgerEntry> Ledger::orphan(LedgerOwner& owner) {
-    std::vector<std::pair<std::uint64_t, LedgerEntry>> found;
+    std::vector<std::pair<OrderKey, LedgerEntry>> found;
     if (owner.live_entries() == 0) {
         return {};
     }
@@ -201,7 +202,7 @@ std::vector<LedgerEntry> Ledger::orphan(LedgerOwner& owner) {
             if (!s.live || s.owner != &owner) {
                 continue;
             }
-            found.emplace_back(s.sequence, shard.copy(i, j, now));
+            found.emplace_back(OrderKey{s.acquired_ns, s.sequence}, shard.copy(i, j, now));
             found.back().second.orphaned = true;
             s.orphaned = true;
             s.orphan_path = path;
@@ -221,7 +222,7 @@ std::vector<LedgerEntry> Ledger::orphan(LedgerOwner& owner) {
 
 LedgerSnapshot Ledger::snapshot() const {
     LedgerSnapshot snap;
-    std::vector<std::pair<std::uint64_t, LedgerEntry>> entries;
+    std::vector<std::pair<OrderKey, LedgerEntry>> entries;
     const std::int64_t now = detail::coarse_now_ns();
     for (std::size_t i = 0; i < kShards; ++i) {
         const Shard& shard = shards_[i];
@@ -234,7 +235,9 @@ LedgerSnapshot Ledger::snapshot() const {
         snap.released_total += shard.released;
         for (std::uint32_t j = 0; j < shard.slots.size(); ++j) {
             if (shard.slots[j].live) {
-                entries.emplace_back(shard.slots[j].sequence, shard.copy(i, j, now));
+                entries.emplace_back(
+                    OrderKey{shard.slots[j].acquired_ns, shard.slots[j].sequence},
+                    shard.copy(i, j, now));
             }
         }
     }

@@ -59,7 +59,7 @@ Scope& Scope::operator=(Scope&& other) noexcept {
 }
 
 Scope::~Scope() {
-    if (!node_) {
+    if (!node_ || node_->closed()) {
         return;
     }
     try {

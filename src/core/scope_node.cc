@@ -277,6 +277,8 @@ std::vector<CleanupFailure> ScopeNode::close_collect(std::chrono::nanoseconds cl
 void ScopeNode::close_in(const CloseWorker& worker) {
     // A watched worker may be abandoned mid-cleanup: it must keep this node alive on its own.
     const std::shared_ptr<ScopeNode> self = worker.job->watched ? shared_from_this() : nullptr;
+    std::optional<std::stop_source> stop;
+    bool has_children = false;
     {
         std::unique_lock lock(mu_);
         if (state_ == State::closed) {
@@ -286,11 +288,17 @@ void ScopeNode::close_in(const CloseWorker& worker) {
             closed_cv_.wait(lock, [this] { return state_ == State::closed; });
             return;
         }
+        // From here on adopt(), child() and track() refuse: entries_ can only shrink, and only
+        // by this job's workers.
         state_ = State::closing;
         closing_job_ = worker.job;
+        stop = stop_source_;
+        has_children = !children_.empty();
     }
-    request_stop();
-    for (;;) {  // children first, newest first; each removes itself from children_ when closed
+    if (stop) {
+        stop->request_stop();
+    }
+    while (has_children) {  // children first, newest first; each removes itself when closed
         std::shared_ptr<ScopeNode> child;
         {
             std::lock_guard lock(mu_);
@@ -304,11 +312,15 @@ void ScopeNode::close_in(const CloseWorker& worker) {
             return;
         }
     }
-    for (;;) {  // then own resources, newest first
+    // Then own resources, newest first. A watched job may hand the rest to another worker, so
+    // its workers pop under the lock; an unwatched job has one worker and walks the stack alone.
+    for (;;) {
         Entry* e = nullptr;
-        {
+        if (worker.job->watched) {
             std::lock_guard lock(mu_);
             e = entries_.pop();
+        } else {
+            e = entries_.pop();  // single worker, stack frozen: see above
         }
         if (e == nullptr) {
             break;
@@ -396,6 +408,7 @@ void ScopeNode::finish_close() {
     {
         std::lock_guard lock(mu_);
         state_ = State::closed;  // from here on track()/adopt() fail, so the scan below is final
+        closing_job_ = nullptr;
     }
     if (ledger_ != nullptr && live_entries() > 0) {
         for (const LedgerEntry& leaked : ledger_->orphan(*this)) {
@@ -411,10 +424,6 @@ void ScopeNode::finish_close() {
     }
     if (parent_ != nullptr) {
         parent_->remove_child(this);
-    }
-    {
-        std::lock_guard lock(mu_);
-        closing_job_ = nullptr;
     }
     closed_cv_.notify_all();
 }

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -52,15 +53,27 @@ public:
     EntryStack& operator=(const EntryStack&) = delete;
 
     Entry& push() {
-        const std::size_t block = size_ / kBlockSize;
+        const std::size_t n = size_.load(std::memory_order_relaxed);
+        const std::size_t block = n / kBlockSize;
         if (block > 0 && block > overflow_.size()) {
             overflow_.push_back(std::make_unique<std::array<Entry, kBlockSize>>());
         }
-        return at(size_++);
+        size_.store(n + 1, std::memory_order_relaxed);
+        return at(n);
     }
-    void pop_unpushed() noexcept { --size_; }  // undoes a push() whose entry was never filled
-    Entry* pop() noexcept { return size_ == 0 ? nullptr : &at(--size_); }
-    [[nodiscard]] std::size_t size() const noexcept { return size_; }
+    // Undoes a push() whose entry was never filled.
+    void pop_unpushed() noexcept { size_.store(size() - 1, std::memory_order_relaxed); }
+    Entry* pop() noexcept {
+        const std::size_t n = size();
+        if (n == 0) {
+            return nullptr;
+        }
+        size_.store(n - 1, std::memory_order_relaxed);
+        return &at(n - 1);
+    }
+    // Atomic only so that a lock-free reader (resource_count) never races a lone closer; every
+    // writer is either under the node's lock or the only worker of an unwatched close.
+    [[nodiscard]] std::size_t size() const noexcept { return size_.load(std::memory_order_relaxed); }
 
 private:
     Entry& at(std::size_t i) noexcept {
@@ -69,7 +82,7 @@ private:
 
     std::array<Entry, kBlockSize> first_;
     std::vector<std::unique_ptr<std::array<Entry, kBlockSize>>> overflow_;
-    std::size_t size_ = 0;
+    std::atomic<std::size_t> size_{0};
 };
 
 class ScopeNode final : public LedgerOwner, public std::enable_shared_from_this<ScopeNode> {
