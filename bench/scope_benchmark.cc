@@ -5,15 +5,15 @@
 //   build/bench/scope_benchmark [iterations] [rounds]
 //   build/bench/scope_benchmark --only K [iterations]   # one case of the buffer table, for
 //       valgrind --tool=callgrind (instruction counts are repeatable on a noisy machine)
-#include <scopeflow/resource_monitor.h>
-#include <scopeflow/scope.h>
-#include <scopeflow/unique_fd.h>
-
-#include <fcntl.h>
-
 #include <cstdlib>
 #include <memory>
 #include <string_view>
+
+#include <fcntl.h>
+
+#include <scopeflow/resource_monitor.h>
+#include <scopeflow/scope.h>
+#include <scopeflow/unique_fd.h>
 
 #include "bench_harness.h"
 
@@ -133,8 +133,7 @@ int main(int argc, char** argv) {
             {
                 Case{"hand-written RAII struct (baseline)", buffers_by_hand},
                 Case{"root scope, ledger on", [](long n) { buffers_in_scope(n, true, nullptr); }},
-                Case{"root scope, ledger off",
-                     [](long n) { buffers_in_scope(n, false, nullptr); }},
+                Case{"root scope, ledger off", [](long n) { buffers_in_scope(n, false, nullptr); }},
                 Case{"task scope under a worker, ledger on",
                      [&](long n) { buffers_in_scope(n, true, &tracked_parent); }},
                 Case{"task scope under a worker, ledger off",

@@ -11,18 +11,6 @@
 // non-zero if anything leaked. The database and HTTP connectors arrive with later issues.
 //
 // usage: resource_lifecycle [--simulate-failures[=SEED]] [--monitor-resources] [--batches N]
-#include <scopeflow/error.h>
-#include <scopeflow/fault_injector.h>
-#include <scopeflow/resource_monitor.h>
-#include <scopeflow/scope.h>
-#include <scopeflow/unique_fd.h>
-
-#include <dirent.h>
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -31,6 +19,18 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <scopeflow/error.h>
+#include <scopeflow/fault_injector.h>
+#include <scopeflow/resource_monitor.h>
+#include <scopeflow/scope.h>
+#include <scopeflow/unique_fd.h>
 
 extern char** environ;
 
@@ -77,7 +77,9 @@ public:
         }
         return Child(pid, std::move(write_end));
     }
-    Child(Child&& o) noexcept : pid_(std::exchange(o.pid_, -1)), input_(std::move(o.input_)) {}
+    Child(Child&& o) noexcept
+        : pid_(std::exchange(o.pid_, -1)),
+          input_(std::move(o.input_)) {}
     Child(const Child&) = delete;
     Child& operator=(const Child&) = delete;
     Child& operator=(Child&&) = delete;
@@ -104,7 +106,9 @@ public:
     }
 
 private:
-    Child(pid_t pid, UniqueFd input) : pid_(pid), input_(std::move(input)) {}
+    Child(pid_t pid, UniqueFd input)
+        : pid_(pid),
+          input_(std::move(input)) {}
     pid_t pid_;
     UniqueFd input_;
 };
@@ -181,7 +185,8 @@ int main(int argc, char** argv) {
             faults.arm({.phase = phase, .point = "*", .probability = 0.04});
         }
     }
-    const fs::path work = fs::temp_directory_path() / ("scopeflow-demo-" + std::to_string(::getpid()));
+    const fs::path work =
+        fs::temp_directory_path() / ("scopeflow-demo-" + std::to_string(::getpid()));
     fs::create_directories(work);
     const int fds_before = count_fds();
 
@@ -204,11 +209,13 @@ int main(int argc, char** argv) {
         try {
             Scope pipeline = service.child("pipeline", {.level = scopeflow::ScopeLevel::pipeline});
             // Open once per stage ("open once, use many times, close once").
-            Scope reader = pipeline.child("DatabaseReader", {.level = scopeflow::ScopeLevel::stage});
+            Scope reader =
+                pipeline.child("DatabaseReader", {.level = scopeflow::ScopeLevel::stage});
             auto& table = reader.open({"orders.csv", ResourceKind::file}, [&] {
                 return UniqueFd::open((work / "orders.csv").string(), O_RDONLY);
             });
-            Scope processor = pipeline.child("FileProcessor", {.level = scopeflow::ScopeLevel::stage});
+            Scope processor =
+                pipeline.child("FileProcessor", {.level = scopeflow::ScopeLevel::stage});
             auto& spool = processor.open({"spool.tmp", ResourceKind::file}, [&] {
                 return UniqueFd::open((work / "spool.tmp").string(), O_RDWR | O_CREAT | O_TRUNC);
             });
@@ -236,8 +243,8 @@ int main(int argc, char** argv) {
                         auto& buf = t.adopt({"batch buffer", ResourceKind::buffer_bytes, 4096},
                                             std::string(4096, '\0'));
                         t.fault_point("read");
-                        const ssize_t n = ::pread(table.get(), buf.data(), 400,
-                                                  static_cast<off_t>(b) * 400);
+                        const ssize_t n =
+                            ::pread(table.get(), buf.data(), 400, static_cast<off_t>(b) * 400);
                         if (n < 0) {
                             throw scopeflow::TransientError("read failed");
                         }
@@ -290,8 +297,8 @@ int main(int argc, char** argv) {
                 static_cast<unsigned long long>(snap.reports[1]),
                 static_cast<unsigned long long>(snap.reports[2]));
     std::printf("leaked: ledger %llu, fds %d, temp files %d, child processes %d\n",
-                static_cast<unsigned long long>(ledger.live_total()), fds_leaked,
-                temp_left ? 1 : 0, zombies);
+                static_cast<unsigned long long>(ledger.live_total()), fds_leaked, temp_left ? 1 : 0,
+                zombies);
     const bool leaked = ledger.live_total() != 0 || fds_leaked != 0 || temp_left || zombies != 0;
     std::printf("%s\n", leaked ? "RESULT: LEAKED" : "RESULT: clean");
     return leaked ? 1 : 0;

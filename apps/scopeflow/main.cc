@@ -1,9 +1,9 @@
 // scopeflow: the service binary. For now it answers --version and --help; `run`, `check` and
 // `demo` arrive with the pipeline engine and the service (issues 3-5).
-#include <scopeflow/version.h>
-
 #include <cstdio>
 #include <cstring>
+
+#include <scopeflow/version.h>
 
 namespace {
 

@@ -37,9 +37,9 @@ enum class FaultAction : unsigned char { throw_error, hang };
 
 struct FaultRule {
     FaultPhase phase = FaultPhase::acquire;
-    std::string point = "*";                        // point name, or "*" for every point
-    std::uint64_t nth = 0;                          // fire on exactly the nth hit (1-based); 0: use probability
-    double probability = 0.0;                       // with nth == 0: chance per hit, seeded
+    std::string point = "*";   // point name, or "*" for every point
+    std::uint64_t nth = 0;     // fire on exactly the nth hit (1-based); 0: use probability
+    double probability = 0.0;  // with nth == 0: chance per hit, seeded
     FaultAction action = FaultAction::throw_error;  // what firing does
     std::chrono::milliseconds hang_for{3'600'000};  // hang: upper bound on the block
 };
@@ -85,13 +85,14 @@ private:
 
     mutable std::mutex mu_;
     std::condition_variable hang_cv_;
-    std::uint64_t rng_state_;                                             // guarded by mu_
-    std::vector<Armed> rules_;                                            // guarded by mu_
-    std::array<std::map<std::string, std::uint64_t, std::less<>>, 3> counts_;  // per phase; guarded by mu_
-    bool recording_ = false;                                              // guarded by mu_
-    std::vector<FaultHit> trace_;                                         // guarded by mu_
-    std::uint64_t fired_ = 0;                                             // guarded by mu_
-    bool hangs_released_ = false;                                         // guarded by mu_
+    std::uint64_t rng_state_;   // guarded by mu_
+    std::vector<Armed> rules_;  // guarded by mu_
+    std::array<std::map<std::string, std::uint64_t, std::less<>>, 3>
+        counts_;                   // per phase; guarded by mu_
+    bool recording_ = false;       // guarded by mu_
+    std::vector<FaultHit> trace_;  // guarded by mu_
+    std::uint64_t fired_ = 0;      // guarded by mu_
+    bool hangs_released_ = false;  // guarded by mu_
 };
 
 }  // namespace scopeflow

@@ -34,9 +34,9 @@ namespace scopeflow {
 // Describes a resource when it is acquired. Used with designated initializers:
 //   {.name = "orders-db", .kind = ResourceKind::connection}
 struct ResourceInfo {
-    std::string_view name;                     // shown in reports; need not be unique
-    ResourceKind kind = ResourceKind::other;   // drives the per-kind live counts
-    std::uint64_t amount = 1;                  // bytes for buffer_bytes, else usually 1
+    std::string_view name;                    // shown in reports; need not be unique
+    ResourceKind kind = ResourceKind::other;  // drives the per-kind live counts
+    std::uint64_t amount = 1;                 // bytes for buffer_bytes, else usually 1
 };
 
 // Something that owns ledger entries (a scope, a pool). Counts its live entries so it can tell,
@@ -74,8 +74,8 @@ struct LedgerEntry {
     std::uint64_t id = 0;
     ResourceKind kind = ResourceKind::other;
     std::string name;
-    std::string owner_path;          // empty when recorded without an owner
-    std::string site;                // "src/file.cc:42"
+    std::string owner_path;  // empty when recorded without an owner
+    std::string site;        // "src/file.cc:42"
     std::uint64_t amount = 1;
     std::chrono::nanoseconds age{};  // since acquisition (coarse clock, ~4 ms resolution)
     bool stuck = false;              // its release overran a close deadline and was abandoned

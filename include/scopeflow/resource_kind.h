@@ -30,7 +30,7 @@ enum class ResourceKind : unsigned char {
 inline constexpr std::size_t kResourceKindCount = 12;
 
 inline constexpr std::array<std::string_view, kResourceKindCount> kResourceKindNames{
-    "connection", "file",    "socket",  "thread", "process", "buffer_bytes",
+    "connection", "file",      "socket",  "thread", "process", "buffer_bytes",
     "lock",       "semaphore", "library", "timer",  "scope",   "other",
 };
 

@@ -44,12 +44,12 @@ inline constexpr std::size_t kReportKindCount = 4;
 
 struct Report {
     ReportKind kind = ReportKind::close_error;
-    std::string scope_path;                 // owner of the resource
-    std::string resource;                   // resource name
+    std::string scope_path;  // owner of the resource
+    std::string resource;    // resource name
     ResourceKind resource_kind = ResourceKind::other;
-    std::string site;                       // where it was acquired, "file.cc:12"
-    std::string message;                    // what went wrong
-    std::chrono::nanoseconds elapsed{};     // stuck/late: how long the cleanup ran; leak: age
+    std::string site;                    // where it was acquired, "file.cc:12"
+    std::string message;                 // what went wrong
+    std::chrono::nanoseconds elapsed{};  // stuck/late: how long the cleanup ran; leak: age
     std::chrono::system_clock::time_point when = std::chrono::system_clock::now();
 };
 

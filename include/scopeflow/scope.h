@@ -62,7 +62,7 @@ struct ScopeOptions {
     ScopeLevel level = ScopeLevel::other;  // informational: shown in snapshots
     ResourceMonitor* monitor = nullptr;    // reports go here; null: parent's, or the global one
     FaultInjector* faults = nullptr;       // null: parent's (none at the root)
-    std::optional<bool> track;             // record resources in the ledger; unset: parent's (root: on)
+    std::optional<bool> track;  // record resources in the ledger; unset: parent's (root: on)
     // Per-cleanup deadline for close() of this scope. Zero: none, release inline (cheapest: use
     // for task scopes). Set: close runs cleanups on a helper thread and abandons stuck ones.
     std::chrono::nanoseconds close_timeout = kNoCloseTimeout;

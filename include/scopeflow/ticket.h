@@ -22,7 +22,9 @@ namespace scopeflow {
 class [[nodiscard]] Ticket {
 public:
     Ticket() noexcept = default;
-    Ticket(Ledger* ledger, LedgerId id) noexcept : ledger_(ledger), id_(id) {}
+    Ticket(Ledger* ledger, LedgerId id) noexcept
+        : ledger_(ledger),
+          id_(id) {}
 
     Ticket(Ticket&& other) noexcept
         : ledger_(std::exchange(other.ledger_, nullptr)),

@@ -28,9 +28,9 @@ public:
     UniqueFunction(std::nullptr_t) noexcept {}  // NOLINT(google-explicit-constructor)
 
     template <typename F>
-        requires(!std::is_same_v<std::remove_cvref_t<F>, UniqueFunction> &&
-                 std::is_invocable_r_v<R, std::remove_cvref_t<F>&, Args...>)
-    UniqueFunction(F&& f) {  // NOLINT(google-explicit-constructor)
+    requires(!std::is_same_v<std::remove_cvref_t<F>, UniqueFunction> &&
+             std::is_invocable_r_v<R, std::remove_cvref_t<F>&, Args...>)
+        UniqueFunction(F&& f) {  // NOLINT(google-explicit-constructor)
         using Fn = std::remove_cvref_t<F>;
         if constexpr (sizeof(Fn) <= kInlineSize && alignof(Fn) <= alignof(std::max_align_t) &&
                       std::is_nothrow_move_constructible_v<Fn>) {
@@ -42,7 +42,8 @@ public:
         }
     }
 
-    UniqueFunction(UniqueFunction&& other) noexcept : ops_(other.ops_) {
+    UniqueFunction(UniqueFunction&& other) noexcept
+        : ops_(other.ops_) {
         if (ops_ != nullptr) {
             ops_->move(storage_, other.storage_);
             other.ops_ = nullptr;
@@ -102,9 +103,7 @@ private:
         [](void* s, Args&&... args) -> R {
             return (**static_cast<Fn**>(s))(std::forward<Args>(args)...);
         },
-        [](void* dst, void* src) noexcept {
-            *static_cast<Fn**>(dst) = *static_cast<Fn**>(src);
-        },
+        [](void* dst, void* src) noexcept { *static_cast<Fn**>(dst) = *static_cast<Fn**>(src); },
         [](void* s) noexcept { delete *static_cast<Fn**>(s); },
     };
 

@@ -32,17 +32,18 @@ struct CloseJob {
         std::chrono::steady_clock::time_point started;
     };
 
-    explicit CloseJob(bool is_watched) : watched(is_watched) {}
+    explicit CloseJob(bool is_watched)
+        : watched(is_watched) {}
 
     const bool watched;
     std::mutex mu;
     std::condition_variable cv;
-    std::uint64_t generation = 0;             // guarded by mu (when watched)
-    std::uint64_t step_seq = 0;               // guarded by mu; bumped at every step start
-    bool step_active = false;                 // guarded by mu
-    Step step;                                // guarded by mu
-    bool done = false;                        // guarded by mu
-    std::vector<CleanupFailure> failures;     // guarded by mu (when watched)
+    std::uint64_t generation = 0;          // guarded by mu (when watched)
+    std::uint64_t step_seq = 0;            // guarded by mu; bumped at every step start
+    bool step_active = false;              // guarded by mu
+    Step step;                             // guarded by mu
+    bool done = false;                     // guarded by mu
+    std::vector<CleanupFailure> failures;  // guarded by mu (when watched)
 
     void add_failure(CleanupFailure f) {
         if (watched) {

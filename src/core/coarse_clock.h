@@ -2,10 +2,10 @@
 // nanoseconds through the vDSO, at the price of a resolution of a few milliseconds.
 #pragma once
 
-#include <time.h>
-
 #include <chrono>
 #include <cstdint>
+
+#include <time.h>
 
 namespace scopeflow::detail {
 

@@ -1,6 +1,6 @@
-#include <scopeflow/error.h>
-
 #include <utility>
+
+#include <scopeflow/error.h>
 
 namespace scopeflow {
 

@@ -1,7 +1,7 @@
+#include <utility>
+
 #include <scopeflow/error.h>
 #include <scopeflow/fault_injector.h>
-
-#include <utility>
 
 namespace scopeflow {
 
@@ -17,7 +17,8 @@ std::string_view to_string(FaultPhase p) noexcept {
     return "unknown";
 }
 
-FaultInjector::FaultInjector(std::uint64_t seed) : rng_state_(seed) {}
+FaultInjector::FaultInjector(std::uint64_t seed)
+    : rng_state_(seed) {}
 
 FaultInjector::~FaultInjector() = default;
 
@@ -79,8 +80,8 @@ void FaultInjector::hit(FaultPhase phase, std::string_view point, const std::sto
     if (fired == nullptr) {
         return;
     }
-    const std::string where = std::string(to_string(phase)) + " '" + std::string(point) + "' #" +
-                              std::to_string(ordinal);
+    const std::string where =
+        std::string(to_string(phase)) + " '" + std::string(point) + "' #" + std::to_string(ordinal);
     if (rule_copy.action == FaultAction::throw_error) {
         throw InjectedFault("injected fault at " + where);
     }
@@ -92,8 +93,7 @@ void FaultInjector::hit(FaultPhase phase, std::string_view point, const std::sto
     });
     std::unique_lock lock(mu_);
     const auto deadline = std::chrono::steady_clock::now() + rule_copy.hang_for;
-    hang_cv_.wait_until(lock, deadline,
-                        [&] { return hangs_released_ || stop.stop_requested(); });
+    hang_cv_.wait_until(lock, deadline, [&] { return hangs_released_ || stop.stop_requested(); });
     if (stop.stop_requested() && !hangs_released_) {
         throw CancelledError("injected hang at " + where + " cancelled");
     }
@@ -120,8 +120,7 @@ std::uint64_t FaultInjector::fired() const {
     return fired_;
 }
 
-std::vector<FaultHit> FaultInjector::record(
-    const std::function<void(FaultInjector&)>& scenario) {
+std::vector<FaultHit> FaultInjector::record(const std::function<void(FaultInjector&)>& scenario) {
     FaultInjector injector;
     injector.set_recording(true);
     scenario(injector);

@@ -1,7 +1,7 @@
-#include <scopeflow/histogram.h>
-
 #include <bit>
 #include <cmath>
+
+#include <scopeflow/histogram.h>
 
 namespace scopeflow {
 

@@ -1,9 +1,9 @@
-#include <scopeflow/ledger.h>
-
 #include <algorithm>
 #include <map>
 #include <mutex>
 #include <utility>
+
+#include <scopeflow/ledger.h>
 
 #include "core/coarse_clock.h"
 
@@ -54,11 +54,11 @@ struct Ledger::Shard {
     };
 
     mutable std::mutex mu;
-    std::vector<Slot> slots;                  // guarded by mu
-    std::vector<std::uint32_t> free_slots;    // guarded by mu
+    std::vector<Slot> slots;                           // guarded by mu
+    std::vector<std::uint32_t> free_slots;             // guarded by mu
     std::array<KindCount, kResourceKindCount> live{};  // guarded by mu
-    std::uint64_t acquired = 0;               // guarded by mu; also the per-shard sequence
-    std::uint64_t released = 0;               // guarded by mu
+    std::uint64_t acquired = 0;                        // guarded by mu; also the per-shard sequence
+    std::uint64_t released = 0;                        // guarded by mu
 
     LedgerEntry copy(std::size_t shard, std::uint32_t index, std::int64_t now) const {
         const Slot& s = slots[index];
@@ -80,7 +80,8 @@ namespace {
 std::atomic<std::size_t> g_next_thread_shard{0};
 }  // namespace
 
-Ledger::Ledger() : shards_(std::make_unique<Shard[]>(kShards)) {}
+Ledger::Ledger()
+    : shards_(std::make_unique<Shard[]>(kShards)) {}
 Ledger::~Ledger() = default;
 
 Ledger& Ledger::global() {
@@ -235,9 +236,8 @@ LedgerSnapshot Ledger::snapshot() const {
         snap.released_total += shard.released;
         for (std::uint32_t j = 0; j < shard.slots.size(); ++j) {
             if (shard.slots[j].live) {
-                entries.emplace_back(
-                    OrderKey{shard.slots[j].acquired_ns, shard.slots[j].sequence},
-                    shard.copy(i, j, now));
+                entries.emplace_back(OrderKey{shard.slots[j].acquired_ns, shard.slots[j].sequence},
+                                     shard.copy(i, j, now));
             }
         }
     }

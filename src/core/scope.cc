@@ -1,7 +1,7 @@
+#include <utility>
+
 #include <scopeflow/resource_monitor.h>
 #include <scopeflow/scope.h>
-
-#include <utility>
 
 #include "core/scope_node.h"
 
@@ -46,7 +46,8 @@ std::string_view to_string(ScopeLevel level) noexcept {
 Scope::Scope(std::string name, ScopeOptions options)
     : node_(std::make_shared<detail::ScopeNode>(std::move(name), options, nullptr)) {}
 
-Scope::Scope(std::shared_ptr<detail::ScopeNode> node) noexcept : node_(std::move(node)) {}
+Scope::Scope(std::shared_ptr<detail::ScopeNode> node) noexcept
+    : node_(std::move(node)) {}
 
 Scope::Scope(Scope&& other) noexcept = default;
 
@@ -64,13 +65,14 @@ Scope::~Scope() {
     }
     try {
         auto failures = node_->close_collect(node_->close_timeout_);
-        report_failures(*node_->monitor_, failures,
-                        std::uncaught_exceptions() > 0 ? " (while unwinding from another error)"
-                                                       : "");
+        report_failures(
+            *node_->monitor_, failures,
+            std::uncaught_exceptions() > 0 ? " (while unwinding from another error)" : "");
     } catch (...) {
-        node_->monitor_->report({.kind = ReportKind::close_error,
-                                 .scope_path = node_->owner_path(),
-                                 .message = "close failed: " + message_of(std::current_exception())});
+        node_->monitor_->report(
+            {.kind = ReportKind::close_error,
+             .scope_path = node_->owner_path(),
+             .message = "close failed: " + message_of(std::current_exception())});
     }
 }
 

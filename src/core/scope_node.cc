@@ -92,8 +92,8 @@ std::shared_ptr<ScopeNode> ScopeNode::make_child(std::string name, const ScopeOp
     auto child = std::make_shared<ScopeNode>(std::move(name), inherited, shared_from_this());
     std::lock_guard lock(mu_);
     if (state_ != State::open) {
-        throw ScopeClosedError("cannot open scope '" + child->name_ + "' inside '" +
-                               owner_path() + "': it is closing");
+        throw ScopeClosedError("cannot open scope '" + child->name_ + "' inside '" + owner_path() +
+                               "': it is closing");
     }
     children_.push_back(child);
     return child;
@@ -136,13 +136,13 @@ void* ScopeNode::adopt(const ResourceInfo& info,
             try {
                 e = &entries_.push();
                 heap = ops.size > Entry::kInlineSize || ops.align > alignof(std::max_align_t);
-                where = heap ? ::operator new(ops.size, std::align_val_t{ops.align})
+                where = heap ? ::operator new (ops.size, std::align_val_t{ops.align})
                              : static_cast<void*>(e->storage);
                 try {
                     ops.move_construct(where, source);
                 } catch (...) {
                     if (heap) {
-                        ::operator delete(where, std::align_val_t{ops.align});
+                        ::operator delete (where, std::align_val_t{ops.align});
                     }
                     throw;
                 }
@@ -215,7 +215,8 @@ std::vector<CleanupFailure> ScopeNode::close_collect(std::chrono::nanoseconds cl
     try {
         start_worker(0);
     } catch (const std::system_error&) {
-        // No thread to spare (resource exhaustion): close inline, unwatched, rather than not at all.
+        // No thread to spare (resource exhaustion): close inline, unwatched, rather than not at
+        // all.
         CloseJob inline_job(false);
         close_in(CloseWorker{&inline_job, 0});
         return std::move(inline_job.failures);
@@ -224,7 +225,8 @@ std::vector<CleanupFailure> ScopeNode::close_collect(std::chrono::nanoseconds cl
     while (!job->done) {
         const std::uint64_t seq = job->step_seq;
         if (!job->step_active) {
-            job->cv.wait(lock, [&] { return job->done || job->step_seq != seq || job->step_active; });
+            job->cv.wait(lock,
+                         [&] { return job->done || job->step_seq != seq || job->step_active; });
             continue;
         }
         const auto deadline = job->step.started + cleanup_timeout;
@@ -242,13 +244,13 @@ std::vector<CleanupFailure> ScopeNode::close_collect(std::chrono::nanoseconds cl
         std::string message = "release of '" + step.resource + "' still running after " +
                               format_duration(elapsed) + " (deadline " +
                               format_duration(cleanup_timeout) + "); abandoned on its thread";
-        job->failures.push_back({.scope_path = step.scope_path,
-                                 .resource = step.resource,
-                                 .site = step.site,
-                                 .error = std::make_exception_ptr(
-                                     StuckError(step.scope_path + ": " + message)),
-                                 .stuck = true,
-                                 .elapsed = elapsed});
+        job->failures.push_back(
+            {.scope_path = step.scope_path,
+             .resource = step.resource,
+             .site = step.site,
+             .error = std::make_exception_ptr(StuckError(step.scope_path + ": " + message)),
+             .stuck = true,
+             .elapsed = elapsed});
         lock.unlock();
         if (ledger_ != nullptr) {
             ledger_->mark_stuck(step.ledger_id);
@@ -359,7 +361,7 @@ void ScopeNode::release_entry(Entry& e, const CloseWorker& worker) {
     }
     e.ops->destroy(e.object);
     if (e.heap) {
-        ::operator delete(e.object, std::align_val_t{e.ops->align});
+        ::operator delete (e.object, std::align_val_t{e.ops->align});
     }
     e.object = nullptr;
     bool abandoned = false;

@@ -34,7 +34,7 @@ struct Entry {
     static constexpr std::size_t kInlineSize = 48;
 
     alignas(std::max_align_t) std::byte storage[kInlineSize];
-    void* object = nullptr;               // into storage, or a heap block when too large
+    void* object = nullptr;  // into storage, or a heap block when too large
     const ResourceOps* ops = nullptr;
     LedgerId ledger_id;
     std::source_location site;
@@ -73,7 +73,9 @@ public:
     }
     // Atomic only so that a lock-free reader (resource_count) never races a lone closer; every
     // writer is either under the node's lock or the only worker of an unwatched close.
-    [[nodiscard]] std::size_t size() const noexcept { return size_.load(std::memory_order_relaxed); }
+    [[nodiscard]] std::size_t size() const noexcept {
+        return size_.load(std::memory_order_relaxed);
+    }
 
 private:
     Entry& at(std::size_t i) noexcept {
@@ -136,11 +138,12 @@ private:
 
     mutable std::mutex mu_;
     std::condition_variable closed_cv_;
-    State state_ = State::open;                          // guarded by mu_
-    const CloseJob* closing_job_ = nullptr;              // guarded by mu_; identity only
-    EntryStack entries_;                                 // guarded by mu_ (push/pop)
-    std::vector<std::shared_ptr<ScopeNode>> children_;   // guarded by mu_; open children, oldest first
-    std::optional<std::stop_source> stop_source_;        // guarded by mu_ (creation)
+    State state_ = State::open;              // guarded by mu_
+    const CloseJob* closing_job_ = nullptr;  // guarded by mu_; identity only
+    EntryStack entries_;                     // guarded by mu_ (push/pop)
+    std::vector<std::shared_ptr<ScopeNode>>
+        children_;                                 // guarded by mu_; open children, oldest first
+    std::optional<std::stop_source> stop_source_;  // guarded by mu_ (creation)
     // Declared after stop_source_: destroyed first, since it points at it.
     std::optional<std::stop_callback<StopForward>> parent_link_;  // guarded by mu_ (creation)
 };

@@ -1,10 +1,10 @@
-#include <scopeflow/unique_fd.h>
+#include <cerrno>
+#include <system_error>
 
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <cerrno>
-#include <system_error>
+#include <scopeflow/unique_fd.h>
 
 namespace scopeflow {
 

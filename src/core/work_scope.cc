@@ -1,8 +1,8 @@
+#include <utility>
+
 #include <scopeflow/error.h>
 #include <scopeflow/resource_monitor.h>
 #include <scopeflow/work_scope.h>
-
-#include <utility>
 
 namespace scopeflow {
 

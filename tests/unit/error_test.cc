@@ -1,8 +1,8 @@
-#include <scopeflow/error.h>
+#include <stdexcept>
 
 #include <gtest/gtest.h>
 
-#include <stdexcept>
+#include <scopeflow/error.h>
 
 namespace scopeflow {
 namespace {
@@ -17,8 +17,7 @@ TEST(ErrorTest, LeavesAreCaughtByWhatTheCallerDoesNext) {
 TEST(ErrorTest, ConfigErrorNamesThePlace) {
     const ConfigError e("pipeline.yaml:12: graph.stages[2].type", "unknown stage type 'fitler'");
     EXPECT_EQ(e.where(), "pipeline.yaml:12: graph.stages[2].type");
-    EXPECT_STREQ(e.what(),
-                 "pipeline.yaml:12: graph.stages[2].type: unknown stage type 'fitler'");
+    EXPECT_STREQ(e.what(), "pipeline.yaml:12: graph.stages[2].type: unknown stage type 'fitler'");
 }
 
 TEST(ErrorTest, SuppressedErrorsSurviveRethrowAndAreDescribedInOrder) {

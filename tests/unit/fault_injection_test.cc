@@ -1,14 +1,14 @@
 // Walks every fault point of a three-resource scope: whatever fails, nothing is left behind.
-#include <scopeflow/error.h>
-#include <scopeflow/fault_injector.h>
-#include <scopeflow/scope.h>
-#include <scopeflow/unique_fd.h>
+#include <chrono>
+#include <thread>
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
 
-#include <chrono>
-#include <thread>
+#include <scopeflow/error.h>
+#include <scopeflow/fault_injector.h>
+#include <scopeflow/scope.h>
+#include <scopeflow/unique_fd.h>
 
 #include "unit/test_support.h"
 
@@ -22,8 +22,8 @@ class FaultInjectionTest : public ::testing::Test {
 protected:
     // Three real descriptors: a "db" socket stand-in, a file, and a pipe; each used once.
     void scenario(FaultInjector& faults, std::chrono::nanoseconds close_timeout = {}) {
-        Scope svc("service", {.monitor = &iso_.monitor, .faults = &faults,
-                              .close_timeout = close_timeout});
+        Scope svc("service",
+                  {.monitor = &iso_.monitor, .faults = &faults, .close_timeout = close_timeout});
         Scope stage = svc.child("stage", {.close_timeout = close_timeout});
         stage.run([](Scope& s) {
             auto& db = s.open({"db", ResourceKind::connection},
@@ -86,8 +86,11 @@ TEST_F(FaultInjectionTest, HangAtEveryPointIsBoundedAndLeavesNothingLive) {
         FaultInjector faults;
         // Acquire/use hangs end after 30ms and continue; release hangs outlast the 20ms close
         // deadline and are abandoned, finishing later on their own thread.
-        faults.arm({.phase = h.phase, .point = h.point, .nth = h.ordinal,
-                    .action = FaultAction::hang, .hang_for = 30ms});
+        faults.arm({.phase = h.phase,
+                    .point = h.point,
+                    .nth = h.ordinal,
+                    .action = FaultAction::hang,
+                    .hang_for = 30ms});
         try {
             scenario(faults, 20ms);
             EXPECT_NE(h.phase, FaultPhase::release);
@@ -107,8 +110,8 @@ TEST_F(FaultInjectionTest, HangAtEveryPointIsBoundedAndLeavesNothingLive) {
 
 TEST_F(FaultInjectionTest, AcquireHangIsCancelledByStop) {
     FaultInjector faults;
-    faults.arm({.phase = FaultPhase::acquire, .point = "slow", .nth = 1,
-                .action = FaultAction::hang});
+    faults.arm(
+        {.phase = FaultPhase::acquire, .point = "slow", .nth = 1, .action = FaultAction::hang});
     Scope svc("svc", {.monitor = &iso_.monitor, .faults = &faults});
     std::thread stopper([&] {
         std::this_thread::sleep_for(30ms);

@@ -1,3 +1,12 @@
+#include <array>
+#include <chrono>
+#include <memory>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
 #include <scopeflow/error.h>
 #include <scopeflow/histogram.h>
 #include <scopeflow/resource_monitor.h>
@@ -5,15 +14,6 @@
 #include <scopeflow/timing_scope.h>
 #include <scopeflow/unique_function.h>
 #include <scopeflow/work_scope.h>
-
-#include <gtest/gtest.h>
-
-#include <array>
-#include <chrono>
-#include <memory>
-#include <stdexcept>
-#include <thread>
-#include <vector>
 
 #include "unit/test_support.h"
 
@@ -79,7 +79,8 @@ protected:
 
 TEST_F(WorkScopeTest, CommitRunsOnlyTheCommitAction) {
     {
-        WorkScope w("batch", [&] { log_.push_back("ack"); }, [&] { log_.push_back("nack"); });
+        WorkScope w(
+            "batch", [&] { log_.push_back("ack"); }, [&] { log_.push_back("nack"); });
         w.commit();
         EXPECT_EQ(w.state(), WorkScope::State::committed);
     }
@@ -88,10 +89,12 @@ TEST_F(WorkScopeTest, CommitRunsOnlyTheCommitAction) {
 
 TEST_F(WorkScopeTest, UncommittedWorkRollsBackOnEveryPath) {
     {
-        WorkScope w("forgotten", [&] { log_.push_back("ack"); }, [&] { log_.push_back("nack"); });
+        WorkScope w(
+            "forgotten", [&] { log_.push_back("ack"); }, [&] { log_.push_back("nack"); });
     }
     try {
-        WorkScope w("failing", [&] { log_.push_back("ack"); }, [&] { log_.push_back("nack"); });
+        WorkScope w(
+            "failing", [&] { log_.push_back("ack"); }, [&] { log_.push_back("nack"); });
         throw std::runtime_error("sink down");
     } catch (const std::runtime_error&) {
     }
@@ -114,8 +117,8 @@ TEST_F(WorkScopeTest, FailedCommitRollsBackAndPropagatesWithRollbackErrorAttache
 
 TEST_F(WorkScopeTest, RollbackFailureInTheDestructorIsReportedNotThrown) {
     {
-        WorkScope w("batch", nullptr, [] { throw std::runtime_error("nack failed"); },
-                    &iso_.monitor);
+        WorkScope w(
+            "batch", nullptr, [] { throw std::runtime_error("nack failed"); }, &iso_.monitor);
     }
     ASSERT_EQ(iso_.monitor.count(ReportKind::close_error), 1U);
     EXPECT_NE(iso_.monitor.recent()[0].message.find("nack failed"), std::string::npos);
@@ -156,8 +159,8 @@ TEST(TimingScopeTest, StopRecordsOnceAndReturnsTheDuration) {
 }
 
 TEST(HistogramTest, BucketsAreContiguousAndBoundsContainTheirValues) {
-    for (std::uint64_t v : {0ULL, 1ULL, 7ULL, 8ULL, 15ULL, 16ULL, 17ULL, 1000ULL, 123456789ULL,
-                            (1ULL << 40U) - 1U}) {
+    for (std::uint64_t v :
+         {0ULL, 1ULL, 7ULL, 8ULL, 15ULL, 16ULL, 17ULL, 1000ULL, 123456789ULL, (1ULL << 40U) - 1U}) {
         const std::size_t b = Histogram::bucket_of(v);
         EXPECT_GE(Histogram::bucket_upper_bound(b), v) << v;
         if (b > 0) {

@@ -1,17 +1,18 @@
-#include <scopeflow/ledger.h>
-#include <scopeflow/resource_monitor.h>
+#include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 
-#include <thread>
-#include <vector>
+#include <scopeflow/ledger.h>
+#include <scopeflow/resource_monitor.h>
 
 namespace scopeflow {
 namespace {
 
 class NamedOwner final : public LedgerOwner {
 public:
-    explicit NamedOwner(std::string path) : path_(std::move(path)) {}
+    explicit NamedOwner(std::string path)
+        : path_(std::move(path)) {}
     std::string owner_path() const override { return path_; }
 
 private:

@@ -1,15 +1,15 @@
 // Concurrency guarantees of Scope, meant to run under TSan (label: concurrency).
-#include <scopeflow/error.h>
-#include <scopeflow/scope.h>
-
-#include <gtest/gtest.h>
-
 #include <atomic>
 #include <condition_variable>
 #include <latch>
 #include <mutex>
 #include <thread>
 #include <vector>
+
+#include <gtest/gtest.h>
+
+#include <scopeflow/error.h>
+#include <scopeflow/scope.h>
 
 #include "unit/test_support.h"
 
@@ -20,8 +20,12 @@ namespace {
 struct Counted {
     std::atomic<int>* released;
     bool moved_from = false;
-    explicit Counted(std::atomic<int>* r) : released(r) {}
-    Counted(Counted&& o) noexcept : released(o.released) { o.moved_from = true; }
+    explicit Counted(std::atomic<int>* r)
+        : released(r) {}
+    Counted(Counted&& o) noexcept
+        : released(o.released) {
+        o.moved_from = true;
+    }
     Counted(const Counted&) = delete;
     Counted& operator=(const Counted&) = delete;
     Counted& operator=(Counted&&) = delete;

@@ -1,15 +1,15 @@
 // Close deadlines: stuck cleanups are reported on time, abandoned, and the close goes on.
-#include <scopeflow/error.h>
-#include <scopeflow/fault_injector.h>
-#include <scopeflow/resource_monitor.h>
-#include <scopeflow/scope.h>
-
-#include <gtest/gtest.h>
-
 #include <chrono>
 #include <future>
 #include <mutex>
 #include <thread>
+
+#include <gtest/gtest.h>
+
+#include <scopeflow/error.h>
+#include <scopeflow/fault_injector.h>
+#include <scopeflow/resource_monitor.h>
+#include <scopeflow/scope.h>
 
 #include "unit/test_support.h"
 
@@ -144,8 +144,11 @@ TEST_F(ScopeDeadlineTest, InjectedReleaseHangIsAbandonedAndLaterFinishes) {
 
 TEST_F(ScopeDeadlineTest, DestructorWithDeadlineDoesNotThrowAndReportsStuckOnce) {
     FaultInjector faults;
-    faults.arm({.phase = FaultPhase::release, .point = "x", .nth = 1,
-                .action = FaultAction::hang, .hang_for = 10s});
+    faults.arm({.phase = FaultPhase::release,
+                .point = "x",
+                .nth = 1,
+                .action = FaultAction::hang,
+                .hang_for = 10s});
     {
         Scope s("svc", {.monitor = &iso_.monitor, .faults = &faults, .close_timeout = 50ms});
         s.adopt({"x"}, Probe(log_, "x"));

@@ -1,15 +1,15 @@
-#include <scopeflow/error.h>
-#include <scopeflow/resource_monitor.h>
-#include <scopeflow/scope.h>
-#include <scopeflow/unique_fd.h>
-
-#include <fcntl.h>
-#include <gtest/gtest.h>
-
 #include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+
+#include <scopeflow/error.h>
+#include <scopeflow/resource_monitor.h>
+#include <scopeflow/scope.h>
+#include <scopeflow/unique_fd.h>
 
 #include "unit/test_support.h"
 
@@ -58,9 +58,8 @@ TEST_F(ScopeTest, ClosesChildrenBeforeOwnResourcesNewestChildFirst) {
     svc.adopt({"svc-late"}, Probe(log_, "svc-late"));  // acquired after the children exist
 
     svc.close();
-    EXPECT_EQ(log_.events(),
-              (V{"close p2-file", "close stage-conn", "close p1-file", "close svc-late",
-                 "close svc-db"}));
+    EXPECT_EQ(log_.events(), (V{"close p2-file", "close stage-conn", "close p1-file",
+                                "close svc-late", "close svc-db"}));
     EXPECT_TRUE(p1.closed());
     EXPECT_TRUE(stage.closed());
     EXPECT_TRUE(p2.closed());

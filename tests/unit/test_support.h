@@ -1,14 +1,14 @@
 // Helpers shared by the unit tests: a probe resource that logs its release, and fd counting.
 #pragma once
 
-#include <dirent.h>
-
 #include <memory>
 #include <mutex>
 #include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include <dirent.h>
 
 #include <scopeflow/ledger.h>
 #include <scopeflow/resource_monitor.h>

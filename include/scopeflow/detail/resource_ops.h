@@ -13,7 +13,9 @@
 namespace scopeflow::detail {
 
 template <typename T>
-concept Closable = requires(T& t) { t.close(); };
+concept Closable = requires(T& t) {
+    t.close();
+};
 
 struct ResourceOps {
     std::size_t size;
