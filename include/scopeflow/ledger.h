@@ -50,7 +50,7 @@ public:
     // "service/pipeline/enrich/worker-1". Must be callable from any thread while entries live.
     [[nodiscard]] virtual std::string owner_path() const = 0;
 
-    // Entries recorded with this owner and not yet released.
+    // Counted entries recorded with this owner and not yet released (see Ledger::acquire).
     [[nodiscard]] std::int64_t live_entries() const noexcept {
         return live_entries_.load(std::memory_order_acquire);
     }
@@ -117,9 +117,15 @@ public:
     static Ledger& global();
 
     // Records a live resource. Never throws except std::bad_alloc.
+    // `counted`: the entry may outlive the owner's own release work (a ticket, a lease), so it
+    // is counted in owner->live_entries() and the owner can tell cheaply at its end whether it
+    // leaked. Pass false for entries the owner always releases itself before it ends (a
+    // scope's adopted resources); that saves two atomic operations per resource. An uncounted
+    // entry becomes counted when it is marked stuck.
     LedgerId acquire(const ResourceInfo& info,
                      LedgerOwner* owner,
-                     std::source_location site = std::source_location::current());
+                     std::source_location site = std::source_location::current(),
+                     bool counted = true);
 
     // Ends the entry. Returns false if the id is unknown or already released (a double release).
     bool release(LedgerId id) noexcept;

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -32,22 +33,29 @@ struct CloseJob {
         std::chrono::steady_clock::time_point started;
     };
 
+    // Shared between the watching caller and its helper threads; only watched jobs have one, so
+    // an inline close (the hot path for task scopes) builds no mutex or condition variable.
+    struct Watch {
+        std::mutex mu;
+        std::condition_variable cv;
+        std::uint64_t generation = 0;  // guarded by mu
+        std::uint64_t step_seq = 0;    // guarded by mu; bumped at every step start
+        bool step_active = false;      // guarded by mu
+        Step step;                     // guarded by mu
+        bool done = false;             // guarded by mu
+    };
+
     explicit CloseJob(bool is_watched)
-        : watched(is_watched) {}
+        : watched(is_watched),
+          watch(is_watched ? std::make_unique<Watch>() : nullptr) {}
 
     const bool watched;
-    std::mutex mu;
-    std::condition_variable cv;
-    std::uint64_t generation = 0;          // guarded by mu (when watched)
-    std::uint64_t step_seq = 0;            // guarded by mu; bumped at every step start
-    bool step_active = false;              // guarded by mu
-    Step step;                             // guarded by mu
-    bool done = false;                     // guarded by mu
-    std::vector<CleanupFailure> failures;  // guarded by mu (when watched)
+    const std::unique_ptr<Watch> watch;
+    std::vector<CleanupFailure> failures;  // guarded by watch->mu when watched
 
     void add_failure(CleanupFailure f) {
         if (watched) {
-            std::lock_guard lock(mu);
+            std::lock_guard lock(watch->mu);
             failures.push_back(std::move(f));
         } else {
             failures.push_back(std::move(f));
@@ -64,8 +72,8 @@ struct CloseWorker {
         if (!job->watched) {
             return false;
         }
-        std::lock_guard lock(job->mu);
-        return job->generation != generation;
+        std::lock_guard lock(job->watch->mu);
+        return job->watch->generation != generation;
     }
 };
 

@@ -42,6 +42,7 @@ struct Ledger::Shard {
         bool live = false;
         bool stuck = false;
         bool orphaned = false;
+        bool counted = false;  // in owner->live_entries_
         ResourceKind kind = ResourceKind::other;
         std::uint64_t amount = 0;
         std::int64_t acquired_ns = 0;
@@ -96,7 +97,10 @@ Ledger::Shard& Ledger::shard_for_this_thread() noexcept {
     return shards_[index];
 }
 
-LedgerId Ledger::acquire(const ResourceInfo& info, LedgerOwner* owner, std::source_location site) {
+LedgerId Ledger::acquire(const ResourceInfo& info,
+                         LedgerOwner* owner,
+                         std::source_location site,
+                         bool counted) {
     Shard& shard = shard_for_this_thread();
     const auto shard_index = static_cast<std::size_t>(&shard - shards_.get());
     const std::int64_t now = detail::coarse_now_ns();
@@ -125,6 +129,7 @@ LedgerId Ledger::acquire(const ResourceInfo& info, LedgerOwner* owner, std::sour
         s.acquired_ns = now;
         s.sequence = shard.acquired;
         s.owner = owner;
+        s.counted = counted && owner != nullptr;
         s.file = site.file_name();
         s.line = site.line();
         s.name.assign(info.name);
@@ -133,7 +138,7 @@ LedgerId Ledger::acquire(const ResourceInfo& info, LedgerOwner* owner, std::sour
         ++count.entries;
         count.amount += info.amount;
         ++shard.acquired;
-        if (owner != nullptr) {
+        if (s.counted) {
             owner->live_entries_.fetch_add(1, std::memory_order_relaxed);
         }
     }
@@ -165,10 +170,10 @@ bool Ledger::release(LedgerId id) noexcept {
     count.amount -= s.amount;
     ++shard.released;
     // Last touch of the owner: once its count reads zero it may be destroyed.
-    if (s.owner != nullptr) {
+    if (s.owner != nullptr && s.counted) {
         s.owner->live_entries_.fetch_sub(1, std::memory_order_acq_rel);
-        s.owner = nullptr;
     }
+    s.owner = nullptr;
     shard.free_slots.push_back(index);
     return true;
 }
@@ -184,7 +189,12 @@ void Ledger::mark_stuck(LedgerId id) noexcept {
     std::lock_guard lock(shard.mu);
     if (index < shard.slots.size() && shard.slots[index].live &&
         shard.slots[index].generation == generation) {
-        shard.slots[index].stuck = true;
+        Shard::Slot& s = shard.slots[index];
+        s.stuck = true;
+        if (s.owner != nullptr && !s.counted) {  // it may now outlive its owner: count it
+            s.counted = true;
+            s.owner->live_entries_.fetch_add(1, std::memory_order_relaxed);
+        }
     }
 }
 
@@ -208,7 +218,9 @@ std::vector<LedgerEntry> Ledger::orphan(LedgerOwner& owner) {
             s.orphaned = true;
             s.orphan_path = path;
             s.owner = nullptr;
-            owner.live_entries_.fetch_sub(1, std::memory_order_acq_rel);
+            if (s.counted) {
+                owner.live_entries_.fetch_sub(1, std::memory_order_acq_rel);
+            }
         }
     }
     std::sort(found.begin(), found.end(),

@@ -126,7 +126,9 @@ void* ScopeNode::adopt(const ResourceInfo& info,
             release_source_and_rethrow(std::current_exception());
         }
     }
-    const LedgerId id = ledger_ != nullptr ? ledger_->acquire(info, this, site) : LedgerId{};
+    // Uncounted: close() releases every adopted entry itself (a stuck one becomes counted).
+    const LedgerId id =
+        ledger_ != nullptr ? ledger_->acquire(info, this, site, /*counted=*/false) : LedgerId{};
     {
         std::lock_guard lock(mu_);
         if (state_ == State::open) {
@@ -205,10 +207,10 @@ std::vector<CleanupFailure> ScopeNode::close_collect(std::chrono::nanoseconds cl
     auto start_worker = [&job, &self](std::uint64_t generation) {
         std::thread([job, self, generation] {
             self->close_in(CloseWorker{job.get(), generation});
-            std::lock_guard lock(job->mu);
-            if (job->generation == generation) {
-                job->done = true;
-                job->cv.notify_all();
+            std::lock_guard lock(job->watch->mu);
+            if (job->watch->generation == generation) {
+                job->watch->done = true;
+                job->watch->cv.notify_all();
             }
         }).detach();
     };
@@ -221,26 +223,27 @@ std::vector<CleanupFailure> ScopeNode::close_collect(std::chrono::nanoseconds cl
         close_in(CloseWorker{&inline_job, 0});
         return std::move(inline_job.failures);
     }
-    std::unique_lock lock(job->mu);
-    while (!job->done) {
-        const std::uint64_t seq = job->step_seq;
-        if (!job->step_active) {
-            job->cv.wait(lock,
-                         [&] { return job->done || job->step_seq != seq || job->step_active; });
+    std::unique_lock lock(job->watch->mu);
+    while (!job->watch->done) {
+        const std::uint64_t seq = job->watch->step_seq;
+        if (!job->watch->step_active) {
+            job->watch->cv.wait(lock, [&] {
+                return job->watch->done || job->watch->step_seq != seq || job->watch->step_active;
+            });
             continue;
         }
-        const auto deadline = job->step.started + cleanup_timeout;
-        if (job->cv.wait_until(lock, deadline, [&] {
-                return job->done || job->step_seq != seq || !job->step_active;
+        const auto deadline = job->watch->step.started + cleanup_timeout;
+        if (job->watch->cv.wait_until(lock, deadline, [&] {
+                return job->watch->done || job->watch->step_seq != seq || !job->watch->step_active;
             })) {
             continue;
         }
         // The current cleanup overran: report it, abandon its worker, go on with a new one.
-        const CloseJob::Step step = job->step;
+        const CloseJob::Step step = job->watch->step;
         const auto elapsed = std::chrono::steady_clock::now() - step.started;
-        ++job->generation;
-        job->step_active = false;
-        const std::uint64_t generation = job->generation;
+        ++job->watch->generation;
+        job->watch->step_active = false;
+        const std::uint64_t generation = job->watch->generation;
         std::string message = "release of '" + step.resource + "' still running after " +
                               format_duration(elapsed) + " (deadline " +
                               format_duration(cleanup_timeout) + "); abandoned on its thread";
@@ -340,11 +343,11 @@ void ScopeNode::release_entry(Entry& e, const CloseWorker& worker) {
     std::chrono::steady_clock::time_point started;
     if (job.watched) {
         started = std::chrono::steady_clock::now();
-        std::lock_guard lock(job.mu);
-        ++job.step_seq;
-        job.step_active = true;
-        job.step = {owner_path(), e.name, site_string(e.site), e.kind, e.ledger_id, started};
-        job.cv.notify_all();
+        std::lock_guard lock(job.watch->mu);
+        ++job.watch->step_seq;
+        job.watch->step_active = true;
+        job.watch->step = {owner_path(), e.name, site_string(e.site), e.kind, e.ledger_id, started};
+        job.watch->cv.notify_all();
     }
     std::exception_ptr errors[2];
     if (faults_ != nullptr) {
@@ -366,11 +369,11 @@ void ScopeNode::release_entry(Entry& e, const CloseWorker& worker) {
     e.object = nullptr;
     bool abandoned = false;
     if (job.watched) {
-        std::lock_guard lock(job.mu);
-        abandoned = job.generation != worker.generation;
+        std::lock_guard lock(job.watch->mu);
+        abandoned = job.watch->generation != worker.generation;
         if (!abandoned) {
-            job.step_active = false;
-            job.cv.notify_all();
+            job.watch->step_active = false;
+            job.watch->cv.notify_all();
         }
     }
     for (const auto& err : errors) {
@@ -411,6 +414,7 @@ void ScopeNode::finish_close() {
         std::lock_guard lock(mu_);
         state_ = State::closed;  // from here on track()/adopt() fail, so the scan below is final
         closing_job_ = nullptr;
+        closed_.store(true, std::memory_order_release);
     }
     if (ledger_ != nullptr && live_entries() > 0) {
         for (const LedgerEntry& leaked : ledger_->orphan(*this)) {
@@ -473,8 +477,7 @@ std::stop_token ScopeNode::stop_token() {
 }
 
 bool ScopeNode::closed() const {
-    std::lock_guard lock(mu_);
-    return state_ == State::closed;
+    return closed_.load(std::memory_order_acquire);
 }
 
 std::size_t ScopeNode::resource_count() const {

@@ -139,6 +139,7 @@ private:
     mutable std::mutex mu_;
     std::condition_variable closed_cv_;
     State state_ = State::open;              // guarded by mu_
+    std::atomic<bool> closed_{false};        // mirrors state_ == closed, for a lock-free closed()
     const CloseJob* closing_job_ = nullptr;  // guarded by mu_; identity only
     EntryStack entries_;                     // guarded by mu_ (push/pop)
     std::vector<std::shared_ptr<ScopeNode>>
