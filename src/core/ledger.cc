@@ -6,6 +6,7 @@
 #include <scopeflow/ledger.h>
 
 #include "core/coarse_clock.h"
+#include "core/format_site.h"
 
 namespace scopeflow {
 namespace {
@@ -24,14 +25,16 @@ std::uint64_t make_id(std::uint32_t generation, std::size_t shard, std::uint32_t
 // Oldest first: by acquisition time (coarse), then by order within a shard.
 using OrderKey = std::pair<std::int64_t, std::uint64_t>;
 
-std::string format_site(const char* file, std::uint_least32_t line) {
-    if (file == nullptr) {
-        return {};
-    }
-    std::string s = file;
-    s += ':';
-    s += std::to_string(line);
-    return s;
+struct DecodedId {
+    std::size_t shard;
+    std::uint32_t index;
+    std::uint32_t generation;
+};
+
+DecodedId decode(LedgerId id) {
+    return {static_cast<std::size_t>((id.value >> kIndexBits) & 0xFFU),
+            static_cast<std::uint32_t>(id.value & 0xFFFFFFFFU),
+            static_cast<std::uint32_t>(id.value >> (kIndexBits + kShardBits))};
 }
 
 }  // namespace
@@ -68,7 +71,7 @@ struct Ledger::Shard {
         e.kind = s.kind;
         e.name = s.name;
         e.owner_path = s.owner != nullptr ? s.owner->owner_path() : s.orphan_path;
-        e.site = format_site(s.file, s.line);
+        e.site = detail::format_site(s.file, s.line);
         e.amount = s.amount;
         e.age = std::chrono::nanoseconds(std::max<std::int64_t>(0, now - s.acquired_ns));
         e.stuck = s.stuck;
@@ -149,9 +152,7 @@ bool Ledger::release(LedgerId id) noexcept {
     if (!id) {
         return false;
     }
-    const auto shard_index = static_cast<std::size_t>((id.value >> kIndexBits) & 0xFFU);
-    const auto index = static_cast<std::uint32_t>(id.value & 0xFFFFFFFFU);
-    const auto generation = static_cast<std::uint32_t>(id.value >> (kIndexBits + kShardBits));
+    const auto [shard_index, index, generation] = decode(id);
     if (shard_index >= kShards) {
         return false;
     }
@@ -179,9 +180,7 @@ bool Ledger::release(LedgerId id) noexcept {
 }
 
 void Ledger::mark_stuck(LedgerId id) noexcept {
-    const auto shard_index = static_cast<std::size_t>((id.value >> kIndexBits) & 0xFFU);
-    const auto index = static_cast<std::uint32_t>(id.value & 0xFFFFFFFFU);
-    const auto generation = static_cast<std::uint32_t>(id.value >> (kIndexBits + kShardBits));
+    const auto [shard_index, index, generation] = decode(id);
     if (!id || shard_index >= kShards) {
         return;
     }

@@ -6,15 +6,13 @@
 #include <utility>
 
 #include "core/format_duration.h"
+#include "core/format_site.h"
 
 namespace scopeflow::detail {
 namespace {
 
 std::string site_string(const std::source_location& site) {
-    if (site.file_name() == nullptr || *site.file_name() == '\0') {
-        return {};
-    }
-    return std::string(site.file_name()) + ":" + std::to_string(site.line());
+    return format_site(site.file_name(), site.line());
 }
 
 // Attaches the exception being handled to `primary` when primary is a scopeflow::Error.
