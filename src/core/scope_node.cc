@@ -221,27 +221,25 @@ std::vector<CleanupFailure> ScopeNode::close_collect(std::chrono::nanoseconds cl
         close_in(CloseWorker{&inline_job, 0});
         return std::move(inline_job.failures);
     }
-    std::unique_lock lock(job->watch->mu);
-    while (!job->watch->done) {
-        const std::uint64_t seq = job->watch->step_seq;
-        if (!job->watch->step_active) {
-            job->watch->cv.wait(lock, [&] {
-                return job->watch->done || job->watch->step_seq != seq || job->watch->step_active;
-            });
+    CloseJob::Watch& w = *job->watch;
+    std::unique_lock lock(w.mu);
+    while (!w.done) {
+        const std::uint64_t seq = w.step_seq;
+        if (!w.step_active) {
+            w.cv.wait(lock, [&] { return w.done || w.step_seq != seq || w.step_active; });
             continue;
         }
-        const auto deadline = job->watch->step.started + cleanup_timeout;
-        if (job->watch->cv.wait_until(lock, deadline, [&] {
-                return job->watch->done || job->watch->step_seq != seq || !job->watch->step_active;
-            })) {
+        const auto deadline = w.step.started + cleanup_timeout;
+        if (w.cv.wait_until(lock, deadline,
+                            [&] { return w.done || w.step_seq != seq || !w.step_active; })) {
             continue;
         }
         // The current cleanup overran: report it, abandon its worker, go on with a new one.
-        const CloseJob::Step step = job->watch->step;
+        const CloseJob::Step step = w.step;
         const auto elapsed = std::chrono::steady_clock::now() - step.started;
-        ++job->watch->generation;
-        job->watch->step_active = false;
-        const std::uint64_t generation = job->watch->generation;
+        ++w.generation;
+        w.step_active = false;
+        const std::uint64_t generation = w.generation;
         std::string message = "release of '" + step.resource + "' still running after " +
                               format_duration(elapsed) + " (deadline " +
                               format_duration(cleanup_timeout) + "); abandoned on its thread";
