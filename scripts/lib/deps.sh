@@ -18,6 +18,9 @@ SCOPEFLOW_DEPS=(
   libbenchmark-dev
   procps
   ca-certificates
+  libsimdjson-dev      # event parsing (issue 3)
+  nlohmann-json3-dev   # baseline for the JSON benchmark
+  libtbb-dev           # baseline for the pipeline benchmark (oneTBB parallel_pipeline)
 )
 
 # Prints the packages of SCOPEFLOW_DEPS that are not installed, one per line.
