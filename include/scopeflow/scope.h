@@ -138,6 +138,11 @@ public:
     // As close(), with this per-cleanup deadline instead of options.close_timeout.
     void close(std::chrono::nanoseconds cleanup_timeout);
 
+    // For a catch block: closes the scope while the caught exception is being handled, and
+    // attaches cleanup failures to it (scopeflow::Error) or reports them (other types). run()
+    // uses it; call it where a failure must unwind a scope explicitly, then `throw;`.
+    void close_after_failure() noexcept;
+
     // Requests stop on this scope and its descendants without closing anything.
     void request_stop();
     // Stopped when this scope or any ancestor is stopped or closed. Created lazily.
@@ -160,8 +165,6 @@ private:
                     void* source,
                     bool hit_fault_point);
     void acquire_point(std::string_view name);
-    // Closes after body failed with the exception being handled; attaches or reports failures.
-    void close_after_failure() noexcept;
 
     std::shared_ptr<detail::ScopeNode> node_;
 };

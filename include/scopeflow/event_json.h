@@ -1,0 +1,97 @@
+// Event <-> JSON: a reusable parser (simdjson underneath) and a compact serializer.
+//
+// An event is one JSON object. Mapping of values:
+//   null, true/false, strings          -> null, boolean, string (escapes decoded, UTF-8 kept)
+//   integers that fit int64            -> integer
+//   other numbers (fractions, exponents, integers in (INT64_MAX, UINT64_MAX]) -> number (double)
+//   nested objects and arrays          -> raw, holding the value's minified JSON text
+// Numbers outside double range and integers beyond UINT64_MAX are rejected (simdjson's number
+// error). A repeated key keeps its first position and its last value (as Event::set does).
+// The input must be valid UTF-8; anything after the object other than whitespace is an error.
+//
+//   scopeflow::EventParser parser;   // one per thread, reused for every event
+//   scopeflow::Event event;          // reused too: parse() clears it and keeps its capacity
+//   std::string out;
+//   for (std::string_view line : lines) {
+//       if (scopeflow::ParseStatus st = parser.parse(line, event); !st) {
+//           log("bad event: " + st.message);
+//           continue;
+//       }
+//       out.clear();
+//       scopeflow::append_json(event, out);   // {"id":17,"user":"u-42",...}
+//   }
+//
+// Serialization is compact, fields in order. Strings escape '"', '\\' and control characters
+// (\b \f \n \r \t, others as \u00XX); all other bytes, UTF-8 included, pass through. Doubles use
+// the shortest text that reads back to the same bits, with ".0" added when that text looks like
+// an integer, so a number stays a number across a round trip; NaN and infinities become null
+// (JSON has no spelling for them). Raw values are copied verbatim.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include <scopeflow/event.h>
+
+namespace scopeflow {
+
+// Readable bytes parse_padded() needs after the end of its input (>= SIMDJSON_PADDING).
+inline constexpr std::size_t kJsonPadding = 64;
+
+// The result of a parse: cheap on success (no allocation), a message on failure such as
+// "expected a JSON object, got an array" or "invalid JSON: The input is not valid UTF-8".
+struct [[nodiscard]] ParseStatus {
+    bool ok = true;
+    std::string message;  // empty when ok
+
+    explicit operator bool() const noexcept { return ok; }
+};
+
+struct EventParserOptions {
+    // Longer input is rejected before parsing; bounds the memory a parser keeps for reuse
+    // (about 8 bytes per input byte at its largest event).
+    std::size_t max_event_bytes = std::size_t{1} << 20;
+};
+
+// Parses JSON objects into Events, reusing its internal buffers across calls.
+//
+// Thread safety: none. Use one parser per thread; a parser may move between threads between
+// calls. Failures are returned, never thrown (std::bad_alloc aside).
+class EventParser {
+public:
+    explicit EventParser(EventParserOptions options = {});
+    EventParser(EventParser&& other) noexcept;
+    EventParser& operator=(EventParser&& other) noexcept;
+    EventParser(const EventParser&) = delete;
+    EventParser& operator=(const EventParser&) = delete;
+    ~EventParser();
+
+    // Parses `json` into `out`. `out` is cleared first (fields and metadata; its capacity is
+    // kept), so after a failure it is empty. The input is copied into an internal padded buffer
+    // (reused; a memcpy per call), so any string_view works.
+    ParseStatus parse(std::string_view json, Event& out);
+
+    // As parse(), without the copy. Precondition: at least kJsonPadding readable bytes follow
+    // json.data() + json.size() (their content does not matter), e.g. the rest of a JSONL read
+    // buffer allocated with kJsonPadding spare bytes at its end.
+    ParseStatus parse_padded(std::string_view json, Event& out);
+
+    [[nodiscard]] const EventParserOptions& options() const noexcept;
+
+private:
+    struct Impl;
+    ParseStatus parse_impl(std::string_view json, Event& out, bool padded);
+
+    std::unique_ptr<Impl> impl_;
+};
+
+// Appends the compact JSON object of `event` to `out` (nothing else is touched).
+void append_json(const Event& event, std::string& out);
+// Appends one value as JSON.
+void append_json(const Value& value, std::string& out);
+// The compact JSON object of `event`.
+[[nodiscard]] std::string to_json(const Event& event);
+
+}  // namespace scopeflow

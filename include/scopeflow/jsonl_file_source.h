@@ -1,0 +1,90 @@
+// JsonlFileSource: reads JSON-object events, one per line, from a file, with committed offsets.
+//
+// Progress is the byte offset just past the highest *contiguous* acked line: an event acked out
+// of order does not move it until everything before it is acked too, and a nacked event holds
+// it back for good (a failed event must be re-read after a restart, not skipped). commit()
+// writes it to `offset_path` atomically (temp file, fsync, rename); open() resumes from it.
+// Delivery is at-least-once: after a crash, lines past the committed offset are read again.
+//
+// A line that is not a JSON object becomes an event with only two fields, `_error`
+// ("orders.jsonl:17 (byte 1234): expected a JSON object") and `_raw` (the line), marked
+// `decode_failed` so the pipeline sends it straight to the dead-letter stage: nothing is lost,
+// and the place is named.
+//
+//   scopeflow::JsonlFileSource source({.path = "orders.jsonl"});
+//   scopeflow::Pipeline p("orders", std::move(graph), source);
+//   p.run(service);             // commits the offset when the pipeline drains
+//
+// Thread safety: as Source. Lines are cut under a lock; parsing runs outside it, on the
+// calling worker, with that thread's parser.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+#include <scopeflow/source.h>
+
+namespace scopeflow {
+
+struct JsonlSourceOptions {
+    std::string path;                 // the JSONL file to read
+    std::string offset_path;          // committed progress; default: path + ".offset"
+    bool resume = true;               // start at the committed offset when there is one
+    std::size_t read_chunk = 1 << 20;  // bytes read from the file at a time
+};
+
+class JsonlFileSource final : public Source {
+public:
+    explicit JsonlFileSource(JsonlSourceOptions options);
+    ~JsonlFileSource() override;
+
+    void open(Scope& scope) override;
+    std::size_t read(std::span<Event> out, const std::stop_token& stop) override;
+    void ack(std::uint64_t sequence) override;
+    void nack(std::uint64_t sequence, std::string_view reason) override;
+    void commit() override;
+
+    // Offset (bytes) up to which every line has been acked.
+    [[nodiscard]] std::uint64_t acked_offset() const;
+    [[nodiscard]] std::uint64_t start_offset() const;
+    [[nodiscard]] std::uint64_t lines_read() const;
+    [[nodiscard]] std::uint64_t decode_failures() const;
+    [[nodiscard]] std::uint64_t nacked() const;
+
+private:
+    struct Line {
+        std::uint64_t sequence;
+        std::uint64_t offset;  // of the line's first byte
+        std::uint64_t number;  // 1-based, counted from the start offset
+        std::string text;
+    };
+    struct Pending {
+        std::uint64_t end_offset;  // just past the line's newline
+        bool acked = false;
+        bool nacked = false;
+    };
+
+    bool next_line(Line& line);  // requires mu_
+    void settle(std::uint64_t sequence, bool ok);
+
+    const JsonlSourceOptions options_;
+    int fd_ = -1;  // owned by the scope given to open()
+    mutable std::mutex mu_;
+    std::string buffer_;                  // guarded by mu_: bytes read, not yet cut into lines
+    std::size_t buffer_pos_ = 0;          // guarded by mu_
+    std::uint64_t buffer_offset_ = 0;     // guarded by mu_: file offset of buffer_[0]
+    bool eof_ = false;                    // guarded by mu_
+    std::uint64_t next_sequence_ = 0;     // guarded by mu_
+    std::uint64_t line_number_ = 0;       // guarded by mu_
+    std::uint64_t start_offset_ = 0;      // guarded by mu_
+    std::uint64_t acked_offset_ = 0;      // guarded by mu_
+    std::uint64_t first_pending_ = 0;     // guarded by mu_: sequence of pending_.front()
+    std::deque<Pending> pending_;         // guarded by mu_
+    std::uint64_t decode_failures_ = 0;   // guarded by mu_
+    std::uint64_t nacked_ = 0;            // guarded by mu_
+};
+
+}  // namespace scopeflow

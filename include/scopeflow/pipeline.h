@@ -1,0 +1,140 @@
+// Pipeline: runs a validated Graph over a Source with N worker threads.
+//
+// Execution is run-to-completion: a worker reads a batch from the source and carries each event
+// through the whole graph (every branch) on its own thread before acking it. There are no
+// queues between stages, so there is nothing to overflow and backpressure reaches the source by
+// construction: a worker reads again only when its batch is done.
+//
+// Ordering: events of one batch are processed in source order by one worker; batches run on
+// different workers concurrently, so across batches there is no order. With workers = 1 the
+// whole pipeline preserves source order.
+//
+// Scopes (all children of the scope given to start()):
+//
+//   <name>                      pipeline scope
+//     source                    what the source opened
+//     <stage>                   one per stage, opened in graph order (Stage::open)
+//       worker-<i>              one per stage and worker (Stage::open_worker)
+//     worker-<i>                one per worker thread
+//       event-<sequence>        the task scope of one event, only if a stage asked for it
+//
+// Acks: after a worker's batch, every stage's end_batch() runs (sinks flush there), then each
+// event of the batch is acked, or nacked if a branch failed with nowhere to go or a flush
+// failed. An acked event is as durable as the stages' flush policies make it.
+//
+// Shutdown: request_stop() closes the intake gate; workers finish the batch they hold, so no
+// event that was read is lost. wait() then joins the workers, runs Stage::finish in graph order
+// (skipped if a worker failed fatally), commits the source, and closes the pipeline scope:
+// worker scopes, stages in reverse order, the source. A start() that fails part-way closes
+// what it opened and rethrows.
+//
+//   scopeflow::Pipeline p("orders", std::move(graph), source, {.workers = 4});
+//   p.start(service_scope);
+//   ...                        // on SIGTERM: p.request_stop();
+//   p.wait();
+//   auto s = p.stats();        // read == completed + dropped + dead_lettered + failed
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <stop_token>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <scopeflow/gate.h>
+#include <scopeflow/graph.h>
+#include <scopeflow/scope.h>
+#include <scopeflow/source.h>
+#include <scopeflow/ticket.h>
+
+namespace scopeflow {
+
+struct PipelineOptions {
+    std::size_t workers = 2;     // worker threads
+    std::size_t batch_size = 64;  // events a worker takes from the source at a time
+    // Per-cleanup deadline when the pipeline and stage scopes close (see Scope).
+    std::chrono::nanoseconds close_timeout = std::chrono::seconds(10);
+};
+
+struct StageStats {
+    std::string name;
+    std::uint64_t processed = 0;  // process() calls
+    std::uint64_t errors = 0;     // error actions, thrown or returned
+};
+
+struct PipelineStats {
+    std::uint64_t read = 0;           // events taken from the source
+    std::uint64_t completed = 0;      // branches that reached a sink
+    std::uint64_t dropped = 0;        // branches a stage dropped (filtered)
+    std::uint64_t dead_lettered = 0;  // branches that reached the end of the dead-letter stage
+    std::uint64_t failed = 0;         // branches that failed with nowhere to go
+    std::uint64_t acked = 0;          // events acked to the source
+    std::uint64_t nacked = 0;         // events nacked to the source
+    std::vector<StageStats> stages;
+};
+
+class Pipeline {
+public:
+    Pipeline(std::string name, Graph graph, Source& source, PipelineOptions options = {});
+    Pipeline(const Pipeline&) = delete;
+    Pipeline& operator=(const Pipeline&) = delete;
+    ~Pipeline();  // stops, waits and closes; never throws (failures go to the monitor)
+
+    void start(Scope& parent);
+    void request_stop();
+    void wait();
+    void run(Scope& parent) {
+        start(parent);
+        wait();
+    }
+
+    [[nodiscard]] PipelineStats stats() const;
+    [[nodiscard]] const std::string& name() const noexcept { return name_; }
+
+private:
+    struct Counters;
+    struct Branch;
+    struct Outcome {
+        std::uint64_t sequence;
+        std::string failure;  // empty: ack
+    };
+
+    void worker_main(std::size_t index, const std::stop_token& stop);
+    // Carries one event through the graph; returns why it failed, or "" to ack it.
+    std::string run_event(Event& event,
+                          TaskContext& task,
+                          Counters& counters,
+                          std::vector<Branch>& work);
+    void settle_batch(std::size_t worker, std::vector<Outcome>& outcomes, Counters& counters);
+
+    std::string name_;
+    Graph graph_;
+    Source& source_;
+    const PipelineOptions options_;
+
+    // Scope handles; closing the pipeline scope closes them all, in order (see above).
+    std::optional<Scope> scope_;
+    std::optional<Scope> source_scope_;
+    std::vector<Scope> stage_scopes_;         // graph order
+    std::vector<Scope> stage_worker_scopes_;  // stage-major: [stage * workers + worker]
+    std::vector<Scope> worker_scopes_;        // per worker thread: task scopes hang here
+    std::vector<std::unique_ptr<Counters>> counters_;  // per worker, written only by it
+    Gate gate_;
+    std::stop_source stop_;
+    std::mutex fatal_mu_;
+    std::exception_ptr fatal_;  // guarded by fatal_mu_: a worker's unrecoverable failure
+    std::vector<Ticket> thread_tickets_;
+    bool started_ = false;
+    bool waited_ = false;
+    // Declared last: joined first on destruction, before anything they use goes away.
+    std::vector<std::jthread> threads_;
+};
+
+}  // namespace scopeflow

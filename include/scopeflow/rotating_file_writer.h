@@ -1,0 +1,72 @@
+// RotatingFileWriter: appends lines to files that appear atomically, one size-bounded part at a
+// time.
+//
+// Each part is written as "<dir>/<prefix>-<n>.jsonl.tmp" and renamed to "<prefix>-<n>.jsonl"
+// when it reaches max_bytes or the writer closes, so a reader never sees a half-written part.
+// flush() hands buffered bytes to the kernel (and fsyncs under FsyncPolicy::always); a part is
+// fsynced before its rename unless the policy is never.
+//
+//   scopeflow::RotatingFileWriter w({.directory = "out", .prefix = "orders-w0"});
+//   w.append(line);     // buffered
+//   w.flush();          // after a batch, before acking it
+//   w.close();          // last part renamed into place; may throw
+//
+// Thread safety: none; one writer per thread (the file sink keeps one per worker).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include <scopeflow/unique_fd.h>
+
+namespace scopeflow {
+
+enum class FsyncPolicy : unsigned char {
+    never,      // leave it to the kernel: fastest, loses recent data on power loss
+    on_rotate,  // fsync each part before its rename (and at close)
+    always,     // fsync on every flush: acked data survives power loss
+};
+
+struct RotatingFileOptions {
+    std::string directory = ".";            // where parts are written (must exist)
+    std::string prefix = "events";          // part names: <prefix>-<n>.jsonl
+    std::uint64_t max_bytes = 64ULL << 20;  // rotate when a part reaches this size
+    std::size_t buffer_bytes = 64 << 10;    // flush to the kernel when the buffer reaches this
+    FsyncPolicy fsync = FsyncPolicy::on_rotate;
+};
+
+class RotatingFileWriter {
+public:
+    explicit RotatingFileWriter(RotatingFileOptions options);
+    RotatingFileWriter(RotatingFileWriter&&) noexcept;
+    RotatingFileWriter& operator=(RotatingFileWriter&&) = delete;
+    RotatingFileWriter(const RotatingFileWriter&) = delete;
+    RotatingFileWriter& operator=(const RotatingFileWriter&) = delete;
+    ~RotatingFileWriter();  // close() without throwing
+
+    // Appends `line` and a newline. Rotates first if the part is full.
+    void append(std::string_view line);
+    void flush();
+    // Flushes, fsyncs (per policy), renames the current part into place. Idempotent.
+    void close();
+
+    [[nodiscard]] std::uint64_t parts_completed() const noexcept { return parts_; }
+    [[nodiscard]] std::uint64_t bytes_written() const noexcept { return total_bytes_; }
+
+private:
+    void open_part();
+    void finish_part();
+    std::string part_path(bool temporary) const;
+
+    RotatingFileOptions options_;
+    UniqueFd fd_;
+    std::string buffer_;
+    std::uint64_t part_index_ = 0;
+    std::uint64_t part_bytes_ = 0;
+    std::uint64_t total_bytes_ = 0;
+    std::uint64_t parts_ = 0;
+    bool closed_ = false;
+};
+
+}  // namespace scopeflow

@@ -1,0 +1,18 @@
+# The pipeline engine: stages, graph, pipeline execution.
+target_sources(scopeflow_core PRIVATE
+  ${CMAKE_CURRENT_LIST_DIR}/graph.cc
+  ${CMAKE_CURRENT_LIST_DIR}/pipeline.cc
+  ${CMAKE_CURRENT_LIST_DIR}/stage.cc
+)
+list(APPEND SCOPEFLOW_PUBLIC_HEADERS gate.h graph.h node.h pipeline.h source.h stage.h)
+target_sources(scopeflow_core PRIVATE ${CMAKE_SOURCE_DIR}/src/sources/jsonl_file_source.cc)
+list(APPEND SCOPEFLOW_PUBLIC_HEADERS jsonl_file_source.h)
+
+# Built-in stages: one folder each.
+target_sources(scopeflow_core PRIVATE
+  ${CMAKE_SOURCE_DIR}/src/stages/file_sink/file_sink_stage.cc
+  ${CMAKE_SOURCE_DIR}/src/stages/file_sink/rotating_file_writer.cc
+  ${CMAKE_SOURCE_DIR}/src/stages/filter/filter_stage.cc
+)
+list(APPEND SCOPEFLOW_PUBLIC_HEADERS rotating_file_writer.h stages/file_sink_stage.h
+     stages/filter_stage.h)

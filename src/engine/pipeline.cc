@@ -1,0 +1,325 @@
+#include <scopeflow/error.h>
+#include <scopeflow/event.h>
+#include <scopeflow/pipeline.h>
+#include <scopeflow/resource_monitor.h>
+
+#include <utility>
+
+namespace scopeflow {
+
+// Per-worker counters: written by one worker only (plain load+store, no read-modify-write),
+// read by stats() from any thread.
+struct Pipeline::Counters {
+    explicit Counters(std::size_t stages)
+        : processed(stages),
+          errors(stages) {}
+
+    static void bump(std::atomic<std::uint64_t>& c) noexcept {
+        c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    }
+
+    std::vector<std::atomic<std::uint64_t>> processed;
+    std::vector<std::atomic<std::uint64_t>> errors;
+    std::atomic<std::uint64_t> read{0};
+    std::atomic<std::uint64_t> completed{0};
+    std::atomic<std::uint64_t> dropped{0};
+    std::atomic<std::uint64_t> dead_lettered{0};
+    std::atomic<std::uint64_t> failed{0};
+    std::atomic<std::uint64_t> acked{0};
+    std::atomic<std::uint64_t> nacked{0};
+};
+
+// One branch of an event's walk through the graph. The root branch points at the batch's
+// event; fan-out copies live in `copy`.
+struct Pipeline::Branch {
+    std::uint32_t node = 0;
+    std::uint32_t hops = 0;
+    bool dead_letter = false;  // on its way through the dead-letter stage
+    Event* event = nullptr;
+    std::unique_ptr<Event> copy;
+};
+
+Pipeline::Pipeline(std::string name, Graph graph, Source& source, PipelineOptions options)
+    : name_(std::move(name)),
+      graph_(std::move(graph)),
+      source_(source),
+      options_(options) {
+    if (options_.workers == 0) {
+        throw ConfigError("pipeline." + name_ + ".workers", "must be at least 1");
+    }
+    if (options_.batch_size == 0) {
+        throw ConfigError("pipeline." + name_ + ".batch_size", "must be at least 1");
+    }
+}
+
+Pipeline::~Pipeline() {
+    if (!started_ || waited_) {
+        return;
+    }
+    request_stop();
+    try {
+        wait();
+    } catch (...) {
+        if (scope_) {
+            scope_->monitor().report({.kind = ReportKind::close_error,
+                                      .scope_path = scope_->path(),
+                                      .message = describe(std::current_exception())});
+        }
+    }
+}
+
+void Pipeline::start(Scope& parent) {
+    if (started_) {
+        throw Error("pipeline '" + name_ + "' was already started");
+    }
+    graph_.validate();  // configuration errors surface before anything opens
+    started_ = true;
+    scope_.emplace(parent.child(
+        name_, {.level = ScopeLevel::pipeline, .close_timeout = options_.close_timeout}));
+    try {
+        const std::size_t workers = options_.workers;
+        source_scope_.emplace(scope_->child("source", {.close_timeout = options_.close_timeout}));
+        source_.open(*source_scope_);
+        for (auto& node : graph_.nodes()) {
+            stage_scopes_.push_back(scope_->child(
+                node.name, {.level = ScopeLevel::stage, .close_timeout = options_.close_timeout}));
+            node.stage->open(stage_scopes_.back(), workers);
+        }
+        for (std::size_t s = 0; s < graph_.nodes().size(); ++s) {
+            for (std::size_t w = 0; w < workers; ++w) {
+                stage_worker_scopes_.push_back(stage_scopes_[s].child(
+                    "worker-" + std::to_string(w), {.level = ScopeLevel::worker}));
+                graph_.nodes()[s].stage->open_worker(stage_worker_scopes_.back(), w);
+            }
+        }
+        for (std::size_t w = 0; w < workers; ++w) {
+            worker_scopes_.push_back(
+                scope_->child("worker-" + std::to_string(w), {.level = ScopeLevel::worker}));
+            counters_.push_back(std::make_unique<Counters>(graph_.nodes().size()));
+        }
+        for (std::size_t w = 0; w < workers; ++w) {
+            thread_tickets_.push_back(
+                scope_->track({"worker-" + std::to_string(w), ResourceKind::thread}));
+            threads_.emplace_back(
+                [this, w, token = stop_.get_token()] { worker_main(w, token); });
+        }
+    } catch (...) {
+        // A start that fails part-way closes what already opened, then reports the failure.
+        gate_.close();
+        stop_.request_stop();
+        threads_.clear();  // joins
+        thread_tickets_.clear();
+        waited_ = true;
+        scope_->close_after_failure();
+        throw;
+    }
+}
+
+void Pipeline::request_stop() {
+    gate_.close();
+    stop_.request_stop();
+}
+
+void Pipeline::worker_main(std::size_t index, const std::stop_token& stop) {
+    Counters& counters = *counters_[index];
+    TaskContext task(worker_scopes_[index], index, stop);
+    std::vector<Event> batch(options_.batch_size);
+    std::vector<Branch> work;
+    std::vector<Outcome> outcomes;
+    outcomes.reserve(options_.batch_size);
+    try {
+        for (;;) {
+            auto pass = gate_.try_enter();
+            if (!pass) {
+                break;
+            }
+            const std::size_t n = source_.read(batch, stop);
+            if (n == 0) {
+                break;
+            }
+            outcomes.clear();
+            for (std::size_t i = 0; i < n; ++i) {
+                Counters::bump(counters.read);
+                outcomes.push_back(
+                    {batch[i].meta().sequence, run_event(batch[i], task, counters, work)});
+            }
+            settle_batch(index, outcomes, counters);
+        }
+    } catch (...) {
+        {
+            std::lock_guard lock(fatal_mu_);
+            if (!fatal_) {
+                fatal_ = std::current_exception();
+            }
+        }
+        request_stop();
+    }
+}
+
+void Pipeline::settle_batch(std::size_t worker,
+                            std::vector<Outcome>& outcomes,
+                            Counters& counters) {
+    // Acks wait until every stage has flushed what this batch wrote: an acked event is durable
+    // as far as the stages' policies go. A failed flush nacks the whole batch.
+    try {
+        for (auto& node : graph_.nodes()) {
+            node.stage->end_batch(worker);
+        }
+    } catch (...) {
+        const std::string reason = "flush failed: " + message_of(std::current_exception());
+        for (auto& o : outcomes) {
+            o.failure = reason;
+        }
+    }
+    for (const auto& o : outcomes) {
+        if (o.failure.empty()) {
+            Counters::bump(counters.acked);
+            source_.ack(o.sequence);
+        } else {
+            Counters::bump(counters.nacked);
+            source_.nack(o.sequence, o.failure);
+        }
+    }
+}
+
+std::string Pipeline::run_event(Event& event,
+                                TaskContext& task,
+                                Counters& counters,
+                                std::vector<Branch>& work) {
+    auto& nodes = graph_.nodes();
+    const std::uint32_t dead_letter = graph_.dead_letter();
+    bool failed = false;
+    std::string failure;
+    task.begin_task(event.meta().sequence);
+    work.clear();
+    if (event.meta().decode_failed) {
+        // The source could not decode it (its `_error` field says where): no stage can use it.
+        if (dead_letter == Graph::kNoNode) {
+            Counters::bump(counters.failed);
+            return std::string(event.get_string("_error").value_or("decode failed"));
+        }
+        work.push_back({dead_letter, 0, true, &event, nullptr});
+    } else {
+        work.push_back({graph_.entry(), 0, false, &event, nullptr});
+    }
+    while (!work.empty()) {
+        Branch b = std::move(work.back());
+        work.pop_back();
+        Graph::Node& node = nodes[b.node];
+        ActionId action = kActionError;
+        std::string error;
+        if (b.hops >= graph_.max_hops()) {
+            error = "hop limit of " + std::to_string(graph_.max_hops()) + " reached at stage '" +
+                    node.name + "'";
+        } else {
+            Counters::bump(counters.processed[b.node]);
+            try {
+                action = node.stage->process(*b.event, task);
+                if (action == kActionError) {
+                    error = "stage '" + node.name + "' returned error";
+                }
+            } catch (const std::exception& e) {
+                error = "stage '" + node.name + "': " + e.what();
+            } catch (...) {
+                error = "stage '" + node.name + "': unknown exception";
+            }
+            if (action == kActionError) {
+                Counters::bump(counters.errors[b.node]);
+            }
+        }
+        if (action == kActionDrop) {
+            Counters::bump(counters.dropped);
+            continue;
+        }
+        const std::vector<std::uint32_t>* targets =
+            action < node.routes.size() ? &node.routes[action] : nullptr;
+        if (action == kActionError && (targets == nullptr || targets->empty() ||
+                                       b.hops >= graph_.max_hops())) {
+            if (dead_letter != Graph::kNoNode && !b.dead_letter) {
+                b.event->set("_error", Value(error));
+                b.event->set("_failed_stage", Value(node.name));
+                work.push_back({dead_letter, 0, true, b.event, std::move(b.copy)});
+            } else {
+                Counters::bump(counters.failed);
+                failed = true;
+                failure = std::move(error);
+            }
+            continue;
+        }
+        if (targets == nullptr || targets->empty()) {
+            Counters::bump(b.dead_letter ? counters.dead_lettered : counters.completed);
+            continue;
+        }
+        // Fan-out: every target but the last gets a copy; the last takes the event itself.
+        for (std::size_t t = 0; t + 1 < targets->size(); ++t) {
+            auto copy = std::make_unique<Event>(*b.event);
+            Event* raw = copy.get();
+            work.push_back({(*targets)[t], b.hops + 1, b.dead_letter, raw, std::move(copy)});
+        }
+        work.push_back(
+            {targets->back(), b.hops + 1, b.dead_letter, b.event, std::move(b.copy)});
+    }
+    task.end_task();
+    if (failed && failure.empty()) {
+        failure = "failed";
+    }
+    return failed ? failure : std::string();
+}
+
+void Pipeline::wait() {
+    if (!started_) {
+        throw Error("pipeline '" + name_ + "' was not started");
+    }
+    if (waited_) {
+        return;
+    }
+    waited_ = true;
+    for (auto& t : threads_) {
+        t.join();
+    }
+    threads_.clear();
+    thread_tickets_.clear();
+    std::exception_ptr fatal;
+    {
+        std::lock_guard lock(fatal_mu_);
+        fatal = fatal_;
+    }
+    try {
+        if (fatal) {
+            std::rethrow_exception(fatal);  // finish is skipped: the run did not complete
+        }
+        for (std::size_t s = 0; s < stage_scopes_.size(); ++s) {
+            graph_.nodes()[s].stage->finish(stage_scopes_[s]);
+        }
+        source_.commit();
+    } catch (...) {
+        scope_->close_after_failure();
+        throw;
+    }
+    scope_->close();
+}
+
+PipelineStats Pipeline::stats() const {
+    PipelineStats s;
+    const auto& nodes = graph_.nodes();
+    s.stages.resize(nodes.size());
+    for (std::size_t i = 0; i < nodes.size(); ++i) {
+        s.stages[i].name = nodes[i].name;
+    }
+    for (const auto& c : counters_) {
+        s.read += c->read.load(std::memory_order_relaxed);
+        s.completed += c->completed.load(std::memory_order_relaxed);
+        s.dropped += c->dropped.load(std::memory_order_relaxed);
+        s.dead_lettered += c->dead_lettered.load(std::memory_order_relaxed);
+        s.failed += c->failed.load(std::memory_order_relaxed);
+        s.acked += c->acked.load(std::memory_order_relaxed);
+        s.nacked += c->nacked.load(std::memory_order_relaxed);
+        for (std::size_t i = 0; i < nodes.size(); ++i) {
+            s.stages[i].processed += c->processed[i].load(std::memory_order_relaxed);
+            s.stages[i].errors += c->errors[i].load(std::memory_order_relaxed);
+        }
+    }
+    return s;
+}
+
+}  // namespace scopeflow

@@ -1,0 +1,72 @@
+#include <scopeflow/error.h>
+#include <scopeflow/stage.h>
+
+#include <algorithm>
+#include <utility>
+
+namespace scopeflow {
+
+TaskContext::TaskContext(Scope& worker_root, std::size_t worker_index, std::stop_token stop)
+    : worker_root_(worker_root),
+      worker_index_(worker_index),
+      stop_(std::move(stop)) {}
+
+TaskContext::~TaskContext() {
+    end_task();
+}
+
+Scope& TaskContext::scope() {
+    if (!task_) {
+        task_.emplace(worker_root_.child("event-" + std::to_string(sequence_),
+                                         {.level = ScopeLevel::task}));
+    }
+    return *task_;
+}
+
+void TaskContext::end_task() noexcept {
+    task_.reset();  // the destructor closes and reports failures to the monitor
+}
+
+Stage::Stage(std::string type) : type_(std::move(type)) {}
+
+Stage::~Stage() = default;
+
+ActionId Stage::declare_action(std::string_view name) {
+    if (opened_) {
+        throw ConfigError(type_, "action '" + std::string(name) + "' declared after open");
+    }
+    const ActionId existing = action_id(name);
+    if (existing != kActionDrop) {
+        return existing;
+    }
+    if (name == "drop") {
+        throw ConfigError(type_, "'drop' is reserved");
+    }
+    actions_.emplace_back(name);
+    return static_cast<ActionId>(actions_.size() - 1);
+}
+
+ActionId Stage::action_id(std::string_view name) const {
+    const auto it = std::find(actions_.begin(), actions_.end(), name);
+    return it == actions_.end() ? kActionDrop : static_cast<ActionId>(it - actions_.begin());
+}
+
+void Stage::open(Scope& stage_scope, std::size_t workers) {
+    opened_ = true;
+    on_open(stage_scope, workers);
+}
+
+void Stage::open_worker(Scope& worker_scope, std::size_t worker_index) {
+    on_open_worker(worker_scope, worker_index);
+}
+
+void Stage::finish(Scope& stage_scope) {
+    on_finish(stage_scope);
+}
+
+void Stage::on_open(Scope& /*stage_scope*/, std::size_t /*workers*/) {}
+void Stage::on_open_worker(Scope& /*worker_scope*/, std::size_t /*worker_index*/) {}
+void Stage::on_end_batch(std::size_t /*worker_index*/) {}
+void Stage::on_finish(Scope& /*stage_scope*/) {}
+
+}  // namespace scopeflow

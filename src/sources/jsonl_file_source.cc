@@ -1,0 +1,264 @@
+#include <scopeflow/error.h>
+#include <scopeflow/event.h>
+#include <scopeflow/event_json.h>
+#include <scopeflow/jsonl_file_source.h>
+#include <scopeflow/scope.h>
+#include <scopeflow/unique_fd.h>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+namespace scopeflow {
+namespace {
+
+std::string errno_text(int err) {
+    return std::system_category().message(err);
+}
+
+// Reads a committed offset; nullopt when there is none.
+std::optional<std::uint64_t> read_offset_file(const std::string& path) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENOENT) {
+            return std::nullopt;
+        }
+        throw std::system_error(errno, std::generic_category(), "open offset file '" + path + "'");
+    }
+    UniqueFd guard(fd);
+    char buf[64];
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0) {
+        throw std::system_error(errno, std::generic_category(), "read offset file '" + path + "'");
+    }
+    std::uint64_t value = 0;
+    const char* end = buf + n;
+    while (end > buf && (end[-1] == '\n' || end[-1] == ' ')) {
+        --end;
+    }
+    const auto [ptr, ec] = std::from_chars(buf, end, value);
+    if (ec != std::errc() || ptr != end || end == buf) {
+        throw ConfigError(path, "offset file does not hold a byte offset: '" +
+                                    std::string(buf, static_cast<std::size_t>(n)) + "'");
+    }
+    return value;
+}
+
+void write_all(int fd, std::string_view data, const std::string& what) {
+    while (!data.empty()) {
+        const ssize_t n = ::write(fd, data.data(), data.size());
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            throw std::system_error(errno, std::generic_category(), what);
+        }
+        data.remove_prefix(static_cast<std::size_t>(n));
+    }
+}
+
+}  // namespace
+
+JsonlFileSource::JsonlFileSource(JsonlSourceOptions options) : options_(std::move(options)) {
+    if (options_.path.empty()) {
+        throw ConfigError("source.path", "a JSONL source needs a path");
+    }
+    if (options_.read_chunk == 0) {
+        throw ConfigError("source.read_chunk", "must be at least 1 byte");
+    }
+}
+
+JsonlFileSource::~JsonlFileSource() = default;
+
+void JsonlFileSource::open(Scope& scope) {
+    const std::string offset_path =
+        options_.offset_path.empty() ? options_.path + ".offset" : options_.offset_path;
+    auto& file = scope.open({options_.path, ResourceKind::file},
+                            [&] { return UniqueFd::open(options_.path, O_RDONLY); });
+    std::uint64_t start = 0;
+    if (options_.resume) {
+        start = read_offset_file(offset_path).value_or(0);
+    }
+    if (start > 0 && ::lseek(file.get(), static_cast<off_t>(start), SEEK_SET) < 0) {
+        throw std::system_error(errno, std::generic_category(),
+                                "seek '" + options_.path + "' to " + std::to_string(start));
+    }
+    std::lock_guard lock(mu_);
+    fd_ = file.get();
+    start_offset_ = start;
+    acked_offset_ = start;
+    buffer_offset_ = start;
+}
+
+bool JsonlFileSource::next_line(Line& line) {
+    for (;;) {
+        const std::size_t nl = buffer_.find('\n', buffer_pos_);
+        if (nl != std::string::npos || (eof_ && buffer_pos_ < buffer_.size())) {
+            const std::size_t end = nl == std::string::npos ? buffer_.size() : nl;
+            std::size_t text_end = end;
+            if (text_end > buffer_pos_ && buffer_[text_end - 1] == '\r') {
+                --text_end;
+            }
+            line.offset = buffer_offset_ + buffer_pos_;
+            line.number = ++line_number_;
+            line.text.assign(buffer_, buffer_pos_, text_end - buffer_pos_);
+            const std::size_t next = nl == std::string::npos ? end : nl + 1;
+            const std::uint64_t end_offset = buffer_offset_ + next;
+            buffer_pos_ = next;
+            if (line.text.empty()) {
+                // Blank lines carry no event; progress passes them once what precedes is acked.
+                if (pending_.empty()) {
+                    acked_offset_ = end_offset;
+                } else {
+                    pending_.back().end_offset = end_offset;
+                }
+                continue;
+            }
+            line.sequence = next_sequence_++;
+            pending_.push_back({end_offset});
+            return true;
+        }
+        if (eof_) {
+            return false;
+        }
+        // Compact, then read another chunk.
+        buffer_.erase(0, buffer_pos_);
+        buffer_offset_ += buffer_pos_;
+        buffer_pos_ = 0;
+        const std::size_t old = buffer_.size();
+        buffer_.resize(old + options_.read_chunk);
+        ssize_t n = 0;
+        do {
+            n = ::read(fd_, buffer_.data() + old, options_.read_chunk);
+        } while (n < 0 && errno == EINTR);
+        if (n < 0) {
+            const int err = errno;
+            buffer_.resize(old);
+            throw TransientError("read '" + options_.path + "' at byte " +
+                                 std::to_string(buffer_offset_ + old) + ": " + errno_text(err));
+        }
+        buffer_.resize(old + static_cast<std::size_t>(n));
+        eof_ = n == 0;
+    }
+}
+
+std::size_t JsonlFileSource::read(std::span<Event> out, const std::stop_token& stop) {
+    thread_local std::vector<Line> lines;
+    thread_local EventParser parser;
+    if (stop.stop_requested()) {
+        return 0;
+    }
+    if (lines.size() < out.size()) {
+        lines.resize(out.size());
+    }
+    std::size_t n = 0;
+    {
+        std::lock_guard lock(mu_);
+        if (fd_ < 0) {
+            throw Error("JSONL source '" + options_.path + "' read before open");
+        }
+        while (n < out.size() && next_line(lines[n])) {
+            ++n;
+        }
+    }
+    std::uint64_t failures = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        Line& line = lines[i];
+        Event& e = out[i];
+        const ParseStatus status = parser.parse(line.text, e);
+        e.meta().sequence = line.sequence;
+        if (!status) {
+            ++failures;
+            e.clear();
+            e.meta().sequence = line.sequence;
+            e.meta().decode_failed = true;
+            e.set("_error", Value(options_.path + ":" + std::to_string(line.number) + " (byte " +
+                                  std::to_string(line.offset) + "): " + status.message));
+            e.set("_raw", Value(std::move(line.text)));
+            line.text = std::string();
+        }
+    }
+    if (failures > 0) {
+        std::lock_guard lock(mu_);
+        decode_failures_ += failures;
+    }
+    return n;
+}
+
+void JsonlFileSource::settle(std::uint64_t sequence, bool ok) {
+    std::lock_guard lock(mu_);
+    if (sequence < first_pending_ || sequence - first_pending_ >= pending_.size()) {
+        return;  // unknown or already settled
+    }
+    Pending& p = pending_[sequence - first_pending_];
+    (ok ? p.acked : p.nacked) = true;
+    if (!ok) {
+        ++nacked_;
+    }
+    // Advance over the contiguous acked prefix; a nacked line stops it (re-read on restart).
+    while (!pending_.empty() && pending_.front().acked) {
+        acked_offset_ = pending_.front().end_offset;
+        pending_.pop_front();
+        ++first_pending_;
+    }
+}
+
+void JsonlFileSource::ack(std::uint64_t sequence) {
+    settle(sequence, true);
+}
+
+void JsonlFileSource::nack(std::uint64_t sequence, std::string_view /*reason*/) {
+    settle(sequence, false);
+}
+
+void JsonlFileSource::commit() {
+    const std::string path =
+        options_.offset_path.empty() ? options_.path + ".offset" : options_.offset_path;
+    const std::string tmp = path + ".tmp";
+    const std::string text = std::to_string(acked_offset()) + "\n";
+    {
+        UniqueFd fd = UniqueFd::open(tmp, O_WRONLY | O_CREAT | O_TRUNC);
+        write_all(fd.get(), text, "write '" + tmp + "'");
+        if (::fsync(fd.get()) != 0) {
+            throw std::system_error(errno, std::generic_category(), "fsync '" + tmp + "'");
+        }
+        fd.close();
+    }
+    if (::rename(tmp.c_str(), path.c_str()) != 0) {
+        const int err = errno;
+        ::unlink(tmp.c_str());
+        throw std::system_error(err, std::generic_category(), "rename to '" + path + "'");
+    }
+}
+
+std::uint64_t JsonlFileSource::acked_offset() const {
+    std::lock_guard lock(mu_);
+    return acked_offset_;
+}
+
+std::uint64_t JsonlFileSource::start_offset() const {
+    std::lock_guard lock(mu_);
+    return start_offset_;
+}
+
+std::uint64_t JsonlFileSource::lines_read() const {
+    std::lock_guard lock(mu_);
+    return next_sequence_;
+}
+
+std::uint64_t JsonlFileSource::decode_failures() const {
+    std::lock_guard lock(mu_);
+    return decode_failures_;
+}
+
+std::uint64_t JsonlFileSource::nacked() const {
+    std::lock_guard lock(mu_);
+    return nacked_;
+}
+
+}  // namespace scopeflow

@@ -1,0 +1,108 @@
+#include <scopeflow/rotating_file_writer.h>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <system_error>
+#include <utility>
+
+namespace scopeflow {
+
+RotatingFileWriter::RotatingFileWriter(RotatingFileOptions options) : options_(std::move(options)) {
+    buffer_.reserve(options_.buffer_bytes);
+}
+
+RotatingFileWriter::RotatingFileWriter(RotatingFileWriter&& other) noexcept
+    : options_(std::move(other.options_)),
+      fd_(std::move(other.fd_)),
+      buffer_(std::move(other.buffer_)),
+      part_index_(other.part_index_),
+      part_bytes_(other.part_bytes_),
+      total_bytes_(other.total_bytes_),
+      parts_(other.parts_),
+      closed_(std::exchange(other.closed_, true)) {}
+
+RotatingFileWriter::~RotatingFileWriter() {
+    try {
+        close();
+    } catch (...) {  // NOLINT(bugprone-empty-catch): close() reports to its caller; here nobody
+    }
+}
+
+std::string RotatingFileWriter::part_path(bool temporary) const {
+    std::string p = options_.directory + "/" + options_.prefix + "-" +
+                    std::to_string(part_index_) + ".jsonl";
+    if (temporary) {
+        p += ".tmp";
+    }
+    return p;
+}
+
+void RotatingFileWriter::open_part() {
+    fd_ = UniqueFd::open(part_path(true), O_WRONLY | O_CREAT | O_TRUNC);
+    part_bytes_ = 0;
+}
+
+void RotatingFileWriter::append(std::string_view line) {
+    if (closed_) {
+        throw std::logic_error("append to a closed RotatingFileWriter");
+    }
+    if (!fd_) {
+        open_part();
+    } else if (part_bytes_ + buffer_.size() + line.size() + 1 > options_.max_bytes &&
+               part_bytes_ + buffer_.size() > 0) {
+        finish_part();
+        ++part_index_;
+        open_part();
+    }
+    buffer_.append(line);
+    buffer_.push_back('\n');
+    if (buffer_.size() >= options_.buffer_bytes) {
+        flush();
+    }
+}
+
+void RotatingFileWriter::flush() {
+    std::string_view data = buffer_;
+    while (!data.empty()) {
+        const ssize_t n = ::write(fd_.get(), data.data(), data.size());
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            throw std::system_error(errno, std::generic_category(), "write " + part_path(true));
+        }
+        data.remove_prefix(static_cast<std::size_t>(n));
+        part_bytes_ += static_cast<std::uint64_t>(n);
+        total_bytes_ += static_cast<std::uint64_t>(n);
+    }
+    buffer_.clear();
+    if (options_.fsync == FsyncPolicy::always && fd_ && ::fsync(fd_.get()) != 0) {
+        throw std::system_error(errno, std::generic_category(), "fsync " + part_path(true));
+    }
+}
+
+void RotatingFileWriter::finish_part() {
+    flush();
+    if (options_.fsync != FsyncPolicy::never && ::fsync(fd_.get()) != 0) {
+        throw std::system_error(errno, std::generic_category(), "fsync " + part_path(true));
+    }
+    fd_.close();
+    if (::rename(part_path(true).c_str(), part_path(false).c_str()) != 0) {
+        throw std::system_error(errno, std::generic_category(), "rename " + part_path(true));
+    }
+    ++parts_;
+}
+
+void RotatingFileWriter::close() {
+    if (closed_) {
+        return;
+    }
+    closed_ = true;
+    if (fd_) {
+        finish_part();
+    }
+}
+
+}  // namespace scopeflow

@@ -1,0 +1,160 @@
+#include <scopeflow/error.h>
+#include <scopeflow/event.h>
+#include <scopeflow/graph.h>
+#include <scopeflow/jsonl_file_source.h>
+#include <scopeflow/pipeline.h>
+#include <scopeflow/scope.h>
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+
+#include "unit/engine_support.h"
+
+namespace scopeflow {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::LambdaStage;
+
+class JsonlSourceTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        dir_ = fs::temp_directory_path() / ("scopeflow-jsonl-" + std::to_string(::getpid()) + "-" +
+                                            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+        fs::create_directories(dir_);
+        path_ = (dir_ / "events.jsonl").string();
+    }
+    void TearDown() override { fs::remove_all(dir_); }
+
+    void append(const std::string& text) {
+        std::ofstream f(path_, std::ios::app | std::ios::binary);
+        f << text;
+    }
+    std::string committed() {
+        std::ifstream f(path_ + ".offset");
+        std::string s;
+        std::getline(f, s);
+        return s;
+    }
+
+    // Runs source -> sink (-> dlq); `sink` decides per event.
+    PipelineStats run(JsonlFileSource& source,
+                      std::function<ActionId(Event&)> sink,
+                      bool with_dlq = true,
+                      std::size_t workers = 2) {
+        Scope svc("svc", {.monitor = &iso_.monitor});
+        Graph g;
+        g.add_stage("sink", std::make_unique<LambdaStage>(
+                                [sink](Event& e, TaskContext&) { return sink(e); }));
+        if (with_dlq) {
+            g.add_stage("dlq", std::make_unique<LambdaStage>([this](Event& e, TaskContext&) {
+                std::lock_guard lock(mu_);
+                dead_.push_back(std::string(e.get_string("_error").value_or("")));
+                return kActionDefault;
+            }));
+            g.set_dead_letter("dlq");
+        }
+        Pipeline p("p", std::move(g), source, {.workers = workers, .batch_size = 8});
+        p.run(svc);
+        return p.stats();
+    }
+
+    testing::Isolated iso_;
+    fs::path dir_;
+    std::string path_;
+    std::mutex mu_;
+    std::vector<std::string> dead_;
+};
+
+TEST_F(JsonlSourceTest, ReadsEveryLineAndCommitsTheEndOffset) {
+    std::string text;
+    for (int i = 0; i < 1000; ++i) {
+        text += R"({"id":)" + std::to_string(i) + R"(,"user":"u-)" + std::to_string(i % 7) +
+                "\"}\n";
+    }
+    append(text);
+    std::atomic<std::int64_t> sum{0};
+    JsonlFileSource source({.path = path_});
+    const PipelineStats s = run(source, [&](Event& e) {
+        sum += e.get_int("id").value_or(-1000000);
+        return kActionDefault;
+    });
+    EXPECT_EQ(s.read, 1000U);
+    EXPECT_EQ(s.completed, 1000U);
+    EXPECT_EQ(sum.load(), 999 * 1000 / 2);
+    EXPECT_EQ(committed(), std::to_string(text.size()));
+    EXPECT_EQ(iso_.ledger.live_total(), 0U);
+}
+
+TEST_F(JsonlSourceTest, RestartResumesAfterTheCommittedOffsetOnly) {
+    append("{\"id\":1}\n{\"id\":2}\n");
+    {
+        JsonlFileSource source({.path = path_});
+        EXPECT_EQ(run(source, [](Event&) { return kActionDefault; }).read, 2U);
+    }
+    append("{\"id\":3}\n");
+    std::vector<std::int64_t> seen;
+    JsonlFileSource again({.path = path_});
+    const PipelineStats s = run(
+        again,
+        [&](Event& e) {
+            seen.push_back(e.get_int("id").value_or(0));
+            return kActionDefault;
+        },
+        true, 1);
+    EXPECT_EQ(s.read, 1U);
+    EXPECT_EQ(seen, std::vector<std::int64_t>{3});
+    EXPECT_EQ(again.start_offset(), 18U);
+}
+
+TEST_F(JsonlSourceTest, BadLinesGoToTheDeadLetterStageNamingFileLineAndByte) {
+    append("{\"id\":1}\nnot json\n\n[1,2]\n{\"id\":5}");  // no final newline
+    JsonlFileSource source({.path = path_});
+    const PipelineStats s = run(source, [](Event&) { return kActionDefault; }, true, 1);
+    EXPECT_EQ(s.read, 4U);
+    EXPECT_EQ(s.completed, 2U);
+    EXPECT_EQ(s.dead_lettered, 2U);
+    EXPECT_EQ(source.decode_failures(), 2U);
+    ASSERT_EQ(dead_.size(), 2U);
+    EXPECT_NE(dead_[0].find("events.jsonl:2 (byte 9): "), std::string::npos) << dead_[0];
+    EXPECT_NE(dead_[1].find("events.jsonl:4 (byte 19): "), std::string::npos) << dead_[1];
+    EXPECT_EQ(committed(), "33");
+}
+
+TEST_F(JsonlSourceTest, NackedEventHoldsTheOffsetBackSoItIsReadAgain) {
+    append("{\"id\":1}\n{\"id\":2}\n{\"id\":3}\n");
+    JsonlFileSource source({.path = path_});
+    const PipelineStats s = run(
+        source, [](Event& e) { return e.get_int("id") == 2 ? kActionError : kActionDefault; },
+        /*with_dlq=*/false, 1);
+    EXPECT_EQ(s.nacked, 1U);
+    EXPECT_EQ(committed(), "9");  // just past line 1: line 2 failed, line 3 waits behind it
+    std::vector<std::int64_t> seen;
+    JsonlFileSource again({.path = path_});
+    run(
+        again,
+        [&](Event& e) {
+            seen.push_back(e.get_int("id").value_or(0));
+            return kActionDefault;
+        },
+        false, 1);
+    EXPECT_EQ(seen, (std::vector<std::int64_t>{2, 3}));
+}
+
+TEST_F(JsonlSourceTest, MissingFileFailsStartNamingThePath) {
+    JsonlFileSource source({.path = (dir_ / "nope.jsonl").string()});
+    try {
+        run(source, [](Event&) { return kActionDefault; });
+        FAIL();
+    } catch (const std::system_error& e) {
+        EXPECT_NE(std::string(e.what()).find("nope.jsonl"), std::string::npos);
+    }
+    EXPECT_EQ(iso_.ledger.live_total(), 0U);
+}
+
+}  // namespace
+}  // namespace scopeflow
