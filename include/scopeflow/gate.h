@@ -25,7 +25,8 @@ class Gate {
 public:
     class [[nodiscard]] Pass {
     public:
-        Pass(Pass&& other) noexcept : gate_(std::exchange(other.gate_, nullptr)) {}
+        Pass(Pass&& other) noexcept
+            : gate_(std::exchange(other.gate_, nullptr)) {}
         Pass& operator=(Pass&&) = delete;
         Pass(const Pass&) = delete;
         Pass& operator=(const Pass&) = delete;
@@ -37,7 +38,8 @@ public:
 
     private:
         friend class Gate;
-        explicit Pass(Gate* gate) noexcept : gate_(gate) {}
+        explicit Pass(Gate* gate) noexcept
+            : gate_(gate) {}
         Gate* gate_;
     };
 

@@ -30,9 +30,9 @@
 namespace scopeflow {
 
 struct JsonlSourceOptions {
-    std::string path;                 // the JSONL file to read
-    std::string offset_path;          // committed progress; default: path + ".offset"
-    bool resume = true;               // start at the committed offset when there is one
+    std::string path;                  // the JSONL file to read
+    std::string offset_path;           // committed progress; default: path + ".offset"
+    bool resume = true;                // start at the committed offset when there is one
     std::size_t read_chunk = 1 << 20;  // bytes read from the file at a time
 };
 
@@ -44,6 +44,7 @@ public:
     void open(Scope& scope) override;
     std::size_t read(std::span<Event> out, const std::stop_token& stop) override;
     void ack(std::uint64_t sequence) override;
+    void ack_many(std::span<const std::uint64_t> sequences) override;
     void nack(std::uint64_t sequence, std::string_view reason) override;
     void commit() override;
 
@@ -67,24 +68,24 @@ private:
         bool nacked = false;
     };
 
-    bool next_line(Line& line);  // requires mu_
-    void settle(std::uint64_t sequence, bool ok);
+    bool next_line(Line& line);                    // requires mu_
+    void settle(std::uint64_t sequence, bool ok);  // requires mu_
 
     const JsonlSourceOptions options_;
     int fd_ = -1;  // owned by the scope given to open()
     mutable std::mutex mu_;
-    std::string buffer_;                  // guarded by mu_: bytes read, not yet cut into lines
-    std::size_t buffer_pos_ = 0;          // guarded by mu_
-    std::uint64_t buffer_offset_ = 0;     // guarded by mu_: file offset of buffer_[0]
-    bool eof_ = false;                    // guarded by mu_
-    std::uint64_t next_sequence_ = 0;     // guarded by mu_
-    std::uint64_t line_number_ = 0;       // guarded by mu_
-    std::uint64_t start_offset_ = 0;      // guarded by mu_
-    std::uint64_t acked_offset_ = 0;      // guarded by mu_
-    std::uint64_t first_pending_ = 0;     // guarded by mu_: sequence of pending_.front()
-    std::deque<Pending> pending_;         // guarded by mu_
-    std::uint64_t decode_failures_ = 0;   // guarded by mu_
-    std::uint64_t nacked_ = 0;            // guarded by mu_
+    std::string buffer_;                 // guarded by mu_: bytes read, not yet cut into lines
+    std::size_t buffer_pos_ = 0;         // guarded by mu_
+    std::uint64_t buffer_offset_ = 0;    // guarded by mu_: file offset of buffer_[0]
+    bool eof_ = false;                   // guarded by mu_
+    std::uint64_t next_sequence_ = 0;    // guarded by mu_
+    std::uint64_t line_number_ = 0;      // guarded by mu_
+    std::uint64_t start_offset_ = 0;     // guarded by mu_
+    std::uint64_t acked_offset_ = 0;     // guarded by mu_
+    std::uint64_t first_pending_ = 0;    // guarded by mu_: sequence of pending_.front()
+    std::deque<Pending> pending_;        // guarded by mu_
+    std::uint64_t decode_failures_ = 0;  // guarded by mu_
+    std::uint64_t nacked_ = 0;           // guarded by mu_
 };
 
 }  // namespace scopeflow

@@ -14,7 +14,8 @@
 //       Lookup() : NodeStage("lookup", {.max_attempts = 4}) {}
 //       std::string prep(Event& e, TaskContext&) override { return ...; }
 //       std::string exec(std::string& key) override { return db.get(key); }
-//       ActionId post(Event& e, std::string&, std::string& v) override { ...; return kActionDefault; }
+//       ActionId post(Event& e, std::string&, std::string& v) override { ...; return
+//       kActionDefault; }
 //   };
 //
 // Thread safety: as Stage; prep/exec/post/fallback run concurrently on the worker threads.
@@ -37,13 +38,13 @@
 namespace scopeflow {
 
 struct RetryPolicy {
-    int max_attempts = 3;                                // exec attempts in all (1: no retry)
-    std::chrono::milliseconds initial_backoff{10};       // wait before the second attempt
-    double multiplier = 2.0;                             // backoff growth per attempt
-    std::chrono::milliseconds max_backoff{2000};         // cap on one wait
-    double jitter = 0.2;                                 // +/- this fraction, so retries spread
-    bool transient_only = true;                          // retry only TransientError
-    std::uint64_t seed = 0x6a09e667f3bcc908ULL;          // jitter sequence, for reproducible runs
+    int max_attempts = 3;                           // exec attempts in all (1: no retry)
+    std::chrono::milliseconds initial_backoff{10};  // wait before the second attempt
+    double multiplier = 2.0;                        // backoff growth per attempt
+    std::chrono::milliseconds max_backoff{2000};    // cap on one wait
+    double jitter = 0.2;                            // +/- this fraction, so retries spread
+    bool transient_only = true;                     // retry only TransientError
+    std::uint64_t seed = 0x6a09e667f3bcc908ULL;     // jitter sequence, for reproducible runs
 
     // The wait before attempt `attempt` (2-based: the first retry), jitter applied with `unit`
     // in [0, 1).
@@ -96,8 +97,7 @@ private:
                 return exec(p);
             } catch (...) {
                 std::exception_ptr error = std::current_exception();
-                if (attempt >= policy_.max_attempts || !retryable(error) ||
-                    stop.stop_requested()) {
+                if (attempt >= policy_.max_attempts || !retryable(error) || stop.stop_requested()) {
                     return fallback(p, error);
                 }
             }

@@ -57,7 +57,7 @@
 namespace scopeflow {
 
 struct PipelineOptions {
-    std::size_t workers = 2;     // worker threads
+    std::size_t workers = 2;      // worker threads
     std::size_t batch_size = 64;  // events a worker takes from the source at a time
     // Per-cleanup deadline when the pipeline and stage scopes close (see Scope).
     std::chrono::nanoseconds close_timeout = std::chrono::seconds(10);
@@ -101,18 +101,24 @@ public:
 private:
     struct Counters;
     struct Branch;
-    struct Outcome {
-        std::uint64_t sequence;
-        std::string failure;  // empty: ack
+    // What became of one event of a batch; failures are rare, so their reasons live apart.
+    struct BatchOutcomes {
+        std::vector<std::uint64_t> acked;
+        std::vector<std::pair<std::uint64_t, std::string>> failed;
+        void clear() {
+            acked.clear();
+            failed.clear();
+        }
     };
 
     void worker_main(std::size_t index, const std::stop_token& stop);
-    // Carries one event through the graph; returns why it failed, or "" to ack it.
-    std::string run_event(Event& event,
-                          TaskContext& task,
-                          Counters& counters,
-                          std::vector<Branch>& work);
-    void settle_batch(std::size_t worker, std::vector<Outcome>& outcomes, Counters& counters);
+    // Carries one event through the graph; records it as acked or failed in `outcomes`.
+    void run_event(Event& event,
+                   TaskContext& task,
+                   Counters& counters,
+                   std::vector<Branch>& work,
+                   BatchOutcomes& outcomes);
+    void settle_batch(std::size_t worker, BatchOutcomes& outcomes, Counters& counters);
 
     std::string name_;
     Graph graph_;
@@ -122,9 +128,9 @@ private:
     // Scope handles; closing the pipeline scope closes them all, in order (see above).
     std::optional<Scope> scope_;
     std::optional<Scope> source_scope_;
-    std::vector<Scope> stage_scopes_;         // graph order
-    std::vector<Scope> stage_worker_scopes_;  // stage-major: [stage * workers + worker]
-    std::vector<Scope> worker_scopes_;        // per worker thread: task scopes hang here
+    std::vector<Scope> stage_scopes_;                  // graph order
+    std::vector<Scope> stage_worker_scopes_;           // stage-major: [stage * workers + worker]
+    std::vector<Scope> worker_scopes_;                 // per worker thread: task scopes hang here
     std::vector<std::unique_ptr<Counters>> counters_;  // per worker, written only by it
     Gate gate_;
     std::stop_source stop_;

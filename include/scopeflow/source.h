@@ -39,6 +39,13 @@ public:
 
     virtual void ack(std::uint64_t sequence) = 0;
     virtual void nack(std::uint64_t sequence, std::string_view reason) = 0;
+    // Acks a whole batch at once; the engine calls this for the acked events of each batch.
+    // Override it to take a lock once per batch instead of once per event.
+    virtual void ack_many(std::span<const std::uint64_t> sequences) {
+        for (const std::uint64_t s : sequences) {
+            ack(s);
+        }
+    }
 
     // Persists progress (offsets) after the pipeline drained. Called once, only on success.
     virtual void commit() {}

@@ -16,3 +16,5 @@ target_sources(scopeflow_core PRIVATE
 )
 list(APPEND SCOPEFLOW_PUBLIC_HEADERS rotating_file_writer.h stages/file_sink_stage.h
      stages/filter_stage.h)
+target_sources(scopeflow_core PRIVATE ${CMAKE_SOURCE_DIR}/src/sources/generator_source.cc)
+list(APPEND SCOPEFLOW_PUBLIC_HEADERS generator_source.h)

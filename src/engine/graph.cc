@@ -1,7 +1,7 @@
+#include <utility>
+
 #include <scopeflow/error.h>
 #include <scopeflow/graph.h>
-
-#include <utility>
 
 namespace scopeflow {
 

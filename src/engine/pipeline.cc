@@ -1,9 +1,9 @@
+#include <utility>
+
 #include <scopeflow/error.h>
 #include <scopeflow/event.h>
 #include <scopeflow/pipeline.h>
 #include <scopeflow/resource_monitor.h>
-
-#include <utility>
 
 namespace scopeflow {
 
@@ -100,8 +100,7 @@ void Pipeline::start(Scope& parent) {
         for (std::size_t w = 0; w < workers; ++w) {
             thread_tickets_.push_back(
                 scope_->track({"worker-" + std::to_string(w), ResourceKind::thread}));
-            threads_.emplace_back(
-                [this, w, token = stop_.get_token()] { worker_main(w, token); });
+            threads_.emplace_back([this, w, token = stop_.get_token()] { worker_main(w, token); });
         }
     } catch (...) {
         // A start that fails part-way closes what already opened, then reports the failure.
@@ -125,8 +124,8 @@ void Pipeline::worker_main(std::size_t index, const std::stop_token& stop) {
     TaskContext task(worker_scopes_[index], index, stop);
     std::vector<Event> batch(options_.batch_size);
     std::vector<Branch> work;
-    std::vector<Outcome> outcomes;
-    outcomes.reserve(options_.batch_size);
+    BatchOutcomes outcomes;
+    outcomes.acked.reserve(options_.batch_size);
     try {
         for (;;) {
             auto pass = gate_.try_enter();
@@ -140,8 +139,7 @@ void Pipeline::worker_main(std::size_t index, const std::stop_token& stop) {
             outcomes.clear();
             for (std::size_t i = 0; i < n; ++i) {
                 Counters::bump(counters.read);
-                outcomes.push_back(
-                    {batch[i].meta().sequence, run_event(batch[i], task, counters, work)});
+                run_event(batch[i], task, counters, work, outcomes);
             }
             settle_batch(index, outcomes, counters);
         }
@@ -156,9 +154,7 @@ void Pipeline::worker_main(std::size_t index, const std::stop_token& stop) {
     }
 }
 
-void Pipeline::settle_batch(std::size_t worker,
-                            std::vector<Outcome>& outcomes,
-                            Counters& counters) {
+void Pipeline::settle_batch(std::size_t worker, BatchOutcomes& outcomes, Counters& counters) {
     // Acks wait until every stage has flushed what this batch wrote: an acked event is durable
     // as far as the stages' policies go. A failed flush nacks the whole batch.
     try {
@@ -167,25 +163,27 @@ void Pipeline::settle_batch(std::size_t worker,
         }
     } catch (...) {
         const std::string reason = "flush failed: " + message_of(std::current_exception());
-        for (auto& o : outcomes) {
-            o.failure = reason;
+        for (const std::uint64_t s : outcomes.acked) {
+            outcomes.failed.emplace_back(s, reason);
         }
+        outcomes.acked.clear();
     }
-    for (const auto& o : outcomes) {
-        if (o.failure.empty()) {
-            Counters::bump(counters.acked);
-            source_.ack(o.sequence);
-        } else {
-            Counters::bump(counters.nacked);
-            source_.nack(o.sequence, o.failure);
-        }
+    if (!outcomes.acked.empty()) {
+        counters.acked.store(counters.acked.load(std::memory_order_relaxed) + outcomes.acked.size(),
+                             std::memory_order_relaxed);
+        source_.ack_many(outcomes.acked);
+    }
+    for (const auto& [sequence, reason] : outcomes.failed) {
+        Counters::bump(counters.nacked);
+        source_.nack(sequence, reason);
     }
 }
 
-std::string Pipeline::run_event(Event& event,
-                                TaskContext& task,
-                                Counters& counters,
-                                std::vector<Branch>& work) {
+void Pipeline::run_event(Event& event,
+                         TaskContext& task,
+                         Counters& counters,
+                         std::vector<Branch>& work,
+                         BatchOutcomes& outcomes) {
     auto& nodes = graph_.nodes();
     const std::uint32_t dead_letter = graph_.dead_letter();
     bool failed = false;
@@ -196,7 +194,9 @@ std::string Pipeline::run_event(Event& event,
         // The source could not decode it (its `_error` field says where): no stage can use it.
         if (dead_letter == Graph::kNoNode) {
             Counters::bump(counters.failed);
-            return std::string(event.get_string("_error").value_or("decode failed"));
+            outcomes.failed.emplace_back(event.meta().sequence,
+                                         event.get_string("_error").value_or("decode failed"));
+            return;
         }
         work.push_back({dead_letter, 0, true, &event, nullptr});
     } else {
@@ -233,8 +233,8 @@ std::string Pipeline::run_event(Event& event,
         }
         const std::vector<std::uint32_t>* targets =
             action < node.routes.size() ? &node.routes[action] : nullptr;
-        if (action == kActionError && (targets == nullptr || targets->empty() ||
-                                       b.hops >= graph_.max_hops())) {
+        if (action == kActionError &&
+            (targets == nullptr || targets->empty() || b.hops >= graph_.max_hops())) {
             if (dead_letter != Graph::kNoNode && !b.dead_letter) {
                 b.event->set("_error", Value(error));
                 b.event->set("_failed_stage", Value(node.name));
@@ -256,14 +256,15 @@ std::string Pipeline::run_event(Event& event,
             Event* raw = copy.get();
             work.push_back({(*targets)[t], b.hops + 1, b.dead_letter, raw, std::move(copy)});
         }
-        work.push_back(
-            {targets->back(), b.hops + 1, b.dead_letter, b.event, std::move(b.copy)});
+        work.push_back({targets->back(), b.hops + 1, b.dead_letter, b.event, std::move(b.copy)});
     }
     task.end_task();
-    if (failed && failure.empty()) {
-        failure = "failed";
+    if (failed) {
+        outcomes.failed.emplace_back(event.meta().sequence,
+                                     failure.empty() ? std::string("failed") : std::move(failure));
+    } else {
+        outcomes.acked.push_back(event.meta().sequence);
     }
-    return failed ? failure : std::string();
 }
 
 void Pipeline::wait() {

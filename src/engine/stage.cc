@@ -1,8 +1,8 @@
-#include <scopeflow/error.h>
-#include <scopeflow/stage.h>
-
 #include <algorithm>
 #include <utility>
+
+#include <scopeflow/error.h>
+#include <scopeflow/stage.h>
 
 namespace scopeflow {
 
@@ -17,8 +17,8 @@ TaskContext::~TaskContext() {
 
 Scope& TaskContext::scope() {
     if (!task_) {
-        task_.emplace(worker_root_.child("event-" + std::to_string(sequence_),
-                                         {.level = ScopeLevel::task}));
+        task_.emplace(
+            worker_root_.child("event-" + std::to_string(sequence_), {.level = ScopeLevel::task}));
     }
     return *task_;
 }
@@ -27,7 +27,8 @@ void TaskContext::end_task() noexcept {
     task_.reset();  // the destructor closes and reports failures to the monitor
 }
 
-Stage::Stage(std::string type) : type_(std::move(type)) {}
+Stage::Stage(std::string type)
+    : type_(std::move(type)) {}
 
 Stage::~Stage() = default;
 

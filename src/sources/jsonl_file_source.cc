@@ -1,18 +1,18 @@
+#include <cerrno>
+#include <charconv>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <scopeflow/error.h>
 #include <scopeflow/event.h>
 #include <scopeflow/event_json.h>
 #include <scopeflow/jsonl_file_source.h>
 #include <scopeflow/scope.h>
 #include <scopeflow/unique_fd.h>
-
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <charconv>
-#include <system_error>
-#include <utility>
-#include <vector>
 
 namespace scopeflow {
 namespace {
@@ -64,7 +64,8 @@ void write_all(int fd, std::string_view data, const std::string& what) {
 
 }  // namespace
 
-JsonlFileSource::JsonlFileSource(JsonlSourceOptions options) : options_(std::move(options)) {
+JsonlFileSource::JsonlFileSource(JsonlSourceOptions options)
+    : options_(std::move(options)) {
     if (options_.path.empty()) {
         throw ConfigError("source.path", "a JSONL source needs a path");
     }
@@ -191,7 +192,6 @@ std::size_t JsonlFileSource::read(std::span<Event> out, const std::stop_token& s
 }
 
 void JsonlFileSource::settle(std::uint64_t sequence, bool ok) {
-    std::lock_guard lock(mu_);
     if (sequence < first_pending_ || sequence - first_pending_ >= pending_.size()) {
         return;  // unknown or already settled
     }
@@ -209,10 +209,19 @@ void JsonlFileSource::settle(std::uint64_t sequence, bool ok) {
 }
 
 void JsonlFileSource::ack(std::uint64_t sequence) {
+    std::lock_guard lock(mu_);
     settle(sequence, true);
 }
 
+void JsonlFileSource::ack_many(std::span<const std::uint64_t> sequences) {
+    std::lock_guard lock(mu_);
+    for (const std::uint64_t s : sequences) {
+        settle(s, true);
+    }
+}
+
 void JsonlFileSource::nack(std::uint64_t sequence, std::string_view /*reason*/) {
+    std::lock_guard lock(mu_);
     settle(sequence, false);
 }
 

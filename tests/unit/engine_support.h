@@ -1,11 +1,6 @@
 // Test helpers for the engine: a counting source and a few stage types with observable effects.
 #pragma once
 
-#include <scopeflow/event.h>
-#include <scopeflow/fault_injector.h>
-#include <scopeflow/source.h>
-#include <scopeflow/stage.h>
-
 #include <atomic>
 #include <functional>
 #include <limits>
@@ -13,6 +8,11 @@
 #include <set>
 #include <string>
 #include <utility>
+
+#include <scopeflow/event.h>
+#include <scopeflow/fault_injector.h>
+#include <scopeflow/source.h>
+#include <scopeflow/stage.h>
 
 #include "unit/test_support.h"
 
@@ -82,12 +82,12 @@ private:
 
     const std::uint64_t total_;
     mutable std::mutex mu_;
-    std::uint64_t next_ = 0;            // guarded by mu_
-    std::uint64_t acked_ = 0;           // guarded by mu_
-    std::uint64_t nacked_ = 0;          // guarded by mu_
-    std::uint64_t twice_ = 0;           // guarded by mu_
-    std::set<std::uint64_t> settled_;   // guarded by mu_
-    std::string last_nack_reason_;      // guarded by mu_
+    std::uint64_t next_ = 0;           // guarded by mu_
+    std::uint64_t acked_ = 0;          // guarded by mu_
+    std::uint64_t nacked_ = 0;         // guarded by mu_
+    std::uint64_t twice_ = 0;          // guarded by mu_
+    std::set<std::uint64_t> settled_;  // guarded by mu_
+    std::string last_nack_reason_;     // guarded by mu_
     std::atomic<bool> committed_{false};
 };
 

@@ -1,9 +1,9 @@
-#include <scopeflow/gate.h>
+#include <chrono>
+#include <thread>
 
 #include <gtest/gtest.h>
 
-#include <chrono>
-#include <thread>
+#include <scopeflow/gate.h>
 
 namespace scopeflow {
 namespace {

@@ -1,16 +1,16 @@
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
 #include <scopeflow/error.h>
 #include <scopeflow/event.h>
 #include <scopeflow/graph.h>
 #include <scopeflow/jsonl_file_source.h>
 #include <scopeflow/pipeline.h>
 #include <scopeflow/scope.h>
-
-#include <gtest/gtest.h>
-#include <unistd.h>
-
-#include <atomic>
-#include <filesystem>
-#include <fstream>
 
 #include "unit/engine_support.h"
 
@@ -23,8 +23,9 @@ using testing::LambdaStage;
 class JsonlSourceTest : public ::testing::Test {
 protected:
     void SetUp() override {
-        dir_ = fs::temp_directory_path() / ("scopeflow-jsonl-" + std::to_string(::getpid()) + "-" +
-                                            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+        dir_ = fs::temp_directory_path() /
+               ("scopeflow-jsonl-" + std::to_string(::getpid()) + "-" +
+                ::testing::UnitTest::GetInstance()->current_test_info()->name());
         fs::create_directories(dir_);
         path_ = (dir_ / "events.jsonl").string();
     }
@@ -52,10 +53,10 @@ protected:
                                 [sink](Event& e, TaskContext&) { return sink(e); }));
         if (with_dlq) {
             g.add_stage("dlq", std::make_unique<LambdaStage>([this](Event& e, TaskContext&) {
-                std::lock_guard lock(mu_);
-                dead_.push_back(std::string(e.get_string("_error").value_or("")));
-                return kActionDefault;
-            }));
+                            std::lock_guard lock(mu_);
+                            dead_.push_back(std::string(e.get_string("_error").value_or("")));
+                            return kActionDefault;
+                        }));
             g.set_dead_letter("dlq");
         }
         Pipeline p("p", std::move(g), source, {.workers = workers, .batch_size = 8});
@@ -73,8 +74,8 @@ protected:
 TEST_F(JsonlSourceTest, ReadsEveryLineAndCommitsTheEndOffset) {
     std::string text;
     for (int i = 0; i < 1000; ++i) {
-        text += R"({"id":)" + std::to_string(i) + R"(,"user":"u-)" + std::to_string(i % 7) +
-                "\"}\n";
+        text +=
+            R"({"id":)" + std::to_string(i) + R"(,"user":"u-)" + std::to_string(i % 7) + "\"}\n";
     }
     append(text);
     std::atomic<std::int64_t> sum{0};
@@ -114,7 +115,8 @@ TEST_F(JsonlSourceTest, RestartResumesAfterTheCommittedOffsetOnly) {
 TEST_F(JsonlSourceTest, BadLinesGoToTheDeadLetterStageNamingFileLineAndByte) {
     append("{\"id\":1}\nnot json\n\n[1,2]\n{\"id\":5}");  // no final newline
     JsonlFileSource source({.path = path_});
-    const PipelineStats s = run(source, [](Event&) { return kActionDefault; }, true, 1);
+    const PipelineStats s = run(
+        source, [](Event&) { return kActionDefault; }, true, 1);
     EXPECT_EQ(s.read, 4U);
     EXPECT_EQ(s.completed, 2U);
     EXPECT_EQ(s.dead_lettered, 2U);

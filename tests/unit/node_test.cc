@@ -1,13 +1,13 @@
+#include <chrono>
+#include <stdexcept>
+#include <thread>
+
+#include <gtest/gtest.h>
+
 #include <scopeflow/error.h>
 #include <scopeflow/event.h>
 #include <scopeflow/node.h>
 #include <scopeflow/scope.h>
-
-#include <gtest/gtest.h>
-
-#include <chrono>
-#include <stdexcept>
-#include <thread>
 
 #include "unit/test_support.h"
 
@@ -86,8 +86,8 @@ TEST_F(NodeTest, NonTransientErrorsAreNotRetried) {
 }
 
 TEST(RetryPolicyTest, BackoffIsCappedAndJitterStaysInBounds) {
-    const RetryPolicy p{.initial_backoff = 100ms, .multiplier = 3.0, .max_backoff = 500ms,
-                        .jitter = 0.25};
+    const RetryPolicy p{
+        .initial_backoff = 100ms, .multiplier = 3.0, .max_backoff = 500ms, .jitter = 0.25};
     EXPECT_EQ(p.backoff(2, 0.5), 100ms);
     EXPECT_EQ(p.backoff(3, 0.5), 300ms);
     EXPECT_EQ(p.backoff(4, 0.5), 500ms);  // capped

@@ -1,14 +1,14 @@
+#include <chrono>
+#include <thread>
+
+#include <gtest/gtest.h>
+
 #include <scopeflow/error.h>
 #include <scopeflow/event.h>
 #include <scopeflow/fault_injector.h>
 #include <scopeflow/graph.h>
 #include <scopeflow/pipeline.h>
 #include <scopeflow/scope.h>
-
-#include <gtest/gtest.h>
-
-#include <chrono>
-#include <thread>
 
 #include "unit/engine_support.h"
 #include "unit/test_support.h"
@@ -60,8 +60,8 @@ private:
 class PipelineTest : public ::testing::Test {
 protected:
     Scope root(FaultInjector* faults = nullptr) {
-        return Scope("svc", {.level = ScopeLevel::service, .monitor = &iso_.monitor,
-                             .faults = faults});
+        return Scope("svc",
+                     {.level = ScopeLevel::service, .monitor = &iso_.monitor, .faults = faults});
     }
     Graph three_stages() {
         Graph g;
@@ -156,21 +156,21 @@ TEST_F(PipelineTest, NothingLostNothingDoubledWithErrorsAndDeadLetter) {
     std::atomic<int> dlq_seen{0};
     Graph g;
     g.add_stage("parse", std::make_unique<LambdaStage>([](Event& e, TaskContext&) {
-        const auto n = e.get_int("n").value_or(0);
-        if (n % 10 == 3) {
-            throw TransientError("bad record " + std::to_string(n));
-        }
-        return n % 10 == 5 ? kActionDrop : kActionDefault;
-    }));
-    g.add_stage("sink", std::make_unique<LambdaStage>([](Event&, TaskContext&) {
-        return kActionDefault;
-    }));
+                    const auto n = e.get_int("n").value_or(0);
+                    if (n % 10 == 3) {
+                        throw TransientError("bad record " + std::to_string(n));
+                    }
+                    return n % 10 == 5 ? kActionDrop : kActionDefault;
+                }));
+    g.add_stage("sink",
+                std::make_unique<LambdaStage>([](Event&, TaskContext&) { return kActionDefault; }));
     g.add_stage("dlq", std::make_unique<LambdaStage>([&](Event& e, TaskContext&) {
-        EXPECT_NE(e.get_string("_error").value_or("").find("bad record"), std::string::npos);
-        EXPECT_EQ(e.get_string("_failed_stage").value_or(""), "parse");
-        ++dlq_seen;
-        return kActionDefault;
-    }));
+                    EXPECT_NE(e.get_string("_error").value_or("").find("bad record"),
+                              std::string::npos);
+                    EXPECT_EQ(e.get_string("_failed_stage").value_or(""), "parse");
+                    ++dlq_seen;
+                    return kActionDefault;
+                }));
     g.route("parse", "default", "sink");
     g.set_dead_letter("dlq");
     Pipeline p("p", std::move(g), source, {.workers = 2, .batch_size = 16});
@@ -193,8 +193,8 @@ TEST_F(PipelineTest, ErrorWithoutDeadLetterIsNacked) {
     Scope svc = root();
     Graph g;
     g.add_stage("only", std::make_unique<LambdaStage>([](Event& e, TaskContext&) {
-        return e.get_int("n").value_or(0) == 7 ? kActionError : kActionDefault;
-    }));
+                    return e.get_int("n").value_or(0) == 7 ? kActionError : kActionDefault;
+                }));
     Pipeline p("p", std::move(g), source, {.workers = 1});
     p.run(svc);
     EXPECT_EQ(source.acked(), 19U);
@@ -208,12 +208,12 @@ TEST_F(PipelineTest, ErrorRouteIsTakenWhenDeclared) {
     std::atomic<int> handled{0};
     Graph g;
     g.add_stage("work", std::make_unique<LambdaStage>([](Event&, TaskContext&) -> ActionId {
-        throw std::runtime_error("boom");
-    }));
+                    throw std::runtime_error("boom");
+                }));
     g.add_stage("fix", std::make_unique<LambdaStage>([&](Event&, TaskContext&) {
-        ++handled;
-        return kActionDefault;
-    }));
+                    ++handled;
+                    return kActionDefault;
+                }));
     g.route("work", "error", "fix");
     Pipeline p("p", std::move(g), source, {.workers = 2});
     p.run(svc);
@@ -228,19 +228,19 @@ TEST_F(PipelineTest, FanOutAcksOnlyAfterEveryBranch) {
     std::atomic<int> left{0};
     std::atomic<int> right{0};
     Graph g;
-    g.add_stage("split", std::make_unique<LambdaStage>([](Event&, TaskContext&) {
-        return kActionDefault;
-    }));
+    g.add_stage("split",
+                std::make_unique<LambdaStage>([](Event&, TaskContext&) { return kActionDefault; }));
     g.add_stage("left", std::make_unique<LambdaStage>([&](Event& e, TaskContext&) {
-        e.set("side", Value(std::string("left")));
-        ++left;
-        return kActionDefault;
-    }));
-    g.add_stage("right", std::make_unique<LambdaStage>([&](Event& e, TaskContext&) {
-        EXPECT_FALSE(e.get_string("side").has_value());  // a copy, not the left branch's event
-        ++right;
-        return kActionDefault;
-    }));
+                    e.set("side", Value(std::string("left")));
+                    ++left;
+                    return kActionDefault;
+                }));
+    g.add_stage(
+        "right", std::make_unique<LambdaStage>([&](Event& e, TaskContext&) {
+            EXPECT_FALSE(e.get_string("side").has_value());  // a copy, not the left branch's event
+            ++right;
+            return kActionDefault;
+        }));
     g.route("split", "default", "left");
     g.route("split", "default", "right");
     Pipeline p("p", std::move(g), source);
@@ -255,16 +255,15 @@ TEST_F(PipelineTest, CyclesAreBoundedByTheHopLimit) {
     CountingSource source(5);
     Scope svc = root();
     Graph g;
-    g.add_stage("ping", std::make_unique<LambdaStage>([](Event&, TaskContext&) {
-        return kActionDefault;
-    }));
-    g.add_stage("pong", std::make_unique<LambdaStage>([](Event&, TaskContext&) {
-        return kActionDefault;
-    }));
+    g.add_stage("ping",
+                std::make_unique<LambdaStage>([](Event&, TaskContext&) { return kActionDefault; }));
+    g.add_stage("pong",
+                std::make_unique<LambdaStage>([](Event&, TaskContext&) { return kActionDefault; }));
     g.add_stage("dlq", std::make_unique<LambdaStage>([](Event& e, TaskContext&) {
-        EXPECT_NE(e.get_string("_error").value_or("").find("hop limit"), std::string::npos);
-        return kActionDefault;
-    }));
+                    EXPECT_NE(e.get_string("_error").value_or("").find("hop limit"),
+                              std::string::npos);
+                    return kActionDefault;
+                }));
     g.route("ping", "default", "pong");
     g.route("pong", "default", "ping");
     g.set_dead_letter("dlq");
@@ -298,7 +297,8 @@ TEST_F(PipelineTest, FailedStartClosesWhatAlreadyOpened) {
     Scope svc = root();
     class FailingOpen final : public Stage {
     public:
-        FailingOpen() : Stage("failing") {}
+        FailingOpen()
+            : Stage("failing") {}
 
     protected:
         void on_open(Scope&, std::size_t) override { throw ConfigError("x", "cannot open"); }
@@ -320,9 +320,8 @@ TEST_F(PipelineTest, FaultAtEveryLifecyclePointLeavesNothingLive) {
         CountingSource source(20);
         Scope svc = root(&faults);
         Graph g = three_stages();
-        g.add_stage("dlq", std::make_unique<LambdaStage>([](Event&, TaskContext&) {
-            return kActionDefault;
-        }));
+        g.add_stage("dlq", std::make_unique<LambdaStage>(
+                               [](Event&, TaskContext&) { return kActionDefault; }));
         g.set_dead_letter("dlq");
         Pipeline p("p", std::move(g), source, {.workers = 2, .batch_size = 4});
         try {
@@ -347,8 +346,7 @@ TEST_F(PipelineTest, FaultAtEveryLifecyclePointLeavesNothingLive) {
     // Walk the first hit of every distinct point, and a mid-run hit of each per-event point.
     for (const auto& [phase, point] : points) {
         for (std::uint64_t nth : {1ULL, 7ULL}) {
-            SCOPED_TRACE(std::string(to_string(phase)) + " " + point + " #" +
-                         std::to_string(nth));
+            SCOPED_TRACE(std::string(to_string(phase)) + " " + point + " #" + std::to_string(nth));
             FaultInjector faults;
             faults.arm({.phase = phase, .point = point, .nth = nth});
             scenario(faults);

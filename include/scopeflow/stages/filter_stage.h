@@ -17,9 +17,9 @@ namespace scopeflow {
 enum class CompareOp : unsigned char { eq, ne, lt, le, gt, ge, exists, missing };
 
 struct FilterOptions {
-    std::string field;              // the field to test
-    CompareOp op = CompareOp::eq;   // the comparison
-    Value value;                    // what to compare with (unused for exists/missing)
+    std::string field;             // the field to test
+    CompareOp op = CompareOp::eq;  // the comparison
+    Value value;                   // what to compare with (unused for exists/missing)
 };
 
 class FilterStage final : public Stage {

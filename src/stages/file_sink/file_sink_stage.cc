@@ -1,11 +1,11 @@
+#include <filesystem>
+#include <utility>
+
 #include <scopeflow/error.h>
 #include <scopeflow/event.h>
 #include <scopeflow/event_json.h>
 #include <scopeflow/scope.h>
 #include <scopeflow/stages/file_sink_stage.h>
-
-#include <filesystem>
-#include <utility>
 
 namespace scopeflow {
 
@@ -13,8 +13,8 @@ FileSinkStage::FileSinkStage(FileSinkOptions options)
     : Stage("file_sink"),
       options_(std::move(options)) {
     if (options_.prefix.empty() || options_.prefix.find('/') != std::string::npos) {
-        throw ConfigError("file_sink.prefix", "must be a plain file name prefix, got '" +
-                                                  options_.prefix + "'");
+        throw ConfigError("file_sink.prefix",
+                          "must be a plain file name prefix, got '" + options_.prefix + "'");
     }
     if (options_.max_bytes == 0) {
         throw ConfigError("file_sink.max_bytes", "must be at least 1");

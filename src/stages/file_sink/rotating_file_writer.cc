@@ -1,15 +1,16 @@
-#include <scopeflow/rotating_file_writer.h>
-
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <system_error>
 #include <utility>
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <scopeflow/rotating_file_writer.h>
+
 namespace scopeflow {
 
-RotatingFileWriter::RotatingFileWriter(RotatingFileOptions options) : options_(std::move(options)) {
+RotatingFileWriter::RotatingFileWriter(RotatingFileOptions options)
+    : options_(std::move(options)) {
     buffer_.reserve(options_.buffer_bytes);
 }
 
@@ -31,8 +32,8 @@ RotatingFileWriter::~RotatingFileWriter() {
 }
 
 std::string RotatingFileWriter::part_path(bool temporary) const {
-    std::string p = options_.directory + "/" + options_.prefix + "-" +
-                    std::to_string(part_index_) + ".jsonl";
+    std::string p =
+        options_.directory + "/" + options_.prefix + "-" + std::to_string(part_index_) + ".jsonl";
     if (temporary) {
         p += ".tmp";
     }

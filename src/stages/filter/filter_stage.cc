@@ -1,7 +1,7 @@
+#include <utility>
+
 #include <scopeflow/error.h>
 #include <scopeflow/stages/filter_stage.h>
-
-#include <utility>
 
 namespace scopeflow {
 namespace {
