@@ -18,3 +18,9 @@ list(APPEND SCOPEFLOW_PUBLIC_HEADERS rotating_file_writer.h stages/file_sink_sta
      stages/filter_stage.h)
 target_sources(scopeflow_core PRIVATE ${CMAKE_SOURCE_DIR}/src/sources/generator_source.cc)
 list(APPEND SCOPEFLOW_PUBLIC_HEADERS generator_source.h)
+target_sources(scopeflow_core PRIVATE
+  ${CMAKE_CURRENT_LIST_DIR}/plugin.cc
+  ${CMAKE_CURRENT_LIST_DIR}/stage_registry.cc
+)
+target_link_libraries(scopeflow_core PUBLIC ${CMAKE_DL_LIBS})
+list(APPEND SCOPEFLOW_PUBLIC_HEADERS plugin.h stage_registry.h)

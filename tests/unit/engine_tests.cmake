@@ -2,3 +2,21 @@ scopeflow_add_test(pipeline_test SOURCES unit/pipeline_test.cc LABELS concurrenc
 scopeflow_add_test(gate_test SOURCES unit/gate_test.cc LABELS concurrency)
 scopeflow_add_test(node_test SOURCES unit/node_test.cc)
 scopeflow_add_test(jsonl_source_test SOURCES unit/jsonl_source_test.cc LABELS concurrency)
+
+# The sample plugin, and a test host that exports scopeflow's symbols to it.
+add_library(scopeflow_upper MODULE ${PROJECT_SOURCE_DIR}/plugins/sample_upper/upper_plugin.cc)
+target_include_directories(scopeflow_upper PRIVATE ${PROJECT_SOURCE_DIR}/include)
+target_compile_features(scopeflow_upper PRIVATE cxx_std_20)
+scopeflow_set_warnings(scopeflow_upper)
+scopeflow_enable_sanitizers(scopeflow_upper)
+
+add_executable(plugin_test unit/plugin_test.cc)
+target_link_libraries(plugin_test PRIVATE "$<LINK_LIBRARY:WHOLE_ARCHIVE,scopeflow::core>"
+                      GTest::gtest GTest::gtest_main)
+set_target_properties(plugin_test PROPERTIES ENABLE_EXPORTS ON)
+target_include_directories(plugin_test PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
+target_compile_definitions(plugin_test PRIVATE
+  SCOPEFLOW_SAMPLE_PLUGIN="$<TARGET_FILE:scopeflow_upper>")
+add_dependencies(plugin_test scopeflow_upper)
+scopeflow_target_defaults(plugin_test)
+gtest_discover_tests(plugin_test PROPERTIES LABELS unit TIMEOUT 120 DISCOVERY_TIMEOUT 60)

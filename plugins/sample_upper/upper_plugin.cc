@@ -1,0 +1,59 @@
+// A sample plugin: the "upper" stage upper-cases one string field.
+//
+//   build: a CMake MODULE library, linked against nothing from scopeflow (the host exports it)
+//   load:  scopeflow::load_plugin("libscopeflow_upper.so", registry, service_scope);
+#include <cctype>
+#include <string>
+
+#include <scopeflow/error.h>
+#include <scopeflow/event.h>
+#include <scopeflow/plugin.h>
+#include <scopeflow/stage.h>
+#include <scopeflow/stage_registry.h>
+
+namespace {
+
+class UpperStage final : public scopeflow::Stage {
+public:
+    explicit UpperStage(std::string field)
+        : Stage("upper"),
+          field_(std::move(field)) {}
+
+protected:
+    scopeflow::ActionId on_process(scopeflow::Event& e, scopeflow::TaskContext&) override {
+        const auto value = e.get_string(field_);
+        if (!value) {
+            return scopeflow::kActionDefault;
+        }
+        std::string upper(*value);
+        for (char& c : upper) {
+            c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+        }
+        e.set(field_, scopeflow::Value(std::move(upper)));
+        return scopeflow::kActionDefault;
+    }
+
+private:
+    std::string field_;
+};
+
+void register_stages(scopeflow::StageRegistry& registry) {
+    registry.add(
+        {.type = "upper",
+         .description = "upper-cases a string field (sample plugin)",
+         .options = "field: the field to upper-case (required)",
+         .origin = "plugin"},
+        [](const scopeflow::StageOptions& o, const std::string& where) {
+            scopeflow::reject_unknown_fields(o, {"field"}, where);
+            return std::make_unique<UpperStage>(scopeflow::require_string(o, "field", where));
+        });
+}
+
+constexpr scopeflow::PluginInfo kInfo{scopeflow::kPluginAbiVersion, "sample_upper",
+                                      &register_stages};
+
+}  // namespace
+
+extern "C" const scopeflow::PluginInfo* scopeflow_plugin_v1() {
+    return &kInfo;
+}

@@ -1,0 +1,207 @@
+#include <algorithm>
+#include <utility>
+
+#include <scopeflow/error.h>
+#include <scopeflow/stage_registry.h>
+#include <scopeflow/stages/file_sink_stage.h>
+#include <scopeflow/stages/filter_stage.h>
+
+namespace scopeflow {
+namespace {
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+    std::vector<std::size_t> prev(b.size() + 1);
+    std::vector<std::size_t> cur(b.size() + 1);
+    for (std::size_t j = 0; j <= b.size(); ++j) {
+        prev[j] = j;
+    }
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+        cur[0] = i;
+        for (std::size_t j = 1; j <= b.size(); ++j) {
+            cur[j] = std::min(
+                {prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0U : 1U)});
+        }
+        std::swap(prev, cur);
+    }
+    return prev[b.size()];
+}
+
+template <typename Names>
+std::string suggestion(std::string_view wrong, const Names& names) {
+    std::string best;
+    std::size_t best_d = 3;  // only suggest close names
+    for (const auto& n : names) {
+        const std::size_t d = edit_distance(wrong, n);
+        if (d < best_d) {
+            best_d = d;
+            best = std::string(n);
+        }
+    }
+    return best.empty() ? std::string() : " (did you mean '" + best + "'?)";
+}
+
+std::string field_where(const std::string& where, std::string_view field) {
+    return where + "." + std::string(field);
+}
+
+}  // namespace
+
+void StageRegistry::add(StageTypeInfo info, Factory factory) {
+    if (entries_.contains(info.type)) {
+        throw ConfigError("stage type '" + info.type + "'", "registered twice (" +
+                                                                entries_.at(info.type).info.origin +
+                                                                " and " + info.origin + ")");
+    }
+    std::string type = info.type;
+    entries_.emplace(std::move(type), Entry{std::move(info), std::move(factory)});
+}
+
+std::unique_ptr<Stage> StageRegistry::create(std::string_view type,
+                                             const StageOptions& options,
+                                             const std::string& where) const {
+    const auto it = entries_.find(type);
+    if (it == entries_.end()) {
+        std::vector<std::string_view> names;
+        for (const auto& [name, entry] : entries_) {
+            names.push_back(name);
+        }
+        throw ConfigError(where + ".type", "unknown stage type '" + std::string(type) + "'" +
+                                               suggestion(type, names) +
+                                               "; `scopeflow stages` lists them");
+    }
+    return it->second.factory(options, where);
+}
+
+bool StageRegistry::contains(std::string_view type) const {
+    return entries_.find(type) != entries_.end();
+}
+
+std::vector<StageTypeInfo> StageRegistry::list() const {
+    std::vector<StageTypeInfo> out;
+    for (const auto& [name, entry] : entries_) {
+        out.push_back(entry.info);
+    }
+    return out;
+}
+
+std::string require_string(const StageOptions& o,
+                           std::string_view field,
+                           const std::string& where) {
+    const Value* v = o.find(field);
+    if (v == nullptr) {
+        throw ConfigError(field_where(where, field), "is required");
+    }
+    if (v->kind() != ValueKind::string) {
+        throw ConfigError(field_where(where, field), "must be a string");
+    }
+    return std::string(v->as_string());
+}
+
+std::string optional_string(const StageOptions& o,
+                            std::string_view field,
+                            std::string fallback,
+                            const std::string& where) {
+    return o.find(field) == nullptr ? fallback : require_string(o, field, where);
+}
+
+std::int64_t optional_int(const StageOptions& o,
+                          std::string_view field,
+                          std::int64_t fallback,
+                          const std::string& where) {
+    const Value* v = o.find(field);
+    if (v == nullptr) {
+        return fallback;
+    }
+    if (v->kind() != ValueKind::integer) {
+        throw ConfigError(field_where(where, field), "must be an integer");
+    }
+    return v->as_int();
+}
+
+void reject_unknown_fields(const StageOptions& o,
+                           std::initializer_list<std::string_view> known,
+                           const std::string& where) {
+    for (const auto& field : o) {
+        if (std::find(known.begin(), known.end(), field.key) == known.end()) {
+            throw ConfigError(field_where(where, field.key),
+                              "unknown option '" + field.key + "'" + suggestion(field.key, known));
+        }
+    }
+}
+
+namespace {
+
+CompareOp parse_op(const std::string& op, const std::string& where) {
+    static const std::pair<std::string_view, CompareOp> kOps[] = {
+        {"eq", CompareOp::eq},         {"ne", CompareOp::ne},          {"lt", CompareOp::lt},
+        {"le", CompareOp::le},         {"gt", CompareOp::gt},          {"ge", CompareOp::ge},
+        {"exists", CompareOp::exists}, {"missing", CompareOp::missing}};
+    for (const auto& [name, value] : kOps) {
+        if (name == op) {
+            return value;
+        }
+    }
+    throw ConfigError(where + ".op", "unknown comparison '" + op +
+                                         "' (one of eq, ne, lt, le, gt, ge, exists, missing)");
+}
+
+FsyncPolicy parse_fsync(const std::string& s, const std::string& where) {
+    if (s == "never") {
+        return FsyncPolicy::never;
+    }
+    if (s == "on_rotate") {
+        return FsyncPolicy::on_rotate;
+    }
+    if (s == "always") {
+        return FsyncPolicy::always;
+    }
+    throw ConfigError(where + ".fsync",
+                      "unknown fsync policy '" + s + "' (one of never, on_rotate, always)");
+}
+
+}  // namespace
+
+void register_builtin_stages(StageRegistry& registry) {
+    registry.add({.type = "filter",
+                  .description = "keeps events whose field satisfies a comparison; drops the rest",
+                  .options = "field: the field to test (required)\n"
+                             "op: eq, ne, lt, le, gt, ge, exists, missing (default eq)\n"
+                             "value: what to compare with",
+                  .origin = "builtin"},
+                 [](const StageOptions& o, const std::string& where) -> std::unique_ptr<Stage> {
+                     reject_unknown_fields(o, {"field", "op", "value"}, where);
+                     FilterOptions f;
+                     f.field = require_string(o, "field", where);
+                     f.op = parse_op(optional_string(o, "op", "eq", where), where);
+                     if (const Value* v = o.find("value")) {
+                         f.value = *v;
+                     } else if (f.op != CompareOp::exists && f.op != CompareOp::missing) {
+                         throw ConfigError(
+                             where + ".value",
+                             "is required for op '" + optional_string(o, "op", "eq", where) + "'");
+                     }
+                     return std::make_unique<FilterStage>(std::move(f));
+                 });
+    registry.add(
+        {.type = "file_sink",
+         .description = "writes events as JSON lines into rotating, atomically published files",
+         .options = "directory: where parts are written (default .)\n"
+                    "prefix: part name prefix (default events)\n"
+                    "max_bytes: rotate at this size (default 67108864)\n"
+                    "fsync: never, on_rotate, always (default on_rotate)",
+         .origin = "builtin"},
+        [](const StageOptions& o, const std::string& where) -> std::unique_ptr<Stage> {
+            reject_unknown_fields(o, {"directory", "prefix", "max_bytes", "fsync"}, where);
+            const std::int64_t max_bytes = optional_int(o, "max_bytes", 64LL << 20, where);
+            if (max_bytes <= 0) {
+                throw ConfigError(where + ".max_bytes", "must be positive");
+            }
+            return std::make_unique<FileSinkStage>(FileSinkOptions{
+                .directory = optional_string(o, "directory", ".", where),
+                .prefix = optional_string(o, "prefix", "events", where),
+                .max_bytes = static_cast<std::uint64_t>(max_bytes),
+                .fsync = parse_fsync(optional_string(o, "fsync", "on_rotate", where), where)});
+        });
+}
+
+}  // namespace scopeflow
