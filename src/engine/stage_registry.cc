@@ -2,9 +2,13 @@
 #include <utility>
 
 #include <scopeflow/error.h>
+#include <scopeflow/event_json.h>
 #include <scopeflow/stage_registry.h>
+#include <scopeflow/stages/fields_stage.h>
 #include <scopeflow/stages/file_sink_stage.h>
 #include <scopeflow/stages/filter_stage.h>
+#include <scopeflow/stages/json_stages.h>
+#include <scopeflow/stages/log_stage.h>
 
 namespace scopeflow {
 namespace {
@@ -159,9 +163,112 @@ FsyncPolicy parse_fsync(const std::string& s, const std::string& where) {
                       "unknown fsync policy '" + s + "' (one of never, on_rotate, always)");
 }
 
+// An option holding a JSON object (a raw value), decoded into an Event.
+Event object_option(const StageOptions& o, std::string_view field, const std::string& where) {
+    Event out;
+    const Value* v = o.find(field);
+    if (v == nullptr) {
+        return out;
+    }
+    EventParser parser;
+    if (v->kind() != ValueKind::raw || !parser.parse(v->raw_json(), out)) {
+        throw ConfigError(where + "." + std::string(field), "must be an object");
+    }
+    return out;
+}
+
+std::vector<std::string> split_list(std::string_view s) {
+    std::vector<std::string> out;
+    while (!s.empty()) {
+        const std::size_t comma = s.find(',');
+        std::string_view item = s.substr(0, comma);
+        while (!item.empty() && item.front() == ' ') {
+            item.remove_prefix(1);
+        }
+        while (!item.empty() && item.back() == ' ') {
+            item.remove_suffix(1);
+        }
+        if (!item.empty()) {
+            out.emplace_back(item);
+        }
+        s = comma == std::string_view::npos ? std::string_view() : s.substr(comma + 1);
+    }
+    return out;
+}
+
 }  // namespace
 
 void register_builtin_stages(StageRegistry& registry) {
+    registry.add({.type = "fields",
+                  .description = "sets, renames and drops fields (in that order)",
+                  .options = "set: object of field -> value\n"
+                             "rename: object of old name -> new name\n"
+                             "drop: comma-separated field names",
+                  .origin = "builtin"},
+                 [](const StageOptions& o, const std::string& where) -> std::unique_ptr<Stage> {
+                     reject_unknown_fields(o, {"set", "rename", "drop"}, where);
+                     FieldsOptions f;
+                     for (const auto& field : object_option(o, "set", where)) {
+                         f.operations.push_back(FieldOp::set(field.key, field.value));
+                     }
+                     for (const auto& field : object_option(o, "rename", where)) {
+                         if (field.value.kind() != ValueKind::string) {
+                             throw ConfigError(where + ".rename." + field.key,
+                                               "the new name must be a string");
+                         }
+                         f.operations.push_back(
+                             FieldOp::rename(field.key, std::string(field.value.as_string())));
+                     }
+                     for (auto& name : split_list(optional_string(o, "drop", "", where))) {
+                         f.operations.push_back(FieldOp::drop(std::move(name)));
+                     }
+                     return std::make_unique<FieldsStage>(std::move(f));
+                 });
+    registry.add({.type = "json_parse",
+                  .description = "decodes a string field holding a JSON object into the event",
+                  .options = "field: the string field (required)\n"
+                             "keep_source: keep the field after decoding (default false)",
+                  .origin = "builtin"},
+                 [](const StageOptions& o, const std::string& where) -> std::unique_ptr<Stage> {
+                     reject_unknown_fields(o, {"field", "keep_source"}, where);
+                     const Value* keep = o.find("keep_source");
+                     if (keep != nullptr && keep->kind() != ValueKind::boolean) {
+                         throw ConfigError(where + ".keep_source", "must be true or false");
+                     }
+                     return std::make_unique<JsonParseStage>(
+                         JsonParseOptions{.field = require_string(o, "field", where),
+                                          .keep_source = keep != nullptr && keep->as_bool()});
+                 });
+    registry.add({.type = "json_serialize",
+                  .description = "encodes the whole event as JSON into a string field",
+                  .options = "field: where the JSON goes (required)",
+                  .origin = "builtin"},
+                 [](const StageOptions& o, const std::string& where) -> std::unique_ptr<Stage> {
+                     reject_unknown_fields(o, {"field"}, where);
+                     return std::make_unique<JsonSerializeStage>(
+                         JsonSerializeOptions{.field = require_string(o, "field", where)});
+                 });
+    registry.add({.type = "log",
+                  .description = "prints events as JSON lines (stderr by default)",
+                  .options = "prefix: text before each event\n"
+                             "every: log one event in this many (default 1)\n"
+                             "stream: stderr or stdout (default stderr)",
+                  .origin = "builtin"},
+                 [](const StageOptions& o, const std::string& where) -> std::unique_ptr<Stage> {
+                     reject_unknown_fields(o, {"prefix", "every", "stream"}, where);
+                     const std::int64_t every = optional_int(o, "every", 1, where);
+                     if (every < 1) {
+                         throw ConfigError(where + ".every", "must be at least 1");
+                     }
+                     const std::string stream = optional_string(o, "stream", "stderr", where);
+                     if (stream != "stderr" && stream != "stdout") {
+                         throw ConfigError(where + ".stream", "must be stderr or stdout");
+                     }
+                     return std::make_unique<LogStage>(
+                         LogOptions{.prefix = optional_string(o, "prefix", "", where),
+                                    .every = static_cast<std::uint64_t>(every),
+                                    .to_stdout = stream == "stdout"});
+                 });
     registry.add({.type = "filter",
                   .description = "keeps events whose field satisfies a comparison; drops the rest",
                   .options = "field: the field to test (required)\n"

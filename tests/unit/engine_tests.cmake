@@ -20,3 +20,4 @@ target_compile_definitions(plugin_test PRIVATE
 add_dependencies(plugin_test scopeflow_upper)
 scopeflow_target_defaults(plugin_test)
 gtest_discover_tests(plugin_test PROPERTIES LABELS unit TIMEOUT 120 DISCOVERY_TIMEOUT 60)
+scopeflow_add_test(builtin_stages_test SOURCES unit/builtin_stages_test.cc LABELS concurrency)

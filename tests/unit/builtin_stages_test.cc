@@ -1,0 +1,186 @@
+#include <filesystem>
+#include <fstream>
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <scopeflow/error.h>
+#include <scopeflow/event.h>
+#include <scopeflow/event_json.h>
+#include <scopeflow/generator_source.h>
+#include <scopeflow/graph.h>
+#include <scopeflow/pipeline.h>
+#include <scopeflow/rotating_file_writer.h>
+#include <scopeflow/scope.h>
+#include <scopeflow/stage_registry.h>
+#include <scopeflow/stages/fields_stage.h>
+#include <scopeflow/stages/file_sink_stage.h>
+#include <scopeflow/stages/filter_stage.h>
+#include <scopeflow/stages/json_stages.h>
+
+#include "unit/engine_support.h"
+
+namespace scopeflow {
+namespace {
+
+namespace fs = std::filesystem;
+
+class BuiltinStagesTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        dir_ = fs::temp_directory_path() /
+               ("scopeflow-stages-" + std::to_string(::getpid()) + "-" +
+                ::testing::UnitTest::GetInstance()->current_test_info()->name());
+        fs::create_directories(dir_);
+    }
+    void TearDown() override { fs::remove_all(dir_); }
+
+    ActionId run_one(Stage& stage, Event& e) {
+        stage.open(scope_, 1);
+        return stage.process(e, task_);
+    }
+    std::vector<std::string> files(std::string_view suffix) {
+        std::vector<std::string> out;
+        for (const auto& entry : fs::directory_iterator(dir_)) {
+            const std::string name = entry.path().filename().string();
+            if (name.size() >= suffix.size() && name.ends_with(suffix)) {
+                out.push_back(name);
+            }
+        }
+        std::sort(out.begin(), out.end());
+        return out;
+    }
+    std::size_t count_lines() {
+        std::size_t n = 0;
+        for (const auto& name : files(".jsonl")) {
+            std::ifstream f(dir_ / name);
+            std::string line;
+            while (std::getline(f, line)) {
+                ++n;
+            }
+        }
+        return n;
+    }
+
+    testing::Isolated iso_;
+    Scope scope_{"svc", {.monitor = &iso_.monitor}};
+    TaskContext task_{scope_, 0, {}};
+    fs::path dir_;
+};
+
+TEST_F(BuiltinStagesTest, FilterComparesNumbersStringsAndPresence) {
+    Event e{{"price", Value(12.5)}, {"qty", Value(std::int64_t{3})}, {"user", Value("bob")}};
+    auto check = [&](std::string field, CompareOp op, Value v) {
+        FilterStage f({.field = std::move(field), .op = op, .value = std::move(v)});
+        return f.matches(e);
+    };
+    EXPECT_TRUE(check("price", CompareOp::ge, Value(std::int64_t{10})));
+    EXPECT_FALSE(check("price", CompareOp::lt, Value(12.5)));
+    EXPECT_TRUE(check("qty", CompareOp::eq, Value(3.0)));
+    EXPECT_TRUE(check("user", CompareOp::gt, Value("alice")));
+    EXPECT_FALSE(check("user", CompareOp::eq, Value(std::int64_t{1})));  // other type
+    EXPECT_TRUE(check("user", CompareOp::ne, Value(std::int64_t{1})));
+    EXPECT_TRUE(check("missing", CompareOp::missing, Value()));
+    EXPECT_FALSE(check("missing", CompareOp::ge, Value(std::int64_t{0})));
+    FilterStage drop({.field = "price", .op = CompareOp::gt, .value = Value(100.0)});
+    EXPECT_EQ(run_one(drop, e), kActionDrop);
+}
+
+TEST_F(BuiltinStagesTest, FieldsAppliesOperationsInOrder) {
+    FieldsStage f(
+        {.operations = {FieldOp::set("source", Value("web")), FieldOp::rename("uid", "user"),
+                        FieldOp::drop("debug"), FieldOp::rename("absent", "x")}});
+    Event e{{"uid", Value("u-1")}, {"debug", Value(true)}};
+    EXPECT_EQ(run_one(f, e), kActionDefault);
+    EXPECT_EQ(to_json(e), R"({"source":"web","user":"u-1"})");
+}
+
+TEST_F(BuiltinStagesTest, JsonParseAndSerializeRoundTrip) {
+    JsonSerializeStage ser({.field = "json"});
+    JsonParseStage parse({.field = "json"});
+    Event e{{"a", Value(std::int64_t{1})}, {"b", Value("x")}};
+    EXPECT_EQ(run_one(ser, e), kActionDefault);
+    EXPECT_EQ(e.get_string("json"), R"({"a":1,"b":"x"})");
+    Event only{{"json", Value(e.get_string("json").value_or(""))}};
+    EXPECT_EQ(run_one(parse, only), kActionDefault);
+    EXPECT_EQ(to_json(only), R"({"a":1,"b":"x"})");
+    Event bad{{"json", Value("[1,2]")}};
+    EXPECT_THROW(parse.process(bad, task_), Error);
+}
+
+TEST_F(BuiltinStagesTest, RotatingWriterPublishesCompletePartsOnly) {
+    RotatingFileWriter w(
+        {.directory = dir_.string(), .prefix = "p", .max_bytes = 100, .buffer_bytes = 1});
+    for (int i = 0; i < 10; ++i) {
+        w.append(std::string(30, static_cast<char>('a' + i)));  // 31 bytes with the newline
+    }
+    EXPECT_EQ(files(".tmp").size(), 1U);  // the part being written
+    const auto published = files(".jsonl");
+    EXPECT_EQ(published.size(), 3U);  // 3 lines each
+    w.close();
+    EXPECT_TRUE(files(".tmp").empty());
+    EXPECT_EQ(files(".jsonl").size(), 4U);
+    EXPECT_EQ(count_lines(), 10U);
+}
+
+TEST_F(BuiltinStagesTest, FileSinkWritesEveryEventOncePerWorkerFiles) {
+    GeneratorSource source({.count = 5000, .with_payload = true});
+    Graph g;
+    g.add_stage("sink", std::make_unique<FileSinkStage>(
+                            FileSinkOptions{.directory = dir_.string(), .max_bytes = 50'000}));
+    Pipeline p("p", std::move(g), source, {.workers = 2});
+    p.run(scope_);
+    EXPECT_EQ(count_lines(), 5000U);
+    EXPECT_TRUE(files(".tmp").empty());
+    EXPECT_GT(files(".jsonl").size(), 4U);  // rotated
+    EXPECT_EQ(source.acked(), 5000U);
+    EXPECT_EQ(iso_.ledger.live(ResourceKind::file).entries, 0U);
+}
+
+TEST_F(BuiltinStagesTest, FileSinkPublishesWhatWasAckedWhenTheRunFails) {
+    GeneratorSource source({.count = 1000});
+    Graph g;
+    g.add_stage("sink",
+                std::make_unique<FileSinkStage>(FileSinkOptions{.directory = dir_.string()}));
+    g.add_stage("boom", std::make_unique<testing::LambdaStage>([](Event& e, TaskContext&) {
+                    if (e.meta().sequence == 500) {
+                        throw std::runtime_error("stage failed");
+                    }
+                    return kActionDefault;
+                }));
+    g.route("sink", "default", "boom");
+    Pipeline p("p", std::move(g), source, {.workers = 1, .batch_size = 10});
+    p.run(scope_);  // the failure is per event: nacked, the run goes on
+    EXPECT_EQ(source.nacked(), 1U);
+    EXPECT_EQ(count_lines(), 1000U);
+    EXPECT_TRUE(files(".tmp").empty());
+}
+
+TEST_F(BuiltinStagesTest, RegistryBuildsEveryBuiltinFromOptions) {
+    StageRegistry r;
+    register_builtin_stages(r);
+    EventParser parser;
+    auto options = [&](std::string_view json) {
+        Event o;
+        EXPECT_TRUE(parser.parse(json, o));
+        return o;
+    };
+    EXPECT_NO_THROW((void)r.create(
+        "fields", options(R"({"set":{"a":1},"rename":{"b":"c"},"drop":"x, y"})"), "s"));
+    EXPECT_NO_THROW((void)r.create("json_parse", options(R"({"field":"payload"})"), "s"));
+    EXPECT_NO_THROW((void)r.create("json_serialize", options(R"({"field":"json"})"), "s"));
+    EXPECT_NO_THROW((void)r.create("log", options(R"({"every":10})"), "s"));
+    EXPECT_NO_THROW(
+        (void)r.create("file_sink", options(R"({"directory":"/tmp","fsync":"never"})"), "s"));
+    try {
+        (void)r.create("file_sink", options(R"({"fsync":"sometimes"})"), "graph.stages.out");
+        FAIL();
+    } catch (const ConfigError& e) {
+        EXPECT_EQ(e.where(), "graph.stages.out.fsync");
+    }
+    EXPECT_THROW((void)r.create("log", options(R"({"every":0})"), "s"), ConfigError);
+    EXPECT_EQ(r.list().size(), 6U);
+}
+
+}  // namespace
+}  // namespace scopeflow
