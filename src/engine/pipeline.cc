@@ -1,9 +1,13 @@
+#include <algorithm>
 #include <utility>
 
 #include <scopeflow/error.h>
 #include <scopeflow/event.h>
 #include <scopeflow/pipeline.h>
 #include <scopeflow/resource_monitor.h>
+
+#include "core/coarse_clock.h"
+#include "core/format_duration.h"
 
 namespace scopeflow {
 
@@ -13,6 +17,13 @@ struct Pipeline::Counters {
     explicit Counters(std::size_t stages)
         : processed(stages),
           errors(stages) {}
+
+    // What the worker is doing, for drain() reports: the stage index (kIdle between events),
+    // the event, and since when (coarse clock). Relaxed stores: a report may be a visit late.
+    static constexpr std::uint32_t kIdle = 0xFFFFFFFFU;
+    std::atomic<std::uint32_t> current_stage{kIdle};
+    std::atomic<std::uint64_t> current_event{0};
+    std::atomic<std::int64_t> since_ns{0};
 
     static void bump(std::atomic<std::uint64_t>& c) noexcept {
         c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
@@ -97,6 +108,10 @@ void Pipeline::start(Scope& parent) {
                 scope_->child("worker-" + std::to_string(w), {.level = ScopeLevel::worker}));
             counters_.push_back(std::make_unique<Counters>(graph_.nodes().size()));
         }
+        {
+            std::lock_guard lock(done_mu_);
+            workers_running_ = workers;
+        }
         for (std::size_t w = 0; w < workers; ++w) {
             thread_tickets_.push_back(
                 scope_->track({"worker-" + std::to_string(w), ResourceKind::thread}));
@@ -152,6 +167,9 @@ void Pipeline::worker_main(std::size_t index, const std::stop_token& stop) {
         }
         request_stop();
     }
+    std::lock_guard lock(done_mu_);
+    --workers_running_;
+    done_cv_.notify_all();
 }
 
 void Pipeline::settle_batch(std::size_t worker, BatchOutcomes& outcomes, Counters& counters) {
@@ -189,6 +207,7 @@ void Pipeline::run_event(Event& event,
     bool failed = false;
     std::string failure;
     task.begin_task(event.meta().sequence);
+    counters.current_event.store(event.meta().sequence, std::memory_order_relaxed);
     work.clear();
     if (event.meta().decode_failed) {
         // The source could not decode it (its `_error` field says where): no stage can use it.
@@ -213,6 +232,8 @@ void Pipeline::run_event(Event& event,
                     node.name + "'";
         } else {
             Counters::bump(counters.processed[b.node]);
+            counters.current_stage.store(b.node, std::memory_order_relaxed);
+            counters.since_ns.store(detail::coarse_now_ns(), std::memory_order_relaxed);
             try {
                 action = node.stage->process(*b.event, task);
                 if (action == kActionError) {
@@ -258,6 +279,7 @@ void Pipeline::run_event(Event& event,
         }
         work.push_back({targets->back(), b.hops + 1, b.dead_letter, b.event, std::move(b.copy)});
     }
+    counters.current_stage.store(Counters::kIdle, std::memory_order_relaxed);
     task.end_task();
     if (failed) {
         outcomes.failed.emplace_back(event.meta().sequence,
@@ -298,6 +320,49 @@ void Pipeline::wait() {
         throw;
     }
     scope_->close();
+}
+
+bool Pipeline::drain(std::chrono::nanoseconds timeout, std::chrono::nanoseconds report_every) {
+    request_stop();
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    std::unique_lock lock(done_mu_);
+    for (;;) {
+        const auto next = std::min(deadline, std::chrono::steady_clock::now() + report_every);
+        if (done_cv_.wait_until(lock, next, [this] { return workers_running_ == 0; })) {
+            return true;
+        }
+        lock.unlock();
+        for (const std::string& busy : busy_workers()) {
+            scope_->monitor().report({.kind = ReportKind::stuck,
+                                      .scope_path = scope_->path(),
+                                      .resource = "drain",
+                                      .resource_kind = ResourceKind::thread,
+                                      .message = busy});
+        }
+        lock.lock();
+        if (std::chrono::steady_clock::now() >= deadline) {
+            return workers_running_ == 0;
+        }
+    }
+}
+
+std::vector<std::string> Pipeline::busy_workers() const {
+    std::vector<std::string> out;
+    const std::int64_t now = detail::coarse_now_ns();
+    for (std::size_t w = 0; w < counters_.size(); ++w) {
+        const Counters& c = *counters_[w];
+        const std::uint32_t stage = c.current_stage.load(std::memory_order_relaxed);
+        if (stage == Counters::kIdle) {
+            continue;
+        }
+        const auto for_ns =
+            std::max<std::int64_t>(0, now - c.since_ns.load(std::memory_order_relaxed));
+        out.push_back("worker-" + std::to_string(w) + ": stage '" + graph_.nodes()[stage].name +
+                      "', event " +
+                      std::to_string(c.current_event.load(std::memory_order_relaxed)) + ", for " +
+                      detail::format_duration(std::chrono::nanoseconds(for_ns)));
+    }
+    return out;
 }
 
 PipelineStats Pipeline::stats() const {

@@ -357,3 +357,52 @@ TEST_F(PipelineTest, FaultAtEveryLifecyclePointLeavesNothingLive) {
 
 }  // namespace
 }  // namespace scopeflow
+
+namespace scopeflow {
+namespace {
+
+TEST(PipelineDrainTest, StuckWorkersAreReportedUntilTheDeadlineThenLeftToTheCaller) {
+    testing::Isolated iso;
+    std::vector<std::string> stuck;
+    std::mutex mu;
+    iso.monitor.set_sink([&](const Report& r) {
+        if (r.kind == ReportKind::stuck) {
+            std::lock_guard lock(mu);
+            stuck.push_back(r.message);
+        }
+    });
+    std::atomic<bool> release{false};
+    testing::CountingSource source;  // endless
+    Scope svc("svc", {.monitor = &iso.monitor});
+    Graph g;
+    g.add_stage("slow", std::make_unique<testing::LambdaStage>([&](Event& e, TaskContext&) {
+                    if (e.meta().sequence == 3) {
+                        while (!release.load()) {  // ignores stop: a stage that hangs
+                            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+                        }
+                    }
+                    return kActionDefault;
+                }));
+    Pipeline p("p", std::move(g), source, {.workers = 2, .batch_size = 4});
+    p.start(svc);
+    while (p.busy_workers().empty() || source.produced() < 8) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    const auto start = std::chrono::steady_clock::now();
+    EXPECT_FALSE(p.drain(std::chrono::milliseconds(300), std::chrono::milliseconds(50)));
+    const auto took = std::chrono::steady_clock::now() - start;
+    EXPECT_GE(took, std::chrono::milliseconds(300));
+    EXPECT_LT(took, std::chrono::milliseconds(300 + 700));
+    {
+        std::lock_guard lock(mu);
+        ASSERT_GE(stuck.size(), 3U);
+        EXPECT_NE(stuck.back().find("stage 'slow', event 3"), std::string::npos) << stuck.back();
+    }
+    release = true;
+    EXPECT_TRUE(p.drain(std::chrono::seconds(10)));
+    p.wait();
+    EXPECT_EQ(source.acked(), source.produced());  // nothing lost, even the slow one
+}
+
+}  // namespace
+}  // namespace scopeflow
