@@ -1,0 +1,10 @@
+# Child processes as owned resources (issue 3): spawn without a shell, pipes, reaping, and a
+# line-oriented channel over the pipes. Included from the root CMakeLists.txt, in its scope.
+target_sources(scopeflow_core PRIVATE
+  ${CMAKE_CURRENT_LIST_DIR}/child_process.cc
+  ${CMAKE_CURRENT_LIST_DIR}/line_channel.cc
+)
+list(APPEND SCOPEFLOW_PUBLIC_HEADERS
+  child_process.h
+  line_channel.h
+)
