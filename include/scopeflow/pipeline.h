@@ -40,6 +40,7 @@
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <exception>
 #include <memory>
 #include <mutex>
@@ -141,9 +142,10 @@ private:
     // Scope handles; closing the pipeline scope closes them all, in order (see above).
     std::optional<Scope> scope_;
     std::optional<Scope> source_scope_;
-    std::vector<Scope> stage_scopes_;                  // graph order
-    std::vector<Scope> stage_worker_scopes_;           // stage-major: [stage * workers + worker]
-    std::vector<Scope> worker_scopes_;                 // per worker thread: task scopes hang here
+    // Deques: stages keep references to the scopes they were opened with; these never move.
+    std::deque<Scope> stage_scopes_;                   // graph order
+    std::deque<Scope> stage_worker_scopes_;            // stage-major: [stage * workers + worker]
+    std::deque<Scope> worker_scopes_;                  // per worker thread: task scopes hang here
     std::vector<std::unique_ptr<Counters>> counters_;  // per worker, written only by it
     Gate gate_;
     std::stop_source stop_;
