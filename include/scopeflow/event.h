@@ -25,16 +25,63 @@
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <initializer_list>
 #include <limits>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
 namespace scopeflow {
+
+namespace detail {
+// Copies n bytes; the ranges may overlap. Up to 16 bytes without a libc call: every load happens
+// before any store, and no access leaves [s, s + n) or [d, d + n).
+inline void copy_chars(char* d, const char* s, std::size_t n) noexcept {
+    if (n > 16) {
+        std::memmove(d, s, n);
+    } else if (n >= 8) {
+        std::uint64_t a;
+        std::uint64_t b;
+        std::memcpy(&a, s, 8);
+        std::memcpy(&b, s + n - 8, 8);
+        std::memcpy(d, &a, 8);
+        std::memcpy(d + n - 8, &b, 8);
+    } else if (n >= 4) {
+        std::uint32_t a;
+        std::uint32_t b;
+        std::memcpy(&a, s, 4);
+        std::memcpy(&b, s + n - 4, 4);
+        std::memcpy(d, &a, 4);
+        std::memcpy(d + n - 4, &b, 4);
+    } else if (n > 0) {
+        const char a = s[0];
+        const char b = s[n / 2];
+        const char c = s[n - 1];
+        d[0] = a;
+        d[n / 2] = b;
+        d[n - 1] = c;
+    }
+}
+
+// s = v, without std::string::assign's general path when v is not longer than s (the common case
+// for a reused event: same keys, similar values). v may point into s.
+inline void assign_text(std::string& s, std::string_view v) {
+    if (v.size() <= s.size()) {
+        s.resize(v.size());  // a shrink: only sets the length
+        copy_chars(s.data(), v.data(), v.size());
+    } else {
+        s.assign(v.data(), v.size());
+    }
+}
+
+template <typename T>
+concept NonBoolIntegral = std::integral<T> && !std::same_as<T, bool>;
+}  // namespace detail
 
 enum class ValueKind : unsigned char { null, boolean, integer, number, string, raw };
 [[nodiscard]] std::string_view to_string(ValueKind kind) noexcept;
@@ -48,8 +95,7 @@ public:
     Value(bool b) noexcept
         : scalar_{.b = b},
           kind_(ValueKind::boolean) {}
-    template <std::integral T>
-        requires(!std::same_as<T, bool>)
+    template <detail::NonBoolIntegral T>
     Value(T i) noexcept {
         if constexpr (std::is_unsigned_v<T> && sizeof(T) >= sizeof(std::int64_t)) {
             if (i > static_cast<T>(std::numeric_limits<std::int64_t>::max())) {
@@ -71,6 +117,21 @@ public:
     Value(const char* s)
         : Value(std::string_view(s)) {}
 
+    Value(const Value&) = default;
+    Value& operator=(const Value&) = default;
+    // A moved-from value is null (never an empty raw text, which would serialize to nothing).
+    Value(Value&& other) noexcept
+        : text_(std::move(other.text_)),
+          scalar_(other.scalar_),
+          kind_(std::exchange(other.kind_, ValueKind::null)) {}
+    Value& operator=(Value&& other) noexcept {
+        text_ = std::move(other.text_);
+        scalar_ = other.scalar_;
+        kind_ = std::exchange(other.kind_, ValueKind::null);
+        return *this;
+    }
+    ~Value() = default;
+
     // A nested object or array given as JSON text. It is not validated: the serializer copies it
     // verbatim, so it must be valid, compact JSON (what the parser produces).
     [[nodiscard]] static Value raw(std::string json) noexcept {
@@ -84,9 +145,7 @@ public:
     [[nodiscard]] bool is_null() const noexcept { return kind_ == ValueKind::null; }
 
     // Accessors: each expects its kind and returns false / 0 / "" for any other (never UB).
-    [[nodiscard]] bool as_bool() const noexcept {
-        return kind_ == ValueKind::boolean && scalar_.b;
-    }
+    [[nodiscard]] bool as_bool() const noexcept { return kind_ == ValueKind::boolean && scalar_.b; }
     [[nodiscard]] std::int64_t as_int() const noexcept {
         return kind_ == ValueKind::integer ? scalar_.i : 0;
     }
@@ -122,11 +181,11 @@ public:
         kind_ = ValueKind::number;
     }
     void set_string(std::string_view s) {
-        text_.assign(s.data(), s.size());
+        detail::assign_text(text_, s);
         kind_ = ValueKind::string;
     }
     void set_raw(std::string_view json) {
-        text_.assign(json.data(), json.size());
+        detail::assign_text(text_, json);
         kind_ = ValueKind::raw;
     }
 
@@ -234,7 +293,17 @@ private:
     }
     // The index of `key` among the live fields, or size_ when missing.
     [[nodiscard]] std::size_t index_of(std::string_view key) const noexcept;
-    Field& append_slot(std::string_view key, std::uint64_t bit);
+    Field& append_slot(std::string_view key, std::uint64_t bit) {
+        if (size_ == fields_.size()) [[unlikely]] {
+            add_slot();
+        }
+        Field& f = fields_[size_];
+        detail::assign_text(f.key, key);
+        ++size_;
+        key_mask_ |= bit;
+        return f;
+    }
+    void add_slot();
 
     std::vector<Field> fields_;  // [0, size_) live; [size_, end) spare slots kept for reuse
     std::size_t size_ = 0;
@@ -256,6 +325,18 @@ inline std::size_t Event::index_of(std::string_view key) const noexcept {
 inline const Value* Event::find(std::string_view key) const noexcept {
     const std::size_t i = index_of(key);
     return i < size_ ? &fields_[i].value : nullptr;
+}
+
+inline Value& Event::get_or_add(std::string_view key) {
+    const std::uint64_t bit = key_bit(key);
+    if ((key_mask_ & bit) != 0) {
+        if (const std::size_t i = index_of(key); i < size_) {
+            return fields_[i].value;
+        }
+    }
+    Value& v = append_slot(key, bit).value;
+    v.set_null();
+    return v;
 }
 
 inline std::optional<std::int64_t> Event::get_int(std::string_view key) const noexcept {

@@ -22,10 +22,12 @@
 //   }
 //
 // Serialization is compact, fields in order. Strings escape '"', '\\' and control characters
-// (\b \f \n \r \t, others as \u00XX); all other bytes, UTF-8 included, pass through. Doubles use
-// the shortest text that reads back to the same bits, with ".0" added when that text looks like
-// an integer, so a number stays a number across a round trip; NaN and infinities become null
-// (JSON has no spelling for them). Raw values are copied verbatim.
+// (\b \f \n \r \t, others as \u00XX); all other bytes, UTF-8 included, pass through. Doubles are
+// written so they read back to the same bits: as a short decimal when one with at most 6
+// fractional digits does ("9.5", "0.000125"), else in the shortest form (std::to_chars), with
+// ".0" added where the text would look like an integer, so a number stays a number across a round
+// trip. NaN and infinities become null (JSON has no spelling for them). Raw values are copied
+// verbatim.
 #pragma once
 
 #include <cstddef>
@@ -50,15 +52,16 @@ struct [[nodiscard]] ParseStatus {
 };
 
 struct EventParserOptions {
-    // Longer input is rejected before parsing; bounds the memory a parser keeps for reuse
-    // (about 8 bytes per input byte at its largest event).
+    // Longer input is rejected before parsing. This bounds the memory a parser keeps for reuse:
+    // about 15 bytes per byte of the largest event it has parsed.
     std::size_t max_event_bytes = std::size_t{1} << 20;
 };
 
 // Parses JSON objects into Events, reusing its internal buffers across calls.
 //
 // Thread safety: none. Use one parser per thread; a parser may move between threads between
-// calls. Failures are returned, never thrown (std::bad_alloc aside).
+// calls. Failures are returned, never thrown (std::bad_alloc aside). A moved-from parser may only
+// be assigned to or destroyed.
 class EventParser {
 public:
     explicit EventParser(EventParserOptions options = {});

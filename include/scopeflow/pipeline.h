@@ -42,6 +42,7 @@
 #include <cstdint>
 #include <deque>
 #include <exception>
+#include <latch>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -149,6 +150,7 @@ private:
     std::vector<std::unique_ptr<Counters>> counters_;  // per worker, written only by it
     Gate gate_;
     std::stop_source stop_;
+    std::latch go_{1};  // opened once start() has fully succeeded
     std::mutex done_mu_;
     std::condition_variable done_cv_;
     std::size_t workers_running_ = 0;  // guarded by done_mu_

@@ -115,12 +115,22 @@ void Pipeline::start(Scope& parent) {
         for (std::size_t w = 0; w < workers; ++w) {
             thread_tickets_.push_back(
                 scope_->track({"worker-" + std::to_string(w), ResourceKind::thread}));
-            threads_.emplace_back([this, w, token = stop_.get_token()] { worker_main(w, token); });
         }
+        // Workers wait for `go` so that none reads an event unless the whole start succeeded.
+        for (std::size_t w = 0; w < workers; ++w) {
+            threads_.emplace_back([this, w, token = stop_.get_token()] {
+                go_.wait();
+                worker_main(w, token);
+            });
+        }
+        go_.count_down();
     } catch (...) {
         // A start that fails part-way closes what already opened, then reports the failure.
         gate_.close();
         stop_.request_stop();
+        if (!go_.try_wait()) {
+            go_.count_down();  // released workers see the stop and end at once
+        }
         threads_.clear();  // joins
         thread_tickets_.clear();
         waited_ = true;

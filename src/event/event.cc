@@ -91,15 +91,8 @@ Event& Event::operator=(Event&& other) noexcept {
     return *this;
 }
 
-Event::Field& Event::append_slot(std::string_view key, std::uint64_t bit) {
-    if (size_ == fields_.size()) {
-        fields_.emplace_back();
-    }
-    Field& f = fields_[size_];
-    f.key.assign(key.data(), key.size());
-    ++size_;
-    key_mask_ |= bit;
-    return f;
+void Event::add_slot() {
+    fields_.emplace_back();
 }
 
 void Event::set(std::string_view key, Value value) {
@@ -108,18 +101,6 @@ void Event::set(std::string_view key, Value value) {
         return;
     }
     append_slot(key, key_bit(key)).value = std::move(value);
-}
-
-Value& Event::get_or_add(std::string_view key) {
-    const std::uint64_t bit = key_bit(key);
-    if ((key_mask_ & bit) != 0) {
-        if (Value* existing = find(key)) {
-            return *existing;
-        }
-    }
-    Value& v = append_slot(key, bit).value;
-    v.set_null();
-    return v;
 }
 
 bool Event::erase(std::string_view key) {

@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <utility>
 
@@ -12,11 +13,89 @@
 
 namespace scopeflow {
 
-static_assert(kJsonPadding >= simdjson::SIMDJSON_PADDING, "kJsonPadding must cover simdjson's padding");
+static_assert(kJsonPadding >= simdjson::SIMDJSON_PADDING,
+              "kJsonPadding must cover simdjson's padding");
 
 namespace {
 
 // --- writing --------------------------------------------------------------------------------
+
+// Appends to a std::string through a raw pointer: the string is grown once by an estimate of the
+// output (the resize also sets its length), written in place, then cut to what was written. This
+// avoids a capacity check and a libc call per tiny piece, the main cost of serializing small
+// events with std::string::append.
+class Writer {
+public:
+    Writer(std::string& out, std::size_t estimate)
+        : out_(out),
+          base_(out.size()) {
+        out_.resize(base_ + estimate);
+        p_ = out_.data() + base_;
+        end_ = out_.data() + out_.size();
+    }
+    Writer(const Writer&) = delete;
+    Writer& operator=(const Writer&) = delete;
+    // Without finish() (an exception), the string gets its original content back.
+    ~Writer() {
+        if (p_ != nullptr) {
+            out_.resize(base_);
+        }
+    }
+    void finish() {
+        out_.resize(static_cast<std::size_t>(p_ - out_.data()));
+        p_ = nullptr;
+    }
+
+    // Makes room for n more bytes; the put()s that follow may use it unchecked.
+    void reserve(std::size_t n) {
+        if (static_cast<std::size_t>(end_ - p_) < n) [[unlikely]] {
+            grow(n);
+        }
+    }
+    void put(char c) noexcept { *p_++ = c; }
+    void put(const char* s, std::size_t n) noexcept {
+        copy_small(p_, s, n);
+        p_ += n;
+    }
+    void put(std::string_view s) noexcept { put(s.data(), s.size()); }
+    char*& cursor() noexcept { return p_; }
+    [[nodiscard]] std::size_t room() const noexcept { return static_cast<std::size_t>(end_ - p_); }
+
+private:
+    void grow(std::size_t n) {
+        const auto used = static_cast<std::size_t>(p_ - out_.data());
+        out_.resize(std::max(used + n, 2 * out_.size()));
+        p_ = out_.data() + used;
+        end_ = out_.data() + out_.size();
+    }
+    // Fixed-size memcpys compile to plain loads and stores; two overlapping ones cover any length
+    // in their range without reading or writing outside [s, s + n).
+    static void copy_small(char* d, const char* s, std::size_t n) noexcept {
+        if (n >= 16) {
+            if (n > 32) {
+                std::memcpy(d, s, n);
+                return;
+            }
+            std::memcpy(d, s, 16);
+            std::memcpy(d + n - 16, s + n - 16, 16);
+        } else if (n >= 8) {
+            std::memcpy(d, s, 8);
+            std::memcpy(d + n - 8, s + n - 8, 8);
+        } else if (n >= 4) {
+            std::memcpy(d, s, 4);
+            std::memcpy(d + n - 4, s + n - 4, 4);
+        } else if (n > 0) {
+            d[0] = s[0];
+            d[n / 2] = s[n / 2];
+            d[n - 1] = s[n - 1];
+        }
+    }
+
+    std::string& out_;
+    std::size_t base_;
+    char* p_ = nullptr;
+    char* end_ = nullptr;
+};
 
 // For each byte: 0 when it is copied as is, the letter of its short escape, or 'u' for \u00XX.
 constexpr std::array<char, 256> kEscapes = [] {
@@ -34,118 +113,269 @@ constexpr std::array<char, 256> kEscapes = [] {
     return t;
 }();
 
-void append_quoted(std::string_view s, std::string& out) {
-    out.push_back('"');
-    const char* run = s.data();
-    const char* const end = s.data() + s.size();
-    for (const char* p = run; p != end; ++p) {
-        const char esc = kEscapes[static_cast<unsigned char>(*p)];
-        if (esc == 0) [[likely]] {
-            continue;
+constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
+
+// True when one of the 8 bytes of w is < 0x20, '"' or '\\' (exact "has a zero byte" tests).
+constexpr bool needs_escape(std::uint64_t w) noexcept {
+    const std::uint64_t quote = w ^ (kOnes * '"');
+    const std::uint64_t backslash = w ^ (kOnes * '\\');
+    const std::uint64_t hits =
+        ((w - kOnes * 0x20) & ~w) | ((quote - kOnes) & ~quote) | ((backslash - kOnes) & ~backslash);
+    return (hits & (kOnes * 0x80)) != 0;
+}
+
+std::size_t scan_bytes(std::string_view s, std::size_t from) noexcept {
+    while (from < s.size() && kEscapes[static_cast<unsigned char>(s[from])] == 0) {
+        ++from;
+    }
+    return from;
+}
+
+// The index of the first byte of s that needs an escape, or s.size(). Checks eight bytes at a
+// time, short strings and tails included (overlapping loads that stay inside s); only a word
+// with a hit is looked at byte by byte.
+std::size_t first_escape(std::string_view s) noexcept {
+    const char* const p = s.data();
+    const std::size_t n = s.size();
+    if (n >= 8) {
+        std::size_t i = 0;
+        std::uint64_t w;
+        for (; i + 8 <= n; i += 8) {
+            std::memcpy(&w, p + i, 8);
+            if (needs_escape(w)) {
+                return scan_bytes(s, i);
+            }
         }
-        out.append(run, static_cast<std::size_t>(p - run));
-        run = p + 1;
-        if (esc == 'u') {
-            constexpr std::string_view kHex = "0123456789abcdef";
-            const auto c = static_cast<unsigned char>(*p);
-            const std::array<char, 6> u{'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF]};
-            out.append(u.data(), u.size());
-        } else {
-            const std::array<char, 2> e{'\\', esc};
-            out.append(e.data(), e.size());
+        if (i == n) {
+            return n;
+        }
+        std::memcpy(&w, p + n - 8, 8);
+        return needs_escape(w) ? scan_bytes(s, i) : n;
+    }
+    std::uint64_t w = kOnes * 'a';
+    if (n >= 4) {
+        std::uint32_t lo;
+        std::uint32_t hi;
+        std::memcpy(&lo, p, 4);
+        std::memcpy(&hi, p + n - 4, 4);
+        w = lo | (std::uint64_t{hi} << 32);
+    } else if (n > 0) {
+        w = (w << 24) | std::uint64_t{static_cast<unsigned char>(p[0])} |
+            (std::uint64_t{static_cast<unsigned char>(p[n / 2])} << 8) |
+            (std::uint64_t{static_cast<unsigned char>(p[n - 1])} << 16);
+    }
+    return needs_escape(w) ? scan_bytes(s, 0) : n;
+}
+
+void write_quoted(std::string_view s, Writer& w) {
+    w.reserve(s.size() + 2);
+    w.put('"');
+    const std::size_t clean = first_escape(s);
+    w.put(s.data(), clean);
+    if (clean != s.size()) [[unlikely]] {
+        constexpr std::string_view kHex = "0123456789abcdef";
+        for (const char ch : s.substr(clean)) {
+            w.reserve(7);  // the longest escape, and the closing quote
+            const auto c = static_cast<unsigned char>(ch);
+            const char esc = kEscapes[c];
+            if (esc == 0) {
+                w.put(ch);
+            } else if (esc == 'u') {
+                w.put("\\u00", 4);
+                w.put(kHex[c >> 4]);
+                w.put(kHex[c & 0xF]);
+            } else {
+                w.put('\\');
+                w.put(esc);
+            }
         }
     }
-    out.append(run, static_cast<std::size_t>(end - run));
-    out.push_back('"');
+    w.put('"');
 }
 
 template <typename Int>
-void append_integer(Int i, std::string& out) {
-    std::array<char, 24> buf;
-    const auto r = std::to_chars(buf.data(), buf.data() + buf.size(), i);
-    out.append(buf.data(), static_cast<std::size_t>(r.ptr - buf.data()));
+void write_integer(Int i, Writer& w) {
+    w.reserve(20);  // INT64_MIN and UINT64_MAX are 20 characters
+    char*& p = w.cursor();
+    p = std::to_chars(p, p + w.room(), i).ptr;
 }
 
-void append_double(double d, std::string& out) {
+// Most doubles in events are short decimals (prices, rates, coordinates): m / 10^k with k <= 6.
+// When d is one, writes it as such and returns true; a few multiplies and divides instead of the
+// general shortest-form search. The check is exact: m < 2^53 and 10^k are exact doubles, so
+// m / 10^k rounds exactly as a reader rounds the decimal text.
+bool write_short_decimal(double d, Writer& w) {
+    constexpr std::array<double, 7> kPow10{1.0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6};
+    const double a = std::fabs(d);
+    if (!(a >= 1e-6 && a < 1e15)) {  // also NaN, and zeros (keeps the sign of -0.0 to to_chars)
+        return false;
+    }
+    for (std::size_t k = 0; k < kPow10.size(); ++k) {
+        const double scaled = a * kPow10[k];
+        if (scaled >= 9007199254740992.0) {  // 2^53
+            return false;
+        }
+        const auto m = static_cast<std::uint64_t>(std::llround(scaled));
+        if (static_cast<double>(m) / kPow10[k] != a) {
+            continue;
+        }
+        char*& p = w.cursor();
+        if (d < 0) {
+            *p++ = '-';
+        }
+        char* const start = p;
+        char* end = std::to_chars(start, start + 20, m).ptr;
+        if (k == 0) {
+            *end++ = '.';
+            *end++ = '0';
+        } else {
+            auto n = static_cast<std::size_t>(end - start);
+            if (n <= k) {  // 0.0x: pad with zeros to one integer digit and k fraction digits
+                const std::size_t pad = k + 1 - n;
+                std::memmove(start + pad, start, n);
+                std::memset(start, '0', pad);
+                end += pad;
+            }
+            char* const fraction = end - k;  // shift the last k digits right for the point
+            std::memmove(fraction + 1, fraction, k);
+            *fraction = '.';
+            ++end;
+        }
+        p = end;
+        return true;
+    }
+    return false;
+}
+
+void write_double(double d, Writer& w) {
+    w.reserve(26);  // the shortest form is at most 24 characters, then ".0"
     if (!std::isfinite(d)) {
-        out.append("null");
+        w.put("null", 4);
         return;
     }
-    std::array<char, 40> buf;
-    const auto r = std::to_chars(buf.data(), buf.data() + buf.size() - 2, d);
-    char* end = r.ptr;
-    // Shortest round-trip text may look like an integer ("3", "-0", "100"): keep it a number.
-    bool integral = true;
-    for (const char* p = buf.data(); p != end; ++p) {
-        if (*p == '.' || *p == 'e') {
-            integral = false;
+    if (write_short_decimal(d, w)) {
+        return;
+    }
+    char*& p = w.cursor();
+    char* const start = p;
+    p = std::to_chars(p, p + w.room() - 2, d).ptr;
+    // The shortest form may look like an integer ("-0", "1e+22" does not): keep it a number.
+    if (std::find_if(start, p, [](char c) { return c == '.' || c == 'e'; }) == p) {
+        *p++ = '.';
+        *p++ = '0';
+    }
+}
+
+void write_literal(std::string_view text, Writer& w) {
+    w.reserve(text.size());
+    w.put(text);
+}
+
+void write_value(const Value& value, Writer& w) {
+    switch (value.kind()) {
+        case ValueKind::null:
+            write_literal("null", w);
             break;
-        }
+        case ValueKind::boolean:
+            write_literal(value.as_bool() ? "true" : "false", w);
+            break;
+        case ValueKind::integer:
+            write_integer(value.as_int(), w);
+            break;
+        case ValueKind::number:
+            write_double(value.as_double(), w);
+            break;
+        case ValueKind::string:
+            write_quoted(value.as_string(), w);
+            break;
+        case ValueKind::raw:
+            write_literal(value.raw_json(), w);
+            break;
     }
-    if (integral) {
-        *end++ = '.';
-        *end++ = '0';
+}
+
+// The output size when nothing needs escaping (numbers counted at their longest).
+std::size_t estimate_size(const Value& value) noexcept {
+    switch (value.kind()) {
+        case ValueKind::null:
+        case ValueKind::boolean:
+            return 5;
+        case ValueKind::integer:
+            return 20;
+        case ValueKind::number:
+            return 26;
+        case ValueKind::string:
+            return value.as_string().size() + 2;
+        case ValueKind::raw:
+            return value.raw_json().size();
     }
-    out.append(buf.data(), static_cast<std::size_t>(end - buf.data()));
+    return 0;
 }
 
 // Compact JSON of a nested simdjson element (the text of a raw value).
-void append_element(simdjson::dom::element e, std::string& out) {
+void write_element(simdjson::dom::element e, Writer& w) {
     using simdjson::dom::element_type;
     switch (e.type()) {
         case element_type::OBJECT: {
-            out.push_back('{');
-            bool first = true;
             simdjson::dom::object object;
             if (e.get(object) != simdjson::SUCCESS) {  // cannot fail: type() said object
                 break;
             }
+            w.reserve(1);
+            w.put('{');
+            bool first = true;
             for (const auto field : object) {
+                w.reserve(1);
                 if (!first) {
-                    out.push_back(',');
+                    w.put(',');
                 }
                 first = false;
-                append_quoted(field.key, out);
-                out.push_back(':');
-                append_element(field.value, out);
+                write_quoted(field.key, w);
+                w.reserve(1);
+                w.put(':');
+                write_element(field.value, w);
             }
-            out.push_back('}');
+            w.reserve(1);
+            w.put('}');
             break;
         }
         case element_type::ARRAY: {
-            out.push_back('[');
-            bool first = true;
             simdjson::dom::array array;
             if (e.get(array) != simdjson::SUCCESS) {  // cannot fail: type() said array
                 break;
             }
+            w.reserve(1);
+            w.put('[');
+            bool first = true;
             for (const auto item : array) {
                 if (!first) {
-                    out.push_back(',');
+                    w.reserve(1);
+                    w.put(',');
                 }
                 first = false;
-                append_element(item, out);
+                write_element(item, w);
             }
-            out.push_back(']');
+            w.reserve(1);
+            w.put(']');
             break;
         }
         case element_type::INT64:
-            append_integer(e.get_int64().value_unsafe(), out);
+            write_integer(e.get_int64().value_unsafe(), w);
             break;
         case element_type::UINT64:  // kept exact inside raw text
-            append_integer(e.get_uint64().value_unsafe(), out);
+            write_integer(e.get_uint64().value_unsafe(), w);
             break;
         case element_type::DOUBLE:
-            append_double(e.get_double().value_unsafe(), out);
+            write_double(e.get_double().value_unsafe(), w);
             break;
         case element_type::STRING:
-            append_quoted(e.get_string().value_unsafe(), out);
+            write_quoted(e.get_string().value_unsafe(), w);
             break;
         case element_type::BOOL:
-            out.append(e.get_bool().value_unsafe() ? "true" : "false");
+            write_literal(e.get_bool().value_unsafe() ? "true" : "false", w);
             break;
         case element_type::NULL_VALUE:
-            out.append("null");
+            write_literal("null", w);
             break;
     }
 }
@@ -250,57 +480,53 @@ ParseStatus EventParser::parse_impl(std::string_view json, Event& out, bool padd
                 v.set_null();
                 break;
             case element_type::OBJECT:
-            case element_type::ARRAY:
+            case element_type::ARRAY: {
                 impl_->raw_scratch.clear();
-                append_element(e, impl_->raw_scratch);
+                {
+                    Writer w(impl_->raw_scratch, 64);
+                    write_element(e, w);
+                    w.finish();
+                }
                 v.set_raw(impl_->raw_scratch);
                 break;
+            }
         }
     }
     return {};
 }
 
 void append_json(const Value& value, std::string& out) {
-    switch (value.kind()) {
-        case ValueKind::null:
-            out.append("null");
-            break;
-        case ValueKind::boolean:
-            out.append(value.as_bool() ? "true" : "false");
-            break;
-        case ValueKind::integer:
-            append_integer(value.as_int(), out);
-            break;
-        case ValueKind::number:
-            append_double(value.as_double(), out);
-            break;
-        case ValueKind::string:
-            append_quoted(value.as_string(), out);
-            break;
-        case ValueKind::raw:
-            out.append(value.raw_json());
-            break;
-    }
+    Writer w(out, estimate_size(value));
+    write_value(value, w);
+    w.finish();
 }
 
 void append_json(const Event& event, std::string& out) {
-    out.push_back('{');
+    std::size_t estimate = 2;
+    for (const auto& [key, value] : event) {
+        estimate += key.size() + 4 + estimate_size(value);
+    }
+    Writer w(out, estimate);
+    w.put('{');
     bool first = true;
     for (const auto& [key, value] : event) {
+        w.reserve(1);
         if (!first) {
-            out.push_back(',');
+            w.put(',');
         }
         first = false;
-        append_quoted(key, out);
-        out.push_back(':');
-        append_json(value, out);
+        write_quoted(key, w);
+        w.reserve(1);
+        w.put(':');
+        write_value(value, w);
     }
-    out.push_back('}');
+    w.reserve(1);
+    w.put('}');
+    w.finish();
 }
 
 std::string to_json(const Event& event) {
     std::string out;
-    out.reserve(16 * event.size() + 2);
     append_json(event, out);
     return out;
 }

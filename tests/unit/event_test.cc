@@ -2,6 +2,7 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <random>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -110,6 +111,18 @@ TEST(ValueTest, Equality) {
     EXPECT_EQ(Value(0.0), Value(-0.0));
 }
 
+TEST(ValueTest, MovedFromIsNull) {
+    Value raw = Value::raw("[1,2]");
+    const Value moved = std::move(raw);
+    EXPECT_EQ(moved.raw_json(), "[1,2]");
+    EXPECT_TRUE(raw.is_null());  // NOLINT(bugprone-use-after-move): testing the moved-from state
+    Value s("a string longer than the small-string buffer");
+    Value target(1);
+    target = std::move(s);
+    EXPECT_EQ(target.as_string(), "a string longer than the small-string buffer");
+    EXPECT_TRUE(s.is_null());  // NOLINT(bugprone-use-after-move)
+}
+
 TEST(ValueTest, SettersChangeKindAndReuseTheBuffer) {
     Value v(std::string(100, 'x'));
     const char* buffer = v.as_string().data();
@@ -126,8 +139,8 @@ TEST(ValueTest, SettersChangeKindAndReuseTheBuffer) {
 // --- Event: access and mutation -----------------------------------------------------------
 
 TEST(EventTest, TypedAccess) {
-    const Event e{{"id", 17},      {"user", "u-42"}, {"price", 9.5},
-                  {"ok", true},    {"none", nullptr}, {"tags", Value::raw(R"(["a"])")}};
+    const Event e{{"id", 17},   {"user", "u-42"},  {"price", 9.5},
+                  {"ok", true}, {"none", nullptr}, {"tags", Value::raw(R"(["a"])")}};
     EXPECT_EQ(e.size(), 6U);
     EXPECT_EQ(e.get_int("id"), 17);
     EXPECT_EQ(e.get_string("user"), "u-42");
@@ -294,9 +307,9 @@ TEST(EventTest, CopyMoveAndEquality) {
 // --- parsing ------------------------------------------------------------------------------
 
 TEST(EventParserTest, AllValueKinds) {
-    const Event e = parse_ok(
-        R"({"id":17,"user":"u-42","type":"click","ts":1732200000123,"price":9.5,)"
-        R"("tags":["a","b"],"ok":true,"none":null,"off":false,"meta":{"k":[1,2.5,"x"]}})");
+    const Event e =
+        parse_ok(R"({"id":17,"user":"u-42","type":"click","ts":1732200000123,"price":9.5,)"
+                 R"("tags":["a","b"],"ok":true,"none":null,"off":false,"meta":{"k":[1,2.5,"x"]}})");
     EXPECT_EQ(keys_of(e), (std::vector<std::string>{"id", "user", "type", "ts", "price", "tags",
                                                     "ok", "none", "off", "meta"}));
     EXPECT_EQ(e.get_int("id"), 17);
@@ -319,7 +332,8 @@ TEST(EventParserTest, NestedValuesAreMinified) {
     EXPECT_EQ(e.find("d")->raw_json(), "{}");
     // Escapes inside nested strings are decoded by simdjson and re-escaped on the way out.
     const Event f = parse_ok(R"({"a":["q\"uote","t\tab","\u00e9","\u0001",1E2,-0.0]})");
-    EXPECT_EQ(f.find("a")->raw_json(), "[\"q\\\"uote\",\"t\\tab\",\"\xC3\xA9\",\"\\u0001\",100.0,-0.0]");
+    EXPECT_EQ(f.find("a")->raw_json(),
+              "[\"q\\\"uote\",\"t\\tab\",\"\xC3\xA9\",\"\\u0001\",100.0,-0.0]");
 }
 
 TEST(EventParserTest, StringEscapesAndUnicode) {
@@ -386,7 +400,7 @@ TEST(EventParserTest, MalformedInputIsReportedNotThrown) {
     const std::string utf8 = parse_error("{\"a\":\"\xFF\xFE\"}");
     EXPECT_NE(utf8.find("UTF-8"), std::string::npos) << utf8;
     EXPECT_NE(parse_error("{\"\xC3\":1}").find("UTF-8"), std::string::npos);  // in a key
-    const std::string control = parse_error("{\"a\":\"x\ty\"}");  // unescaped tab
+    const std::string control = parse_error("{\"a\":\"x\ty\"}");              // unescaped tab
     EXPECT_NE(control.find("unescaped"), std::string::npos) << control;
     // Integers beyond UINT64_MAX and doubles beyond range are rejected (documented).
     EXPECT_NE(parse_error(R"({"a":123456789012345678901234567890})").find("number"),
@@ -470,10 +484,16 @@ TEST(EventParserTest, ReusedEventHoldsOnlyTheLatestFields) {
 // --- serializing --------------------------------------------------------------------------
 
 TEST(EventJsonTest, SerializesCompactlyInOrder) {
-    Event e{{"id", 17},   {"user", "u-42"},  {"price", 9.5},        {"ok", true},
-            {"n", nullptr}, {"f", false}, {"tags", Value::raw(R"(["a","b"])")}};
-    EXPECT_EQ(to_json(e),
-              R"({"id":17,"user":"u-42","price":9.5,"ok":true,"n":null,"f":false,"tags":["a","b"]})");
+    Event e{{"id", 17},
+            {"user", "u-42"},
+            {"price", 9.5},
+            {"ok", true},
+            {"n", nullptr},
+            {"f", false},
+            {"tags", Value::raw(R"(["a","b"])")}};
+    EXPECT_EQ(
+        to_json(e),
+        R"({"id":17,"user":"u-42","price":9.5,"ok":true,"n":null,"f":false,"tags":["a","b"]})");
     EXPECT_EQ(to_json(Event{}), "{}");
 
     std::string out = "prefix ";
@@ -489,8 +509,8 @@ TEST(EventJsonTest, EscapesControlCharactersQuotesAndBackslashes) {
     for (char c = 0; c < 0x20; ++c) {
         all_controls.push_back(c);
     }
-    const Event e{{"c", all_controls}, {"q", "say \"hi\" \\ /"}, {"u", "é日本😀\x7F"},
-                  {"k\"ey\n", 1}};
+    const Event e{
+        {"c", all_controls}, {"q", "say \"hi\" \\ /"}, {"u", "é日本😀\x7F"}, {"k\"ey\n", 1}};
     const std::string json = to_json(e);
     EXPECT_EQ(json,
               R"({"c":"\u0000\u0001\u0002\u0003\u0004\u0005\u0006\u0007\b\t\n\u000b\f\r\u000e)"
@@ -525,9 +545,55 @@ TEST(EventJsonTest, DoublesRoundTripAndStayNumbers) {
     EXPECT_EQ(to_json(Event{{"d", 3.0}}), R"({"d":3.0})");
     EXPECT_EQ(to_json(Event{{"d", -0.0}}), R"({"d":-0.0})");
     EXPECT_EQ(to_json(Event{{"d", 0.5}}), R"({"d":0.5})");
-    EXPECT_EQ(to_json(Event{{"nan", std::nan("")},
-                            {"inf", std::numeric_limits<double>::infinity()}}),
-              R"({"nan":null,"inf":null})");
+    EXPECT_EQ(
+        to_json(Event{{"nan", std::nan("")}, {"inf", std::numeric_limits<double>::infinity()}}),
+        R"({"nan":null,"inf":null})");
+}
+
+TEST(EventJsonTest, ShortDecimalsAreWrittenAsSuch) {
+    EXPECT_EQ(to_json(Event{{"d", 512.37}}), R"({"d":512.37})");
+    EXPECT_EQ(to_json(Event{{"d", -512.37}}), R"({"d":-512.37})");
+    EXPECT_EQ(to_json(Event{{"d", 0.05}}), R"({"d":0.05})");
+    EXPECT_EQ(to_json(Event{{"d", 0.000125}}), R"({"d":0.000125})");
+    EXPECT_EQ(to_json(Event{{"d", 1e-6}}), R"({"d":0.000001})");
+    EXPECT_EQ(to_json(Event{{"d", -1234567.5}}), R"({"d":-1234567.5})");
+    EXPECT_EQ(to_json(Event{{"d", 100.0}}), R"({"d":100.0})");
+    EXPECT_EQ(to_json(Event{{"d", 0.1 + 0.2}}), R"({"d":0.30000000000000004})");  // not short
+    EXPECT_EQ(to_json(Event{{"d", 1e-7}}), R"({"d":1e-07})");
+}
+
+TEST(EventJsonTest, RandomDoublesRoundTripBitExactly) {
+    std::mt19937_64 rng(7);
+    EventParser parser;
+    Event e;
+    Event back;
+    std::string out;
+    for (int i = 0; i < 200000; ++i) {
+        double d;
+        if (i % 2 == 0) {  // any finite bit pattern
+            const std::uint64_t bits = rng();
+            std::memcpy(&d, &bits, sizeof d);
+            if (!std::isfinite(d)) {
+                continue;
+            }
+        } else {  // decimals m / 10^k, the fast path's territory and its edges
+            const auto m = static_cast<double>(rng() % 10000000000ULL);
+            d = m / std::pow(10.0, static_cast<double>(rng() % 9));
+            if (rng() % 2 == 0) {
+                d = -d;
+            }
+        }
+        e.clear();
+        e.set("d", d);
+        out.clear();
+        append_json(e, out);
+        ASSERT_TRUE(parser.parse(out, back).ok) << out;
+        const Value* v = back.find("d");
+        ASSERT_NE(v, nullptr);
+        ASSERT_EQ(v->kind(), ValueKind::number) << out;
+        const double r = v->as_double();
+        ASSERT_EQ(std::memcmp(&r, &d, sizeof d), 0) << out;
+    }
 }
 
 TEST(EventJsonTest, RoundTripSamples) {
