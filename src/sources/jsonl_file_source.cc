@@ -107,6 +107,8 @@ bool JsonlFileSource::next_line(Line& line) {
             }
             line.offset = buffer_offset_ + buffer_pos_;
             line.number = ++line_number_;
+            // Spare capacity for simdjson's padding lets read() parse without another copy.
+            line.text.reserve(text_end - buffer_pos_ + kJsonPadding);
             line.text.assign(buffer_, buffer_pos_, text_end - buffer_pos_);
             const std::size_t next = nl == std::string::npos ? end : nl + 1;
             const std::uint64_t end_offset = buffer_offset_ + next;
@@ -171,7 +173,7 @@ std::size_t JsonlFileSource::read(std::span<Event> out, const std::stop_token& s
     for (std::size_t i = 0; i < n; ++i) {
         Line& line = lines[i];
         Event& e = out[i];
-        const ParseStatus status = parser.parse(line.text, e);
+        const ParseStatus status = parser.parse_padded(line.text, e);
         e.meta().sequence = line.sequence;
         if (!status) {
             ++failures;
