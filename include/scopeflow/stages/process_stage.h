@@ -13,6 +13,7 @@
 //   ProcessStage({.argv = {"python3", "enrich.py"}, .timeout = 2s})
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <string>
@@ -49,7 +50,9 @@ protected:
 
 private:
     const ProcessStageOptions options_;
-    std::vector<Worker*> workers_;  // owned by the worker scopes
+    std::vector<Worker*> workers_;  // owned by the worker scopes: valid while they are open
+    std::unique_ptr<std::atomic<int>[]> pids_;  // per worker; outlives the worker scopes
+    std::size_t pid_count_ = 0;
     std::atomic<std::uint64_t> spawned_{0};
     std::atomic<std::uint64_t> replaced_{0};
 };

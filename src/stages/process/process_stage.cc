@@ -17,15 +17,16 @@ namespace scopeflow {
 // One worker's child. Adopted into the worker scope, so close() (the child's EOF, SIGTERM,
 // SIGKILL and reap) runs when the worker scope closes.
 struct ProcessStage::Worker {
-    Worker(Scope& scope, const ProcessStageOptions& options)
+    Worker(Scope& scope, const ProcessStageOptions& options, std::atomic<int>* pid)
         : scope_(&scope),
-          options_(&options) {}
+          options_(&options),
+          pid_(pid) {}
     Worker(Worker&& other) noexcept
         : scope_(other.scope_),
           options_(other.options_),
           child_(std::move(other.child_)),
           ticket_(std::move(other.ticket_)),
-          pid_(other.pid_.load()) {
+          pid_(other.pid_) {
         other.channel_.reset();
         if (child_) {
             channel_.emplace(*child_);  // a channel borrows the child's fds: make a new one
@@ -50,7 +51,7 @@ struct ProcessStage::Worker {
                                             .monitor = &scope_->monitor()}));
         channel_.emplace(*child_);
         ticket_ = scope_->track({options_->argv.front(), ResourceKind::process});
-        pid_.store(child_->pid());
+        pid_->store(child_->pid());
     }
 
     // Closes and reaps the current child, returning how it ended.
@@ -66,7 +67,7 @@ struct ProcessStage::Worker {
             child_.reset();
         }
         ticket_.release();
-        pid_.store(0);
+        pid_->store(0);
         return status;
     }
 
@@ -75,7 +76,7 @@ struct ProcessStage::Worker {
     std::optional<ChildProcess> child_;
     std::optional<LineChannel> channel_;
     Ticket ticket_;
-    std::atomic<int> pid_{0};
+    std::atomic<int>* pid_;  // the stage's slot for this worker: outlives the worker scope
     std::string line_;
     EventParser parser_;
 };
@@ -95,11 +96,14 @@ ProcessStage::~ProcessStage() = default;
 
 void ProcessStage::on_open(Scope& /*stage_scope*/, std::size_t workers) {
     workers_.assign(workers, nullptr);
+    pids_ = std::make_unique<std::atomic<int>[]>(workers);
+    pid_count_ = workers;
 }
 
 void ProcessStage::on_open_worker(Scope& worker_scope, std::size_t worker_index) {
-    workers_[worker_index] = &worker_scope.adopt({"child process slot", ResourceKind::other},
-                                                 Worker(worker_scope, options_));
+    workers_[worker_index] =
+        &worker_scope.adopt({"child process slot", ResourceKind::other},
+                            Worker(worker_scope, options_, &pids_[worker_index]));
 }
 
 ActionId ProcessStage::on_process(Event& event, TaskContext& task) {
@@ -132,7 +136,7 @@ ActionId ProcessStage::on_process(Event& event, TaskContext& task) {
             failure = e.what();
         }
         // The child is broken: reap it, say so, and let the next attempt start a new one.
-        const int pid = w.pid_.load();
+        const int pid = w.pid_->load();
         const std::optional<ExitStatus> status = w.retire();
         replaced_.fetch_add(1, std::memory_order_relaxed);
         w.scope_->monitor().report(
@@ -156,8 +160,8 @@ std::uint64_t ProcessStage::replaced() const noexcept {
 
 std::vector<int> ProcessStage::child_pids() const {
     std::vector<int> pids;
-    for (const Worker* w : workers_) {
-        pids.push_back(w != nullptr ? w->pid_.load() : 0);
+    for (std::size_t i = 0; i < pid_count_; ++i) {
+        pids.push_back(pids_[i].load());
     }
     return pids;
 }
