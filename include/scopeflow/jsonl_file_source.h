@@ -5,6 +5,8 @@
 // it back for good (a failed event must be re-read after a restart, not skipped). commit()
 // writes it to `offset_path` atomically (temp file, fsync, rename); open() resumes from it.
 // Delivery is at-least-once: after a crash, lines past the committed offset are read again.
+// While running, progress is also committed every `commit_interval` by an acking worker; a
+// commit that fails (disk full) stops the pipeline with an error naming the offset file.
 //
 // A line that is not a JSON object becomes an event with only two fields, `_error`
 // ("orders.jsonl:17 (byte 1234): expected a JSON object") and `_raw` (the line), marked
@@ -19,6 +21,7 @@
 // calling worker, with that thread's parser.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <mutex>
@@ -34,6 +37,9 @@ struct JsonlSourceOptions {
     std::string offset_path;           // committed progress; default: path + ".offset"
     bool resume = true;                // start at the committed offset when there is one
     std::size_t read_chunk = 1 << 20;  // bytes read from the file at a time
+    // While running, commit progress at most this often (from the acking worker, outside the
+    // source's lock). Zero: after every acked batch. commit() at the end always runs.
+    std::chrono::milliseconds commit_interval{1000};
 };
 
 class JsonlFileSource final : public Source {
@@ -68,7 +74,9 @@ private:
         bool nacked = false;
     };
 
-    bool next_line(Line& line);                    // requires mu_
+    bool next_line(Line& line);  // requires mu_
+    void maybe_commit();
+    void write_offset(std::uint64_t offset);       // requires commit_mu_
     void settle(std::uint64_t sequence, bool ok);  // requires mu_
 
     const JsonlSourceOptions options_;
@@ -86,6 +94,10 @@ private:
     std::deque<Pending> pending_;        // guarded by mu_
     std::uint64_t decode_failures_ = 0;  // guarded by mu_
     std::uint64_t nacked_ = 0;           // guarded by mu_
+    std::string offset_path_;
+    std::mutex commit_mu_;                                 // serializes offset file writes
+    std::uint64_t committed_offset_ = 0;                   // guarded by commit_mu_
+    std::chrono::steady_clock::time_point last_commit_{};  // guarded by commit_mu_
 };
 
 }  // namespace scopeflow

@@ -65,7 +65,9 @@ void write_all(int fd, std::string_view data, const std::string& what) {
 }  // namespace
 
 JsonlFileSource::JsonlFileSource(JsonlSourceOptions options)
-    : options_(std::move(options)) {
+    : options_(std::move(options)),
+      offset_path_(options_.offset_path.empty() ? options_.path + ".offset"
+                                                : options_.offset_path) {
     if (options_.path.empty()) {
         throw ConfigError("source.path", "a JSONL source needs a path");
     }
@@ -77,8 +79,7 @@ JsonlFileSource::JsonlFileSource(JsonlSourceOptions options)
 JsonlFileSource::~JsonlFileSource() = default;
 
 void JsonlFileSource::open(Scope& scope) {
-    const std::string offset_path =
-        options_.offset_path.empty() ? options_.path + ".offset" : options_.offset_path;
+    const std::string& offset_path = offset_path_;
     auto& file = scope.open({options_.path, ResourceKind::file},
                             [&] { return UniqueFd::open(options_.path, O_RDONLY); });
     std::uint64_t start = 0;
@@ -216,10 +217,30 @@ void JsonlFileSource::ack(std::uint64_t sequence) {
 }
 
 void JsonlFileSource::ack_many(std::span<const std::uint64_t> sequences) {
-    std::lock_guard lock(mu_);
-    for (const std::uint64_t s : sequences) {
-        settle(s, true);
+    {
+        std::lock_guard lock(mu_);
+        for (const std::uint64_t s : sequences) {
+            settle(s, true);
+        }
     }
+    maybe_commit();
+}
+
+void JsonlFileSource::maybe_commit() {
+    std::unique_lock commit_lock(commit_mu_, std::try_to_lock);
+    if (!commit_lock.owns_lock()) {
+        return;  // another worker is committing; the next ack will catch up
+    }
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_commit_ < options_.commit_interval) {
+        return;
+    }
+    const std::uint64_t offset = acked_offset();
+    if (offset == committed_offset_) {
+        return;
+    }
+    write_offset(offset);
+    last_commit_ = now;
 }
 
 void JsonlFileSource::nack(std::uint64_t sequence, std::string_view /*reason*/) {
@@ -228,10 +249,13 @@ void JsonlFileSource::nack(std::uint64_t sequence, std::string_view /*reason*/) 
 }
 
 void JsonlFileSource::commit() {
-    const std::string path =
-        options_.offset_path.empty() ? options_.path + ".offset" : options_.offset_path;
-    const std::string tmp = path + ".tmp";
-    const std::string text = std::to_string(acked_offset()) + "\n";
+    std::lock_guard commit_lock(commit_mu_);
+    write_offset(acked_offset());
+}
+
+void JsonlFileSource::write_offset(std::uint64_t offset) {
+    const std::string tmp = offset_path_ + ".tmp";
+    const std::string text = std::to_string(offset) + "\n";
     {
         UniqueFd fd = UniqueFd::open(tmp, O_WRONLY | O_CREAT | O_TRUNC);
         write_all(fd.get(), text, "write '" + tmp + "'");
@@ -240,11 +264,12 @@ void JsonlFileSource::commit() {
         }
         fd.close();
     }
-    if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    if (::rename(tmp.c_str(), offset_path_.c_str()) != 0) {
         const int err = errno;
         ::unlink(tmp.c_str());
-        throw std::system_error(err, std::generic_category(), "rename to '" + path + "'");
+        throw std::system_error(err, std::generic_category(), "rename to '" + offset_path_ + "'");
     }
+    committed_offset_ = offset;
 }
 
 std::uint64_t JsonlFileSource::acked_offset() const {

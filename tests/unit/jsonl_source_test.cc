@@ -160,3 +160,32 @@ TEST_F(JsonlSourceTest, MissingFileFailsStartNamingThePath) {
 
 }  // namespace
 }  // namespace scopeflow
+
+namespace scopeflow {
+namespace {
+
+TEST_F(JsonlSourceTest, ProgressIsCommittedWhileRunning) {
+    std::string text;
+    for (int i = 0; i < 100; ++i) {
+        text += "{\"id\":" + std::to_string(i) + "}\n";
+    }
+    append(text);
+    std::string seen_at_50;
+    JsonlFileSource source({.path = path_, .commit_interval = std::chrono::milliseconds(0)});
+    run(
+        source,
+        [&](Event& e) {
+            if (e.get_int("id") == 50) {
+                seen_at_50 = committed();
+            }
+            return kActionDefault;
+        },
+        true, 1);
+    ASSERT_FALSE(seen_at_50.empty());
+    // Batches of 8 acked before the one holding id 50 (ids 48..55): lines 0..47 committed.
+    EXPECT_EQ(std::stoull(seen_at_50), text.find("{\"id\":48}"));
+    EXPECT_EQ(committed(), std::to_string(text.size()));
+}
+
+}  // namespace
+}  // namespace scopeflow
