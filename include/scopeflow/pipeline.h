@@ -46,6 +46,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <stop_token>
 #include <string>
 #include <thread>
@@ -80,10 +81,12 @@ struct PipelineStats {
     std::uint64_t failed = 0;         // branches that failed with nowhere to go
     std::uint64_t acked = 0;          // events acked to the source
     std::uint64_t nacked = 0;         // events nacked to the source
+    std::uint64_t emitted = 0;        // events stages created with TaskContext::emit
+    std::uint64_t held = 0;           // acks stages took over with TaskContext::hold_ack
     std::vector<StageStats> stages;
 };
 
-class Pipeline {
+class Pipeline final : private detail::AckTarget {
 public:
     Pipeline(std::string name, Graph graph, Source& source, PipelineOptions options = {});
     Pipeline(const Pipeline&) = delete;
@@ -127,6 +130,7 @@ private:
     };
 
     void worker_main(std::size_t index, const std::stop_token& stop);
+    void settle_held(std::uint64_t sequence, bool ok, std::string_view reason) override;
     // Carries one event through the graph; records it as acked or failed in `outcomes`.
     void run_event(Event& event,
                    TaskContext& task,
@@ -134,6 +138,19 @@ private:
                    std::vector<Branch>& work,
                    BatchOutcomes& outcomes);
     void settle_batch(std::size_t worker, BatchOutcomes& outcomes, Counters& counters);
+    // Runs the branches in `work` to their ends; returns the failure of one that failed with
+    // nowhere to go, if any.
+    std::optional<std::string> walk(TaskContext& task,
+                                    Counters& counters,
+                                    std::vector<Branch>& work);
+    void push_emitted(std::uint32_t from,
+                      std::uint32_t hops,
+                      bool dead_letter,
+                      TaskContext& task,
+                      Counters& counters,
+                      std::vector<Branch>& work);
+    // After the input is exhausted: Stage::flush in graph order, walking what they emit.
+    void flush_stages();
 
     std::string name_;
     Graph graph_;
@@ -151,6 +168,12 @@ private:
     Gate gate_;
     std::stop_source stop_;
     std::latch go_{1};  // opened once start() has fully succeeded
+    std::mutex held_mu_;
+    std::set<std::uint64_t> held_failed_;  // guarded by held_mu_: nacked already, ignore settle
+    std::atomic<std::uint64_t> held_{0};
+    std::atomic<bool> input_exhausted_{false};
+    std::atomic<std::uint64_t> held_acked_{0};
+    std::atomic<std::uint64_t> held_nacked_{0};
     std::mutex done_mu_;
     std::condition_variable done_cv_;
     std::size_t workers_running_ = 0;  // guarded by done_mu_

@@ -38,18 +38,68 @@
 #include <stop_token>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
+#include <scopeflow/event.h>
 #include <scopeflow/scope.h>
 
 namespace scopeflow {
-
-class Event;
 
 using ActionId = std::uint16_t;
 inline constexpr ActionId kActionDefault = 0;
 inline constexpr ActionId kActionError = 1;
 inline constexpr ActionId kActionDrop = 0xFFFF;
+
+namespace detail {
+// Where a held ack is settled (the pipeline). Internal.
+class AckTarget {
+public:
+    virtual void settle_held(std::uint64_t sequence, bool ok, std::string_view reason) = 0;
+
+protected:
+    ~AckTarget() = default;
+};
+}  // namespace detail
+
+// A source event whose ack a stage took over (TaskContext::hold_ack): the stage settles it when
+// the work it stands for is really done (an aggregate emitted). Move-only; destroying an
+// unsettled hold nacks the event, so nothing is acked by accident and nothing is forgotten.
+class [[nodiscard]] AckHold {
+public:
+    AckHold() noexcept = default;
+    AckHold(detail::AckTarget* target, std::uint64_t sequence) noexcept
+        : target_(target),
+          sequence_(sequence) {}
+    AckHold(AckHold&& other) noexcept
+        : target_(std::exchange(other.target_, nullptr)),
+          sequence_(other.sequence_) {}
+    AckHold& operator=(AckHold&& other) noexcept {
+        if (this != &other) {
+            nack("hold replaced without being settled");
+            target_ = std::exchange(other.target_, nullptr);
+            sequence_ = other.sequence_;
+        }
+        return *this;
+    }
+    AckHold(const AckHold&) = delete;
+    AckHold& operator=(const AckHold&) = delete;
+    ~AckHold() { nack("hold dropped without being settled"); }
+
+    void ack() { settle(true, {}); }
+    void nack(std::string_view reason) { settle(false, reason); }
+    [[nodiscard]] std::uint64_t sequence() const noexcept { return sequence_; }
+    [[nodiscard]] bool pending() const noexcept { return target_ != nullptr; }
+
+private:
+    void settle(bool ok, std::string_view reason) {
+        if (target_ != nullptr) {
+            std::exchange(target_, nullptr)->settle_held(sequence_, ok, reason);
+        }
+    }
+    detail::AckTarget* target_ = nullptr;
+    std::uint64_t sequence_ = 0;
+};
 
 // Per-event context handed to Stage::process().
 class TaskContext {
@@ -64,11 +114,27 @@ public:
     Scope& scope();
     [[nodiscard]] std::size_t worker_index() const noexcept { return worker_index_; }
     [[nodiscard]] const std::stop_token& stop_token() const noexcept { return stop_; }
+    [[nodiscard]] std::uint64_t sequence() const noexcept { return sequence_; }
 
-    // Engine side: ends the current event's task scope (failures go to the monitor).
-    void end_task() noexcept;
-    // Engine side: names the task scope after the event ("event-<sequence>").
-    void begin_task(std::uint64_t sequence) noexcept { sequence_ = sequence; }
+    // Sends a new event downstream from the current stage, through the routes of `action`,
+    // after process() returns. It belongs to the current source event: that event is acked only
+    // once the emitted one has completed too.
+    void emit(Event event, ActionId action = kActionDefault);
+
+    // Takes over the current source event's ack: the engine will not ack it; the stage must
+    // settle the returned hold (an aggregation acks its inputs once the aggregate is out). If
+    // the event fails on another branch it is nacked at once and the hold's settle is ignored.
+    AckHold hold_ack();
+
+    // --- engine side ---
+    void end_task() noexcept;  // ends the task scope (failures go to the monitor)
+    void begin_task(std::uint64_t sequence) noexcept {
+        sequence_ = sequence;
+        held_ = false;
+    }
+    void set_ack_target(detail::AckTarget* target) noexcept { ack_target_ = target; }
+    [[nodiscard]] bool held() const noexcept { return held_; }
+    std::vector<std::pair<ActionId, Event>>& emitted() noexcept { return emitted_; }
 
 private:
     Scope& worker_root_;
@@ -76,6 +142,9 @@ private:
     std::stop_token stop_;
     std::uint64_t sequence_ = 0;
     std::optional<Scope> task_;
+    detail::AckTarget* ack_target_ = nullptr;
+    bool held_ = false;
+    std::vector<std::pair<ActionId, Event>> emitted_;
 };
 
 class Stage {
@@ -98,6 +167,10 @@ public:
     // After each batch of a worker, before its events are acked: make what the batch wrote
     // durable (per the stage's policy). A throw nacks the whole batch.
     void end_batch(std::size_t worker_index) { on_end_batch(worker_index); }
+    // Once, when the input is exhausted (not on a stop), after the workers ended and before
+    // finish: emit what is still buffered (the last window) with task.emit(). Not called on a
+    // stop: a stage holding acks nacks them in finish, so the input is read again on restart.
+    void flush(TaskContext& task) { on_flush(task); }
     void finish(Scope& stage_scope);
 
 protected:
@@ -105,6 +178,7 @@ protected:
     virtual void on_open_worker(Scope& worker_scope, std::size_t worker_index);
     virtual ActionId on_process(Event& event, TaskContext& task) = 0;
     virtual void on_end_batch(std::size_t worker_index);
+    virtual void on_flush(TaskContext& task);
     virtual void on_finish(Scope& stage_scope);
 
 private:

@@ -38,6 +38,7 @@ struct Pipeline::Counters {
     std::atomic<std::uint64_t> failed{0};
     std::atomic<std::uint64_t> acked{0};
     std::atomic<std::uint64_t> nacked{0};
+    std::atomic<std::uint64_t> emitted{0};
 };
 
 // One branch of an event's walk through the graph. The root branch points at the batch's
@@ -147,6 +148,7 @@ void Pipeline::request_stop() {
 void Pipeline::worker_main(std::size_t index, const std::stop_token& stop) {
     Counters& counters = *counters_[index];
     TaskContext task(worker_scopes_[index], index, stop);
+    task.set_ack_target(this);
     std::vector<Event> batch(options_.batch_size);
     std::vector<Branch> work;
     BatchOutcomes outcomes;
@@ -159,6 +161,9 @@ void Pipeline::worker_main(std::size_t index, const std::stop_token& stop) {
             }
             const std::size_t n = source_.read(batch, stop);
             if (n == 0) {
+                if (!stop.stop_requested()) {
+                    input_exhausted_.store(true);
+                }
                 break;
             }
             outcomes.clear();
@@ -207,30 +212,39 @@ void Pipeline::settle_batch(std::size_t worker, BatchOutcomes& outcomes, Counter
     }
 }
 
-void Pipeline::run_event(Event& event,
-                         TaskContext& task,
-                         Counters& counters,
-                         std::vector<Branch>& work,
-                         BatchOutcomes& outcomes) {
+void Pipeline::push_emitted(std::uint32_t from,
+                            std::uint32_t hops,
+                            bool dead_letter,
+                            TaskContext& task,
+                            Counters& counters,
+                            std::vector<Branch>& work) {
+    // Events a stage emitted start their own branches from that stage's routes.
+    const Graph::Node& node = graph_.nodes()[from];
+    for (auto& [emit_action, emitted] : task.emitted()) {
+        Counters::bump(counters.emitted);
+        emitted.meta().sequence = task.sequence();
+        const std::vector<std::uint32_t>* to =
+            emit_action < node.routes.size() ? &node.routes[emit_action] : nullptr;
+        if (to == nullptr || to->empty()) {
+            Counters::bump(dead_letter ? counters.dead_lettered : counters.completed);
+            continue;
+        }
+        for (std::size_t t = 0; t < to->size(); ++t) {
+            auto copy = t + 1 == to->size() ? std::make_unique<Event>(std::move(emitted))
+                                            : std::make_unique<Event>(emitted);
+            Event* raw = copy.get();
+            work.push_back({(*to)[t], hops + 1, dead_letter, raw, std::move(copy)});
+        }
+    }
+    task.emitted().clear();
+}
+
+std::optional<std::string> Pipeline::walk(TaskContext& task,
+                                          Counters& counters,
+                                          std::vector<Branch>& work) {
     auto& nodes = graph_.nodes();
     const std::uint32_t dead_letter = graph_.dead_letter();
-    bool failed = false;
-    std::string failure;
-    task.begin_task(event.meta().sequence);
-    counters.current_event.store(event.meta().sequence, std::memory_order_relaxed);
-    work.clear();
-    if (event.meta().decode_failed) {
-        // The source could not decode it (its `_error` field says where): no stage can use it.
-        if (dead_letter == Graph::kNoNode) {
-            Counters::bump(counters.failed);
-            outcomes.failed.emplace_back(event.meta().sequence,
-                                         event.get_string("_error").value_or("decode failed"));
-            return;
-        }
-        work.push_back({dead_letter, 0, true, &event, nullptr});
-    } else {
-        work.push_back({graph_.entry(), 0, false, &event, nullptr});
-    }
+    std::optional<std::string> failure;
     while (!work.empty()) {
         Branch b = std::move(work.back());
         work.pop_back();
@@ -257,6 +271,7 @@ void Pipeline::run_event(Event& event,
             if (action == kActionError) {
                 Counters::bump(counters.errors[b.node]);
             }
+            push_emitted(b.node, b.hops, b.dead_letter, task, counters, work);
         }
         if (action == kActionDrop) {
             Counters::bump(counters.dropped);
@@ -272,7 +287,6 @@ void Pipeline::run_event(Event& event,
                 work.push_back({dead_letter, 0, true, b.event, std::move(b.copy)});
             } else {
                 Counters::bump(counters.failed);
-                failed = true;
                 failure = std::move(error);
             }
             continue;
@@ -289,13 +303,88 @@ void Pipeline::run_event(Event& event,
         }
         work.push_back({targets->back(), b.hops + 1, b.dead_letter, b.event, std::move(b.copy)});
     }
+    return failure;
+}
+
+void Pipeline::run_event(Event& event,
+                         TaskContext& task,
+                         Counters& counters,
+                         std::vector<Branch>& work,
+                         BatchOutcomes& outcomes) {
+    const std::uint32_t dead_letter = graph_.dead_letter();
+    bool failed = false;
+    std::string failure;
+    task.begin_task(event.meta().sequence);
+    counters.current_event.store(event.meta().sequence, std::memory_order_relaxed);
+    work.clear();
+    if (event.meta().decode_failed) {
+        // The source could not decode it (its `_error` field says where): no stage can use it.
+        if (dead_letter == Graph::kNoNode) {
+            Counters::bump(counters.failed);
+            outcomes.failed.emplace_back(event.meta().sequence,
+                                         event.get_string("_error").value_or("decode failed"));
+            return;
+        }
+        work.push_back({dead_letter, 0, true, &event, nullptr});
+    } else {
+        work.push_back({graph_.entry(), 0, false, &event, nullptr});
+    }
+    if (std::optional<std::string> f = walk(task, counters, work)) {
+        failed = true;
+        failure = std::move(*f);
+    }
     counters.current_stage.store(Counters::kIdle, std::memory_order_relaxed);
     task.end_task();
+    const std::uint64_t sequence = event.meta().sequence;
+    if (task.held()) {
+        held_.fetch_add(1, std::memory_order_relaxed);
+        if (!failed) {
+            return;  // a stage settles it later through its AckHold
+        }
+        std::lock_guard lock(held_mu_);
+        held_failed_.insert(sequence);  // nacked now; the hold's settle will be ignored
+    }
     if (failed) {
-        outcomes.failed.emplace_back(event.meta().sequence,
+        outcomes.failed.emplace_back(sequence,
                                      failure.empty() ? std::string("failed") : std::move(failure));
     } else {
-        outcomes.acked.push_back(event.meta().sequence);
+        outcomes.acked.push_back(sequence);
+    }
+}
+
+void Pipeline::flush_stages() {
+    // The workers have ended, so worker 0's per-worker state is free for this thread to use.
+    Counters& counters = *counters_[0];
+    TaskContext task(worker_scopes_[0], 0, stop_.get_token());
+    task.set_ack_target(this);
+    std::vector<Branch> work;
+    for (std::uint32_t i = 0; i < graph_.nodes().size(); ++i) {
+        task.begin_task(0);
+        graph_.nodes()[i].stage->flush(task);
+        push_emitted(i, 0, false, task, counters, work);
+        if (std::optional<std::string> failure = walk(task, counters, work)) {
+            throw Error("flushing stage '" + graph_.nodes()[i].name + "': " + *failure);
+        }
+        task.end_task();
+    }
+    for (auto& node : graph_.nodes()) {
+        node.stage->end_batch(0);
+    }
+}
+
+void Pipeline::settle_held(std::uint64_t sequence, bool ok, std::string_view reason) {
+    {
+        std::lock_guard lock(held_mu_);
+        if (held_failed_.erase(sequence) > 0) {
+            return;
+        }
+    }
+    if (ok) {
+        held_acked_.fetch_add(1, std::memory_order_relaxed);
+        source_.ack(sequence);
+    } else {
+        held_nacked_.fetch_add(1, std::memory_order_relaxed);
+        source_.nack(sequence, reason);
     }
 }
 
@@ -320,6 +409,9 @@ void Pipeline::wait() {
     try {
         if (fatal) {
             std::rethrow_exception(fatal);  // finish is skipped: the run did not complete
+        }
+        if (input_exhausted_.load() && !stop_.stop_requested()) {
+            flush_stages();
         }
         for (std::size_t s = 0; s < stage_scopes_.size(); ++s) {
             graph_.nodes()[s].stage->finish(stage_scopes_[s]);
@@ -390,11 +482,15 @@ PipelineStats Pipeline::stats() const {
         s.failed += c->failed.load(std::memory_order_relaxed);
         s.acked += c->acked.load(std::memory_order_relaxed);
         s.nacked += c->nacked.load(std::memory_order_relaxed);
+        s.emitted += c->emitted.load(std::memory_order_relaxed);
         for (std::size_t i = 0; i < nodes.size(); ++i) {
             s.stages[i].processed += c->processed[i].load(std::memory_order_relaxed);
             s.stages[i].errors += c->errors[i].load(std::memory_order_relaxed);
         }
     }
+    s.acked += held_acked_.load(std::memory_order_relaxed);
+    s.nacked += held_nacked_.load(std::memory_order_relaxed);
+    s.held = held_.load(std::memory_order_relaxed);
     return s;
 }
 

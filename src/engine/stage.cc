@@ -23,6 +23,18 @@ Scope& TaskContext::scope() {
     return *task_;
 }
 
+void TaskContext::emit(Event event, ActionId action) {
+    emitted_.emplace_back(action, std::move(event));
+}
+
+AckHold TaskContext::hold_ack() {
+    if (ack_target_ == nullptr) {
+        throw Error("hold_ack() outside a pipeline");
+    }
+    held_ = true;
+    return AckHold(ack_target_, sequence_);
+}
+
 void TaskContext::end_task() noexcept {
     task_.reset();  // the destructor closes and reports failures to the monitor
 }
@@ -68,6 +80,7 @@ void Stage::finish(Scope& stage_scope) {
 void Stage::on_open(Scope& /*stage_scope*/, std::size_t /*workers*/) {}
 void Stage::on_open_worker(Scope& /*worker_scope*/, std::size_t /*worker_index*/) {}
 void Stage::on_end_batch(std::size_t /*worker_index*/) {}
+void Stage::on_flush(TaskContext& /*task*/) {}
 void Stage::on_finish(Scope& /*stage_scope*/) {}
 
 }  // namespace scopeflow
