@@ -137,7 +137,10 @@ private:
                    Counters& counters,
                    std::vector<Branch>& work,
                    BatchOutcomes& outcomes);
-    void settle_batch(std::size_t worker, BatchOutcomes& outcomes, Counters& counters);
+    void settle_batch(std::size_t worker,
+                      BatchOutcomes& outcomes,
+                      Counters& counters,
+                      TaskContext& task);
     // Runs the branches in `work` to their ends; returns the failure of one that failed with
     // nowhere to go, if any.
     std::optional<std::string> walk(TaskContext& task,

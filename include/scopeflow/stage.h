@@ -126,6 +126,15 @@ public:
     // the event fails on another branch it is nacked at once and the hold's settle is ignored.
     AckHold hold_ack();
 
+    // Settles these holds with this worker's batch: acked once every stage has flushed it
+    // (what the batch emitted is then as durable as its inputs were), nacked if a flush fails.
+    void ack_with_batch(std::vector<AckHold>&& holds) {
+        for (auto& h : holds) {
+            with_batch_.push_back(std::move(h));
+        }
+        holds.clear();
+    }
+
     // --- engine side ---
     void end_task() noexcept;  // ends the task scope (failures go to the monitor)
     void begin_task(std::uint64_t sequence) noexcept {
@@ -135,6 +144,7 @@ public:
     void set_ack_target(detail::AckTarget* target) noexcept { ack_target_ = target; }
     [[nodiscard]] bool held() const noexcept { return held_; }
     std::vector<std::pair<ActionId, Event>>& emitted() noexcept { return emitted_; }
+    std::vector<AckHold>& with_batch() noexcept { return with_batch_; }
 
 private:
     Scope& worker_root_;
@@ -145,6 +155,7 @@ private:
     detail::AckTarget* ack_target_ = nullptr;
     bool held_ = false;
     std::vector<std::pair<ActionId, Event>> emitted_;
+    std::vector<AckHold> with_batch_;
 };
 
 class Stage {

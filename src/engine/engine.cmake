@@ -10,6 +10,7 @@ list(APPEND SCOPEFLOW_PUBLIC_HEADERS jsonl_file_source.h)
 
 # Built-in stages: one folder each.
 target_sources(scopeflow_core PRIVATE
+  ${CMAKE_SOURCE_DIR}/src/stages/aggregate/aggregate_stages.cc
   ${CMAKE_SOURCE_DIR}/src/stages/file_sink/file_sink_stage.cc
   ${CMAKE_SOURCE_DIR}/src/stages/file_sink/rotating_file_writer.cc
   ${CMAKE_SOURCE_DIR}/src/stages/fields/fields_stage.cc
@@ -18,7 +19,8 @@ target_sources(scopeflow_core PRIVATE
   ${CMAKE_SOURCE_DIR}/src/stages/log/log_stage.cc
   ${CMAKE_SOURCE_DIR}/src/stages/process/process_stage.cc
 )
-list(APPEND SCOPEFLOW_PUBLIC_HEADERS rotating_file_writer.h stages/fields_stage.h
+list(APPEND SCOPEFLOW_PUBLIC_HEADERS rotating_file_writer.h stages/aggregate_stages.h
+     stages/fields_stage.h
      stages/file_sink_stage.h stages/filter_stage.h stages/json_stages.h stages/log_stage.h
      stages/process_stage.h)
 target_sources(scopeflow_core PRIVATE ${CMAKE_SOURCE_DIR}/src/sources/generator_source.cc)

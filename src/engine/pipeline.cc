@@ -65,19 +65,20 @@ Pipeline::Pipeline(std::string name, Graph graph, Source& source, PipelineOption
 }
 
 Pipeline::~Pipeline() {
-    if (!started_ || waited_) {
-        return;
-    }
-    request_stop();
-    try {
-        wait();
-    } catch (...) {
-        if (scope_) {
-            scope_->monitor().report({.kind = ReportKind::close_error,
-                                      .scope_path = scope_->path(),
-                                      .message = describe(std::current_exception())});
+    if (started_ && !waited_) {
+        request_stop();
+        try {
+            wait();
+        } catch (...) {
+            if (scope_) {
+                scope_->monitor().report({.kind = ReportKind::close_error,
+                                          .scope_path = scope_->path(),
+                                          .message = describe(std::current_exception())});
+            }
         }
     }
+    // Stages go first, while everything they may call back into (held acks) still exists.
+    graph_ = Graph();
 }
 
 void Pipeline::start(Scope& parent) {
@@ -171,7 +172,7 @@ void Pipeline::worker_main(std::size_t index, const std::stop_token& stop) {
                 Counters::bump(counters.read);
                 run_event(batch[i], task, counters, work, outcomes);
             }
-            settle_batch(index, outcomes, counters);
+            settle_batch(index, outcomes, counters, task);
         }
     } catch (...) {
         {
@@ -187,7 +188,10 @@ void Pipeline::worker_main(std::size_t index, const std::stop_token& stop) {
     done_cv_.notify_all();
 }
 
-void Pipeline::settle_batch(std::size_t worker, BatchOutcomes& outcomes, Counters& counters) {
+void Pipeline::settle_batch(std::size_t worker,
+                            BatchOutcomes& outcomes,
+                            Counters& counters,
+                            TaskContext& task) {
     // Acks wait until every stage has flushed what this batch wrote: an acked event is durable
     // as far as the stages' policies go. A failed flush nacks the whole batch.
     try {
@@ -200,7 +204,14 @@ void Pipeline::settle_batch(std::size_t worker, BatchOutcomes& outcomes, Counter
             outcomes.failed.emplace_back(s, reason);
         }
         outcomes.acked.clear();
+        for (AckHold& h : task.with_batch()) {
+            h.nack(reason);
+        }
     }
+    for (AckHold& h : task.with_batch()) {
+        h.ack();  // no-op for the ones nacked above
+    }
+    task.with_batch().clear();
     if (!outcomes.acked.empty()) {
         counters.acked.store(counters.acked.load(std::memory_order_relaxed) + outcomes.acked.size(),
                              std::memory_order_relaxed);
@@ -220,7 +231,9 @@ void Pipeline::push_emitted(std::uint32_t from,
                             std::vector<Branch>& work) {
     // Events a stage emitted start their own branches from that stage's routes.
     const Graph::Node& node = graph_.nodes()[from];
-    for (auto& [emit_action, emitted] : task.emitted()) {
+    // Pushed in reverse: the work list is a stack, so they are walked in emission order.
+    for (auto it = task.emitted().rbegin(); it != task.emitted().rend(); ++it) {
+        auto& [emit_action, emitted] = *it;
         Counters::bump(counters.emitted);
         emitted.meta().sequence = task.sequence();
         const std::vector<std::uint32_t>* to =
@@ -370,6 +383,10 @@ void Pipeline::flush_stages() {
     for (auto& node : graph_.nodes()) {
         node.stage->end_batch(0);
     }
+    for (AckHold& h : task.with_batch()) {
+        h.ack();
+    }
+    task.with_batch().clear();
 }
 
 void Pipeline::settle_held(std::uint64_t sequence, bool ok, std::string_view reason) {

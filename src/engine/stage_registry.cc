@@ -4,6 +4,7 @@
 #include <scopeflow/error.h>
 #include <scopeflow/event_json.h>
 #include <scopeflow/stage_registry.h>
+#include <scopeflow/stages/aggregate_stages.h>
 #include <scopeflow/stages/fields_stage.h>
 #include <scopeflow/stages/file_sink_stage.h>
 #include <scopeflow/stages/filter_stage.h>
@@ -199,6 +200,38 @@ std::vector<std::string> split_list(std::string_view s) {
 }  // namespace
 
 void register_builtin_stages(StageRegistry& registry) {
+    registry.add({.type = "counter",
+                  .description = "counts events per key and writes the running count",
+                  .options = "key_field: count per value of this field\n"
+                             "count_field: where the count goes (default count)",
+                  .origin = "builtin"},
+                 [](const StageOptions& o, const std::string& where) -> std::unique_ptr<Stage> {
+                     reject_unknown_fields(o, {"key_field", "count_field"}, where);
+                     return std::make_unique<CounterStage>(CounterOptions{
+                         .key_field = optional_string(o, "key_field", "", where),
+                         .count_field = optional_string(o, "count_field", "count", where)});
+                 });
+    registry.add(
+        {.type = "tumbling_window",
+         .description = "per-key aggregates over fixed event-time windows "
+                        "(emitted through the \"window\" action)",
+         .options = "time_field: integer epoch milliseconds (required)\n"
+                    "size_ms: window length (default 60000)\n"
+                    "key_field: group by this field\n"
+                    "sum_field: also sum this numeric field",
+         .origin = "builtin"},
+        [](const StageOptions& o, const std::string& where) -> std::unique_ptr<Stage> {
+            reject_unknown_fields(o, {"time_field", "size_ms", "key_field", "sum_field"}, where);
+            const std::int64_t size = optional_int(o, "size_ms", 60000, where);
+            if (size <= 0) {
+                throw ConfigError(where + ".size_ms", "must be positive");
+            }
+            return std::make_unique<TumblingWindowStage>(
+                TumblingWindowOptions{.time_field = require_string(o, "time_field", where),
+                                      .size = std::chrono::milliseconds(size),
+                                      .key_field = optional_string(o, "key_field", "", where),
+                                      .sum_field = optional_string(o, "sum_field", "", where)});
+        });
     registry.add({.type = "fields",
                   .description = "sets, renames and drops fields (in that order)",
                   .options = "set: object of field -> value\n"

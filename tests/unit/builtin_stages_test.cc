@@ -179,7 +179,12 @@ TEST_F(BuiltinStagesTest, RegistryBuildsEveryBuiltinFromOptions) {
         EXPECT_EQ(e.where(), "graph.stages.out.fsync");
     }
     EXPECT_THROW((void)r.create("log", options(R"({"every":0})"), "s"), ConfigError);
-    EXPECT_EQ(r.list().size(), 6U);
+    EXPECT_NO_THROW((void)r.create("counter", options(R"({"key_field":"user"})"), "s"));
+    EXPECT_NO_THROW(
+        (void)r.create("tumbling_window", options(R"({"time_field":"ts","size_ms":1000})"), "s"));
+    EXPECT_THROW((void)r.create("tumbling_window", options(R"({"size_ms":1000})"), "s"),
+                 ConfigError);  // time_field is required
+    EXPECT_EQ(r.list().size(), 8U);
 }
 
 }  // namespace
