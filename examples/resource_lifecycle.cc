@@ -16,23 +16,21 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
+#include <scopeflow/child_process.h>
 #include <scopeflow/error.h>
 #include <scopeflow/fault_injector.h>
 #include <scopeflow/resource_monitor.h>
 #include <scopeflow/scope.h>
 #include <scopeflow/unique_fd.h>
-
-extern char** environ;
 
 namespace {
 
@@ -53,70 +51,23 @@ int count_fds() {
     return n - 1;
 }
 
-// A child process fed through a pipe. close() ends its input, reaps it and checks its status;
-// it is never left a zombie.
-class Child {
-public:
-    static Child spawn(const std::vector<std::string>& argv, const std::string& out_path) {
-        auto [read_end, write_end] = UniqueFd::pipe();
-        UniqueFd out = UniqueFd::open(out_path, O_WRONLY | O_CREAT | O_TRUNC);
-        posix_spawn_file_actions_t actions;
-        posix_spawn_file_actions_init(&actions);
-        posix_spawn_file_actions_adddup2(&actions, read_end.get(), 0);
-        posix_spawn_file_actions_adddup2(&actions, out.get(), 1);
-        std::vector<char*> args;
-        for (const auto& a : argv) {
-            args.push_back(const_cast<char*>(a.c_str()));
-        }
-        args.push_back(nullptr);
-        pid_t pid = -1;
-        const int rc = ::posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
-        posix_spawn_file_actions_destroy(&actions);
-        if (rc != 0) {
-            throw std::system_error(rc, std::generic_category(), "spawn " + argv[0]);
-        }
-        return Child(pid, std::move(write_end));
+// Feeds `data` to the child's stdin; a short write is a transient failure of the upload.
+void upload(scopeflow::ChildProcess& child, const std::string& data) {
+    if (::write(child.stdin_fd().get(), data.data(), data.size()) !=
+        static_cast<ssize_t>(data.size())) {
+        throw scopeflow::TransientError("upload: short write to " + child.program());
     }
-    Child(Child&& o) noexcept
-        : pid_(std::exchange(o.pid_, -1)),
-          input_(std::move(o.input_)) {}
-    Child(const Child&) = delete;
-    Child& operator=(const Child&) = delete;
-    Child& operator=(Child&&) = delete;
-    ~Child() {
-        if (pid_ > 0) {  // not closed: stop it, then reap
-            input_ = UniqueFd();
-            ::kill(pid_, SIGTERM);
-            ::waitpid(pid_, nullptr, 0);
-        }
-    }
-    void write(const std::string& data) {
-        if (::write(input_.get(), data.data(), data.size()) != static_cast<ssize_t>(data.size())) {
-            throw scopeflow::TransientError("upload: short write to child");
-        }
-    }
-    void close() {
-        input_.close();
-        int status = 0;
-        const pid_t pid = std::exchange(pid_, -1);
-        if (pid > 0 && ::waitpid(pid, &status, 0) == pid &&
-            !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
-            throw scopeflow::Error("upload child exited with status " + std::to_string(status));
-        }
-    }
+}
 
-private:
-    Child(pid_t pid, UniqueFd input)
-        : pid_(pid),
-          input_(std::move(input)) {}
-    pid_t pid_;
-    UniqueFd input_;
-};
-
+// Children of this process still around (running or zombie), from /proc: every thread's list.
 int live_children() {
     int n = 0;
-    while (::waitpid(-1, nullptr, WNOHANG) > 0) {
-        ++n;  // a child nobody reaped: counts as a leak
+    for (const auto& task : fs::directory_iterator("/proc/self/task")) {
+        std::ifstream f(task.path() / "children");
+        int pid = 0;
+        while (f >> pid) {
+            ++n;
+        }
     }
     return n;
 }
@@ -221,8 +172,9 @@ int main(int argc, char** argv) {
             });
             processor.defer({"remove spool.tmp"}, [&] { fs::remove(work / "spool.tmp"); });
             Scope uploader = pipeline.child("ApiUploader", {.level = scopeflow::ScopeLevel::stage});
+            // The "API server": a real child process, reaped when the uploader's scope closes.
             auto& child = uploader.open({"sha256sum", ResourceKind::process}, [&] {
-                return Child::spawn({"sha256sum"}, (work / "uploaded.sha256").string());
+                return scopeflow::ChildProcess::spawn({.argv = {"sha256sum"}});
             });
 
             std::jthread ticker;
@@ -254,7 +206,7 @@ int main(int argc, char** argv) {
                             throw scopeflow::TransientError("spool write failed");
                         }
                         t.fault_point("upload");
-                        child.write(buf);
+                        upload(child, buf);
                     });
                     ++batches_ok;
                     records_uploaded += 10;
@@ -281,7 +233,6 @@ int main(int argc, char** argv) {
     }
     std::error_code ec;
     fs::remove(work / "orders.csv", ec);
-    fs::remove(work / "uploaded.sha256", ec);
     const bool temp_left = fs::exists(work / "spool.tmp");
     fs::remove_all(work, ec);
 
