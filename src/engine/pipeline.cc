@@ -325,8 +325,6 @@ void Pipeline::run_event(Event& event,
                          std::vector<Branch>& work,
                          BatchOutcomes& outcomes) {
     const std::uint32_t dead_letter = graph_.dead_letter();
-    bool failed = false;
-    std::string failure;
     task.begin_task(event.meta().sequence);
     counters.current_event.store(event.meta().sequence, std::memory_order_relaxed);
     work.clear();
@@ -342,24 +340,20 @@ void Pipeline::run_event(Event& event,
     } else {
         work.push_back({graph_.entry(), 0, false, &event, nullptr});
     }
-    if (std::optional<std::string> f = walk(task, counters, work)) {
-        failed = true;
-        failure = std::move(*f);
-    }
+    std::optional<std::string> failure = walk(task, counters, work);
     counters.current_stage.store(Counters::kIdle, std::memory_order_relaxed);
     task.end_task();
     const std::uint64_t sequence = event.meta().sequence;
     if (task.held()) {
         held_.fetch_add(1, std::memory_order_relaxed);
-        if (!failed) {
+        if (!failure) {
             return;  // a stage settles it later through its AckHold
         }
         std::lock_guard lock(held_mu_);
         held_failed_.insert(sequence);  // nacked now; the hold's settle will be ignored
     }
-    if (failed) {
-        outcomes.failed.emplace_back(sequence,
-                                     failure.empty() ? std::string("failed") : std::move(failure));
+    if (failure) {
+        outcomes.failed.emplace_back(sequence, failure->empty() ? "failed" : std::move(*failure));
     } else {
         outcomes.acked.push_back(sequence);
     }
