@@ -9,6 +9,7 @@
 //      hand-written loop doing the same work.
 //
 //   build/bench/engine_benchmark [events=10000000] [jsonl_events=500000] [rounds=3]
+//   valgrind --tool=callgrind build/bench/engine_benchmark --only pipeline|floor N
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -17,6 +18,7 @@
 #include <fstream>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -320,11 +322,23 @@ double run_jsonl_by_hand(const std::string& in, const std::string& out_dir) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    const std::uint64_t n = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 10'000'000;
+    const std::uint64_t n =
+        argc > 1 && argv[1][0] != '-' ? std::strtoull(argv[1], nullptr, 10) : 10'000'000;
     const std::uint64_t jsonl_n = argc > 2 ? std::strtoull(argv[2], nullptr, 10) : 500'000;
     const int rounds = argc > 3 ? std::atoi(argv[3]) : 3;
     constexpr std::size_t kThreads = 2;
     tbb::global_control limit(tbb::global_control::max_allowed_parallelism, kThreads);
+    // For valgrind --tool=callgrind (instruction counts repeat on a noisy machine):
+    //   engine_benchmark --only pipeline|floor N
+    if (argc > 3 && std::string_view(argv[1]) == "--only") {
+        const std::uint64_t count = std::strtoull(argv[3], nullptr, 10);
+        if (std::string_view(argv[2]) == "pipeline") {
+            run_scopeflow(count, kThreads, true);
+        } else {
+            run_plain_loop(count, kThreads);
+        }
+        return 0;
+    }
 
     std::printf("engine_benchmark: %llu events, %d rounds (median)\n\n",
                 static_cast<unsigned long long>(n), rounds);

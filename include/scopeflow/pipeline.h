@@ -105,8 +105,8 @@ public:
     bool drain(std::chrono::nanoseconds timeout,
                std::chrono::nanoseconds report_every = std::chrono::seconds(2));
 
-    // What each worker is doing right now, for reports: "worker-1: stage 'enrich', event 42,
-    // 3.2s". Idle workers are omitted.
+    // What each worker is doing right now, for reports: "worker-1: stage 'enrich', event 42
+    // (in flight for 3.2s)". Idle workers are omitted.
     [[nodiscard]] std::vector<std::string> busy_workers() const;
     void run(Scope& parent) {
         start(parent);

@@ -19,7 +19,8 @@ struct Pipeline::Counters {
           errors(stages) {}
 
     // What the worker is doing, for drain() reports: the stage index (kIdle between events),
-    // the event, and since when (coarse clock). Relaxed stores: a report may be a visit late.
+    // the event, and since when the event started (coarse clock, read once per event, not per
+    // visit). Relaxed stores: a report may be a visit late.
     static constexpr std::uint32_t kIdle = 0xFFFFFFFFU;
     std::atomic<std::uint32_t> current_stage{kIdle};
     std::atomic<std::uint64_t> current_event{0};
@@ -270,7 +271,6 @@ std::optional<std::string> Pipeline::walk(TaskContext& task,
         } else {
             Counters::bump(counters.processed[b.node]);
             counters.current_stage.store(b.node, std::memory_order_relaxed);
-            counters.since_ns.store(detail::coarse_now_ns(), std::memory_order_relaxed);
             try {
                 action = node.stage->process(*b.event, task);
                 if (action == kActionError) {
@@ -284,7 +284,9 @@ std::optional<std::string> Pipeline::walk(TaskContext& task,
             if (action == kActionError) {
                 Counters::bump(counters.errors[b.node]);
             }
-            push_emitted(b.node, b.hops, b.dead_letter, task, counters, work);
+            if (!task.emitted().empty()) {
+                push_emitted(b.node, b.hops, b.dead_letter, task, counters, work);
+            }
         }
         if (action == kActionDrop) {
             Counters::bump(counters.dropped);
@@ -327,6 +329,7 @@ void Pipeline::run_event(Event& event,
     const std::uint32_t dead_letter = graph_.dead_letter();
     task.begin_task(event.meta().sequence);
     counters.current_event.store(event.meta().sequence, std::memory_order_relaxed);
+    counters.since_ns.store(detail::coarse_now_ns(), std::memory_order_relaxed);
     work.clear();
     if (event.meta().decode_failed) {
         // The source could not decode it (its `_error` field says where): no stage can use it.
@@ -470,10 +473,10 @@ std::vector<std::string> Pipeline::busy_workers() const {
         }
         const auto for_ns =
             std::max<std::int64_t>(0, now - c.since_ns.load(std::memory_order_relaxed));
-        out.push_back("worker-" + std::to_string(w) + ": stage '" + graph_.nodes()[stage].name +
-                      "', event " +
-                      std::to_string(c.current_event.load(std::memory_order_relaxed)) + ", for " +
-                      detail::format_duration(std::chrono::nanoseconds(for_ns)));
+        out.push_back(
+            "worker-" + std::to_string(w) + ": stage '" + graph_.nodes()[stage].name + "', event " +
+            std::to_string(c.current_event.load(std::memory_order_relaxed)) + " (in flight for " +
+            detail::format_duration(std::chrono::nanoseconds(for_ns)) + ")");
     }
     return out;
 }
