@@ -439,6 +439,9 @@ void Pipeline::wait() {
 }
 
 bool Pipeline::drain(std::chrono::nanoseconds timeout, std::chrono::nanoseconds report_every) {
+    if (!started_ || waited_) {
+        return true;  // nothing running
+    }
     request_stop();
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     std::unique_lock lock(done_mu_);
