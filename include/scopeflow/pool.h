@@ -1,0 +1,546 @@
+// Pool<T>: a bounded pool of connections of any type, leased to scopes (HikariCP's model).
+//
+// Connectors plug in through PoolHooks<T>: connect() opens one, validate() checks one borrowed
+// after being idle a while, close() closes one (default: T's close() if it has one, then ~T).
+// A Lease is movable and keeps the pool alive, so it may escape the caller's frame; it carries
+// a ledger Ticket from its owner scope, so a lease still out when that scope ends is reported as
+// a leak by the scope machinery. Options, stats and errors live in pool_options.h.
+//
+//   auto pool = scopeflow::make_pool<PgConn>({.name = "orders-db", .max_size = 8},
+//                                           {.connect = [&] { return PgConn::open(dsn); },
+//                                            .validate = [](PgConn& c) { return c.ping(); }});
+//   {
+//       auto lease = pool->acquire(worker_scope);  // waits up to acquire_timeout, FIFO
+//       lease->exec("...");
+//       if (lost_connection) lease.mark_broken();  // closed and replaced, never reused
+//   }                                              // returned here
+//   pool->maintain();                              // housekeeping (or set housekeeping_interval)
+//   PoolCloseReport r = pool->close(5s);           // waits for leases, names those still out
+//
+// Behaviour:
+// - connect, validate and close never run under the pool's mutex: a slot is reserved under the
+//   lock, the I/O runs outside it, and the result is published under the lock again.
+// - Waiters are served strictly in arrival order: a returned connection (or a freed slot) is
+//   handed to the oldest waiter, never to a newcomer.
+// - acquire() throws TransientError on timeout (message names the pool and its counts),
+//   CancelledError when the owner scope is stopped, PoolClosedError once close() has begun. A
+//   connect() that throws a scopeflow::Error propagates unchanged; any other exception becomes a
+//   TransientError. Either way the reserved slot is freed.
+// - Expired connections (max_lifetime shortened by a random jitter) are closed when returned
+//   or found idle; maintain() also closes those idle past idle_timeout (down to min_idle), tops
+//   up to min_idle, and reports leases held past leak_threshold once each to the owner scope's
+//   monitor (ReportKind::leak).
+//
+// Thread safety: every Pool member may be called concurrently. A Lease is a move-only value for
+// one thread at a time; it may be destroyed on any thread. Hooks are called concurrently from
+// the threads that acquire, return and maintain.
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <exception>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <source_location>
+#include <stop_token>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include <scopeflow/detail/resource_ops.h>
+#include <scopeflow/error.h>
+#include <scopeflow/histogram.h>
+#include <scopeflow/pool_options.h>
+#include <scopeflow/resource_monitor.h>
+#include <scopeflow/scope.h>
+#include <scopeflow/ticket.h>
+
+namespace scopeflow {
+
+template <typename T>
+struct PoolHooks {
+    std::function<T()> connect{};        // required: opens a connection (may throw)
+    std::function<bool(T&)> validate{};  // optional: false or a throw discards it
+    std::function<void(T&)> close{};     // optional; default: T's close() if any, then ~T
+};
+
+template <typename T>
+class Pool : public std::enable_shared_from_this<Pool<T>> {
+    struct PrivateTag {
+        explicit PrivateTag() = default;
+    };
+    using Clock = std::chrono::steady_clock;
+
+    struct Slot {
+        T conn;
+        Clock::time_point expires;    // max: never
+        Clock::time_point last_used;  // when it was last returned (or opened)
+    };
+
+public:
+    class [[nodiscard]] Lease {
+    public:
+        Lease() noexcept = default;
+        Lease(Lease&&) noexcept = default;
+        Lease& operator=(Lease&& other) noexcept {
+            if (this != &other) {
+                release();
+                pool_ = std::move(other.pool_);
+                slot_ = std::move(other.slot_);
+                ticket_ = std::move(other.ticket_);
+                id_ = other.id_;
+                broken_ = other.broken_;
+            }
+            return *this;
+        }
+        ~Lease() { release(); }
+
+        [[nodiscard]] T& get() const noexcept { return slot_->conn; }
+        [[nodiscard]] T& operator*() const noexcept { return slot_->conn; }
+        [[nodiscard]] T* operator->() const noexcept { return &slot_->conn; }
+        explicit operator bool() const noexcept { return slot_ != nullptr; }
+
+        // The connection is unusable: on return it is closed and its slot freed, never reused.
+        void mark_broken() noexcept { broken_ = true; }
+        // Returns the connection now (the destructor does it otherwise). Idempotent.
+        void release() noexcept {
+            if (slot_ != nullptr) {
+                ticket_.release();
+                pool_->give_back(std::move(slot_), id_, broken_);
+            }
+            pool_.reset();
+        }
+
+    private:
+        friend class Pool;
+        std::shared_ptr<Pool> pool_;
+        std::unique_ptr<Slot> slot_;
+        Ticket ticket_;
+        std::uint64_t id_ = 0;
+        bool broken_ = false;
+    };
+
+    // Validates options (ConfigError "pool.<name>.<field>"); connects nothing until acquire()
+    // or maintain() (which tops up to min_idle).
+    static std::shared_ptr<Pool> create(PoolOptions options, PoolHooks<T> hooks) {
+        validate_pool_options(options);
+        if (!hooks.connect) {
+            throw ConfigError("pool." + options.name + ".connect", "a connect hook is required");
+        }
+        return std::make_shared<Pool>(PrivateTag{}, std::move(options), std::move(hooks));
+    }
+
+    Pool(PrivateTag, PoolOptions options, PoolHooks<T> hooks)
+        : options_(std::move(options)),
+          hooks_(std::move(hooks)),
+          lease_label_("lease " + options_.name) {
+        if (options_.housekeeping_interval > std::chrono::milliseconds::zero()) {
+            housekeeper_ = std::jthread([this](std::stop_token st) { housekeep(st); });
+        }
+    }
+    Pool(const Pool&) = delete;
+    Pool& operator=(const Pool&) = delete;
+    // Closes without waiting (no lease can be out: leases keep the pool alive). Never throws.
+    ~Pool() {
+        housekeeper_.request_stop();
+        if (housekeeper_.joinable()) {
+            housekeeper_.join();
+        }
+        try {
+            (void)close(std::chrono::milliseconds::zero());
+        } catch (...) {  // NOLINT(bugprone-empty-catch): nothing can be reported from here
+        }
+    }
+
+    Lease acquire(Scope& owner, std::source_location site = std::source_location::current()) {
+        return acquire(owner, options_.acquire_timeout, site);
+    }
+
+    Lease acquire(Scope& owner,
+                  std::chrono::milliseconds timeout,
+                  std::source_location site = std::source_location::current()) {
+        const auto start = Clock::now();
+        Lease lease;
+        lease.ticket_ = owner.track({lease_label_, ResourceKind::connection}, site);
+        std::unique_ptr<Slot> slot;
+        {
+            std::unique_lock lock(mu_);
+            throw_if_closed_locked();
+            if (waiters_.empty() && !idle_.empty()) {
+                slot = std::move(idle_.back());  // most recently used: warmest
+                idle_.pop_back();
+            } else if (waiters_.empty() && total_ < options_.max_size) {
+                ++total_;  // reserved: connect below
+            } else {
+                slot = wait_locked(lock, owner.stop_token(), start + timeout, timeout);
+            }
+            ++connecting_;  // the slot is ours but not leased yet: keeps close() waiting
+        }
+        slot = ready(std::move(slot));  // validate / replace / connect, outside the lock
+        std::lock_guard lock(mu_);
+        --connecting_;
+        lease.id_ = ++next_id_;
+        borrowed_.emplace(lease.id_, Borrow{owner.path(), &owner.monitor(), site, Clock::now()});
+        lease.slot_ = std::move(slot);
+        lease.pool_ = this->shared_from_this();
+        acquire_time_.record(Clock::now() - start);
+        return lease;
+    }
+
+    // Housekeeping: closes idle connections past max_lifetime or idle_timeout (keeping
+    // min_idle), reports leases held past leak_threshold, tops the idle set up to min_idle.
+    // Connect failures while topping up are counted, not thrown.
+    void maintain() {
+        const auto now = Clock::now();
+        std::vector<std::unique_ptr<Slot>> evict;
+        std::vector<std::pair<ResourceMonitor*, Report>> leaks;
+        {
+            std::lock_guard lock(mu_);
+            for (auto it = idle_.begin(); it != idle_.end();) {
+                const bool expired = now >= (*it)->expires;
+                const bool stale = options_.idle_timeout.count() > 0 &&
+                                   now - (*it)->last_used >= options_.idle_timeout &&
+                                   idle_.size() > options_.min_idle;
+                if (expired || stale) {
+                    evict.push_back(std::move(*it));
+                    it = idle_.erase(it);
+                } else {
+                    ++it;
+                }
+            }
+            if (options_.leak_threshold.count() > 0) {
+                for (auto& [id, b] : borrowed_) {
+                    if (!b.leak_reported && now - b.since >= options_.leak_threshold) {
+                        b.leak_reported = true;
+                        ++leaks_;
+                        leaks.emplace_back(b.monitor, leak_report(b, now));
+                    }
+                }
+            }
+        }
+        for (auto& [monitor, report] : leaks) {
+            monitor->report(std::move(report));
+        }
+        for (auto& slot : evict) {
+            discard(std::move(slot), false);
+            std::lock_guard lock(mu_);
+            free_slot_locked();
+            returned_cv_.notify_all();
+        }
+        std::size_t top_up = 0;
+        {
+            std::lock_guard lock(mu_);
+            if (!closed_ && waiters_.empty() && idle_.size() < options_.min_idle) {
+                top_up = std::min(options_.min_idle - idle_.size(), options_.max_size - total_);
+                total_ += top_up;
+            }
+        }
+        for (std::size_t i = 0; i < top_up; ++i) {
+            try {
+                publish(open_slot());
+            } catch (...) {  // counted in connect_failures; the slot is freed
+                std::lock_guard lock(mu_);
+                free_slot_locked();
+            }
+        }
+    }
+
+    // Stops handing out connections (acquire throws PoolClosedError, waiters wake with it),
+    // closes idle ones, waits up to `deadline` for leases to come back (closing each as it
+    // returns) and reports those still out. Idempotent.
+    PoolCloseReport close(std::chrono::milliseconds deadline) {
+        std::vector<std::unique_ptr<Slot>> idle;
+        {
+            std::lock_guard lock(mu_);
+            closed_ = true;
+            for (Waiter* w : waiters_) {
+                w->cv.notify_all();
+            }
+            idle.swap(idle_);
+        }
+        for (auto& slot : idle) {
+            discard(std::move(slot), false);
+            std::lock_guard lock(mu_);
+            free_slot_locked();
+        }
+        PoolCloseReport report{options_.name, {}};
+        std::unique_lock lock(mu_);
+        returned_cv_.wait_until(lock, Clock::now() + deadline,
+                                [&] { return borrowed_.empty() && connecting_ == 0; });
+        const auto now = Clock::now();
+        for (const auto& [id, b] : borrowed_) {
+            report.outstanding.push_back(
+                {b.owner_path, site_of(b.site),
+                 std::chrono::duration_cast<std::chrono::milliseconds>(now - b.since)});
+        }
+        return report;
+    }
+
+    [[nodiscard]] PoolStats stats() const {
+        PoolStats s;
+        {
+            std::lock_guard lock(mu_);
+            s.active = borrowed_.size();
+            s.idle = idle_.size();
+            s.pending = waiters_.size();
+            s.total = total_;
+            s.created = created_;
+            s.destroyed = destroyed_;
+            s.timeouts = timeouts_;
+            s.leaks = leaks_;
+            s.broken = broken_;
+            s.connect_failures = connect_failures_;
+        }
+        s.acquire_time = acquire_time_.snapshot();
+        return s;
+    }
+
+    [[nodiscard]] const PoolOptions& options() const noexcept { return options_; }
+    [[nodiscard]] const std::string& name() const noexcept { return options_.name; }
+
+private:
+    // One blocked acquire(): served by handing it a connection or granting it a slot.
+    struct Waiter {
+        std::condition_variable_any cv;
+        std::unique_ptr<Slot> handed;  // a connection handed over by give_back/publish
+        bool granted = false;          // a slot reserved for it: connect
+    };
+
+    struct Borrow {
+        std::string owner_path;
+        ResourceMonitor* monitor;  // the owner scope's; must outlive the lease
+        std::source_location site;
+        Clock::time_point since;
+        bool leak_reported = false;
+    };
+
+    static std::string site_of(const std::source_location& s) {
+        return std::string(s.file_name()) + ":" + std::to_string(s.line());
+    }
+
+    Report leak_report(const Borrow& b, Clock::time_point now) const {
+        const auto held = std::chrono::duration_cast<std::chrono::milliseconds>(now - b.since);
+        return {.kind = ReportKind::leak,
+                .scope_path = b.owner_path,
+                .resource = options_.name,
+                .resource_kind = ResourceKind::connection,
+                .site = site_of(b.site),
+                .message = "lease of pool '" + options_.name + "' held for " +
+                           std::to_string(held.count()) + "ms (leak_threshold " +
+                           std::to_string(options_.leak_threshold.count()) + "ms)",
+                .elapsed = now - b.since};
+    }
+
+    void throw_if_closed_locked() const {
+        if (closed_) {
+            throw PoolClosedError("pool '" + options_.name + "' is closed");
+        }
+    }
+
+    // Queues the caller and waits to be served; null result: a slot was granted (connect).
+    std::unique_ptr<Slot> wait_locked(std::unique_lock<std::mutex>& lock,
+                                      std::stop_token stop,
+                                      Clock::time_point deadline,
+                                      std::chrono::milliseconds timeout) {
+        Waiter self;
+        waiters_.push_back(&self);
+        self.cv.wait_until(lock, stop, deadline,
+                           [&] { return self.handed != nullptr || self.granted || closed_; });
+        if (self.handed != nullptr || self.granted) {  // served, even if also timed out
+            return std::move(self.handed);
+        }
+        waiters_.erase(std::find(waiters_.begin(), waiters_.end(), &self));
+        throw_if_closed_locked();
+        if (stop.stop_requested()) {
+            throw CancelledError("pool '" + options_.name + "': acquire cancelled");
+        }
+        ++timeouts_;
+        throw TransientError(detail::pool_timeout_message(options_.name, timeout, borrowed_.size(),
+                                                          idle_.size(), waiters_.size(),
+                                                          options_.max_size));
+    }
+
+    // Turns a borrowed idle slot (or none: a reserved one) into a usable connection. Runs
+    // outside the lock; on failure frees the reserved slot and rethrows.
+    std::unique_ptr<Slot> ready(std::unique_ptr<Slot> slot) {
+        try {
+            if (slot != nullptr) {
+                const auto now = Clock::now();
+                if (now >= slot->expires) {
+                    discard(std::move(slot), false);
+                } else if (hooks_.validate &&
+                           (options_.validate_if_idle_for.count() == 0 ||
+                            now - slot->last_used > options_.validate_if_idle_for)) {
+                    bool ok = false;
+                    try {
+                        ok = hooks_.validate(slot->conn);
+                    } catch (...) {
+                    }
+                    if (!ok) {
+                        discard(std::move(slot), true);
+                    }
+                }
+            }
+            if (slot == nullptr) {
+                slot = open_slot();
+            }
+            return slot;
+        } catch (...) {
+            std::lock_guard lock(mu_);
+            --connecting_;
+            free_slot_locked();
+            returned_cv_.notify_all();
+            throw;
+        }
+    }
+
+    // Connects (outside the lock). Non-scopeflow exceptions become TransientError.
+    std::unique_ptr<Slot> open_slot() {
+        try {
+            const auto now = Clock::now();
+            auto life = Clock::time_point::max();
+            if (options_.max_lifetime.count() > 0) {
+                const double f = detail::pool_lifetime_factor(options_.lifetime_jitter);
+                life = now + std::chrono::duration_cast<Clock::duration>(
+                                 std::chrono::duration<double, std::milli>(
+                                     static_cast<double>(options_.max_lifetime.count()) * f));
+            }
+            auto slot = std::make_unique<Slot>(Slot{hooks_.connect(), life, now});
+            std::lock_guard lock(mu_);
+            ++created_;
+            return slot;
+        } catch (const Error&) {
+            count_connect_failure();
+            throw;
+        } catch (...) {
+            count_connect_failure();
+            throw TransientError("pool '" + options_.name +
+                                 "': connect failed: " + message_of(std::current_exception()));
+        }
+    }
+
+    void count_connect_failure() {
+        std::lock_guard lock(mu_);
+        ++connect_failures_;
+    }
+
+    // Closes a connection outside the lock; the slot stays reserved (the caller frees or reuses).
+    void discard(std::unique_ptr<Slot> slot, bool broken) noexcept {
+        try {
+            if (hooks_.close) {
+                hooks_.close(slot->conn);
+            } else {
+                detail::close_if_closable(slot->conn);
+            }
+        } catch (...) {
+            ResourceMonitor::global().report({.kind = ReportKind::close_error,
+                                              .scope_path = {},
+                                              .resource = options_.name,
+                                              .resource_kind = ResourceKind::connection,
+                                              .site = {},
+                                              .message = "pool '" + options_.name +
+                                                         "': closing a connection failed: " +
+                                                         message_of(std::current_exception())});
+        }
+        slot.reset();
+        std::lock_guard lock(mu_);
+        ++destroyed_;
+        broken_ += broken ? 1 : 0;
+    }
+
+    // Called by Lease::release(). Healthy connections go to the oldest waiter or the idle set;
+    // broken or expired ones (or all, once closed) are closed outside the lock.
+    void give_back(std::unique_ptr<Slot> slot, std::uint64_t id, bool broken) noexcept {
+        const auto now = Clock::now();
+        {
+            std::lock_guard lock(mu_);
+            borrowed_.erase(id);
+            if (!broken && !closed_ && now < slot->expires) {
+                slot->last_used = now;
+                publish_locked(std::move(slot));
+                returned_cv_.notify_all();
+                return;
+            }
+        }
+        discard(std::move(slot), broken);
+        std::lock_guard lock(mu_);
+        free_slot_locked();
+        returned_cv_.notify_all();
+    }
+
+    void publish(std::unique_ptr<Slot> slot) {
+        std::lock_guard lock(mu_);
+        publish_locked(std::move(slot));
+    }
+
+    void publish_locked(std::unique_ptr<Slot> slot) {
+        if (!waiters_.empty()) {
+            Waiter* w = waiters_.front();
+            waiters_.pop_front();
+            w->handed = std::move(slot);
+            w->cv.notify_one();  // under the lock: the waiter cannot vanish before this
+        } else {
+            idle_.push_back(std::move(slot));
+        }
+    }
+
+    // A slot's connection is gone: the slot goes to the oldest waiter (which connects) or away.
+    void free_slot_locked() {
+        if (!waiters_.empty() && !closed_) {
+            Waiter* w = waiters_.front();
+            waiters_.pop_front();
+            w->granted = true;
+            w->cv.notify_one();
+        } else {
+            --total_;
+        }
+    }
+
+    void housekeep(std::stop_token st) {
+        std::mutex m;
+        std::condition_variable_any cv;
+        std::unique_lock lock(m);
+        while (!cv.wait_for(lock, st, options_.housekeeping_interval, [] { return false; })) {
+            if (st.stop_requested()) {
+                return;
+            }
+            maintain();
+        }
+    }
+
+    const PoolOptions options_;
+    const PoolHooks<T> hooks_;
+    const std::string lease_label_;  // "lease <name>": the ledger entry of each lease
+    Histogram acquire_time_;
+
+    mutable std::mutex mu_;
+    std::condition_variable returned_cv_;       // a lease came back or a connect ended
+    std::vector<std::unique_ptr<Slot>> idle_;   // guarded by mu_; oldest first
+    std::deque<Waiter*> waiters_;               // guarded by mu_; oldest first
+    std::map<std::uint64_t, Borrow> borrowed_;  // guarded by mu_; leases out, by id
+    std::size_t total_ = 0;                     // guarded by mu_; slots in use
+    std::size_t connecting_ = 0;                // guarded by mu_; acquires between lock and lease
+    std::uint64_t next_id_ = 0;                 // guarded by mu_
+    bool closed_ = false;                       // guarded by mu_
+    std::uint64_t created_ = 0;                 // guarded by mu_
+    std::uint64_t destroyed_ = 0;               // guarded by mu_
+    std::uint64_t timeouts_ = 0;                // guarded by mu_
+    std::uint64_t leaks_ = 0;                   // guarded by mu_
+    std::uint64_t broken_ = 0;                  // guarded by mu_
+    std::uint64_t connect_failures_ = 0;        // guarded by mu_
+    std::jthread housekeeper_;                  // declared last: stopped and joined first
+};
+
+template <typename T>
+std::shared_ptr<Pool<T>> make_pool(PoolOptions options, PoolHooks<T> hooks) {
+    return Pool<T>::create(std::move(options), std::move(hooks));
+}
+
+}  // namespace scopeflow

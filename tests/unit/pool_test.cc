@@ -1,0 +1,406 @@
+// Pool<T> with a fake connection type: reuse, bounds under contention, FIFO waiters, timeouts,
+// cancellation, broken/invalid/expired/idle connections, leak reports, close, and I/O outside
+// the pool's lock.
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include <scopeflow/error.h>
+#include <scopeflow/ledger.h>
+#include <scopeflow/pool.h>
+#include <scopeflow/resource_monitor.h>
+#include <scopeflow/scope.h>
+
+namespace scopeflow {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+// What the fake connector did; shared by every FakeConn of one test.
+struct Counters {
+    std::atomic<int> connects{0};
+    std::atomic<int> closes{0};
+    std::atomic<int> live{0};
+    std::atomic<int> max_live{0};
+    std::atomic<bool> fail_validation{false};
+    std::atomic<int> fail_connects{0};    // the next N connects throw
+    std::atomic<int> slow_connect_ms{0};  // each connect sleeps this long
+};
+
+struct FakeConn {
+    int id = 0;
+};
+
+PoolHooks<FakeConn> fake_hooks(Counters& c) {
+    return {.connect =
+                [&c] {
+                    if (c.slow_connect_ms.load() > 0) {
+                        std::this_thread::sleep_for(std::chrono::milliseconds(c.slow_connect_ms));
+                    }
+                    if (c.fail_connects.load() > 0) {
+                        c.fail_connects.fetch_sub(1);
+                        throw std::runtime_error("connection refused");
+                    }
+                    const int live = c.live.fetch_add(1) + 1;
+                    int seen = c.max_live.load();
+                    while (live > seen && !c.max_live.compare_exchange_weak(seen, live)) {
+                    }
+                    return FakeConn{c.connects.fetch_add(1) + 1};
+                },
+            .validate = [&c](FakeConn&) { return !c.fail_validation.load(); },
+            .close =
+                [&c](FakeConn&) {
+                    c.closes.fetch_add(1);
+                    c.live.fetch_sub(1);
+                }};
+}
+
+class PoolTest : public ::testing::Test {
+protected:
+    std::shared_ptr<Pool<FakeConn>> make(PoolOptions o) {
+        if (o.name.empty()) {
+            o.name = "orders-db";
+        }
+        return make_pool<FakeConn>(std::move(o), fake_hooks(c_));
+    }
+
+    Counters c_;
+    Ledger ledger_;
+    ResourceMonitor monitor_{ledger_, {.log_to_stderr = false}};
+    Scope root_{"svc", {.monitor = &monitor_, .track = {}}};
+};
+
+TEST_F(PoolTest, ReusesOneConnectionForSequentialLeases) {
+    auto pool = make({.max_size = 4});
+    for (int i = 0; i < 100; ++i) {
+        auto lease = pool->acquire(root_);
+        EXPECT_EQ(lease->id, 1);
+    }
+    EXPECT_EQ(c_.connects.load(), 1);
+    const PoolStats s = pool->stats();
+    EXPECT_EQ(s.created, 1u);
+    EXPECT_EQ(s.active, 0u);
+    EXPECT_EQ(s.idle, 1u);
+    EXPECT_EQ(s.acquire_time.count, 100u);
+}
+
+TEST_F(PoolTest, RejectsInvalidOptionsNamingTheField) {
+    try {
+        (void)make({.max_size = 2, .min_idle = 3});
+        FAIL() << "expected ConfigError";
+    } catch (const ConfigError& e) {
+        EXPECT_EQ(e.where(), "pool.orders-db.min_idle");
+    }
+    EXPECT_THROW((void)make({.max_size = 0}), ConfigError);
+    EXPECT_THROW((void)make({.lifetime_jitter = 1.5}), ConfigError);
+}
+
+TEST_F(PoolTest, NeverExceedsMaxSizeUnderContention) {
+    constexpr std::size_t kMax = 4;
+    auto pool = make({.max_size = kMax, .acquire_timeout = 30s, .validate_if_idle_for = 0ms});
+    std::atomic<int> in_use{0};
+    std::atomic<int> max_in_use{0};
+    std::vector<Scope> workers;
+    for (int t = 0; t < 8; ++t) {
+        workers.push_back(root_.child("worker-" + std::to_string(t)));
+    }
+    std::vector<std::jthread> threads;
+    for (int t = 0; t < 8; ++t) {
+        threads.emplace_back([&, t] {
+            for (int i = 0; i < 2000; ++i) {
+                auto lease = pool->acquire(workers[static_cast<std::size_t>(t)]);
+                const int now = in_use.fetch_add(1) + 1;
+                int seen = max_in_use.load();
+                while (now > seen && !max_in_use.compare_exchange_weak(seen, now)) {
+                }
+                if (i % 97 == 0) {
+                    lease.mark_broken();
+                }
+                in_use.fetch_sub(1);
+            }
+        });
+    }
+    threads.clear();
+    const PoolStats s = pool->stats();
+    EXPECT_LE(max_in_use.load(), static_cast<int>(kMax));
+    EXPECT_LE(c_.max_live.load(), static_cast<int>(kMax));
+    EXPECT_LE(s.created, kMax + s.broken);
+    EXPECT_GT(s.broken, 0u);
+    EXPECT_EQ(s.active, 0u);
+    EXPECT_EQ(s.acquire_time.count, 16000u);
+    EXPECT_EQ(s.created - s.destroyed, s.idle);
+}
+
+TEST_F(PoolTest, ExhaustionTimesOutNamingThePool) {
+    auto pool = make({.max_size = 1});
+    auto held = pool->acquire(root_);
+    const auto start = Clock::now();
+    try {
+        auto lease = pool->acquire(root_, 100ms);
+        FAIL() << "expected TransientError";
+    } catch (const TransientError& e) {
+        const auto waited = Clock::now() - start;
+        EXPECT_GE(waited, 100ms);
+        EXPECT_LT(waited, 600ms);
+        EXPECT_NE(std::string(e.what()).find("pool 'orders-db': no connection within 100ms"),
+                  std::string::npos)
+            << e.what();
+        EXPECT_NE(std::string(e.what()).find("1 active, 0 idle, 0 waiting"), std::string::npos)
+            << e.what();
+    }
+    EXPECT_EQ(pool->stats().timeouts, 1u);
+    EXPECT_EQ(pool->stats().pending, 0u);
+}
+
+TEST_F(PoolTest, WaitersAreServedInArrivalOrder) {
+    auto pool = make({.max_size = 1, .acquire_timeout = 10s});
+    auto held = pool->acquire(root_);
+    std::mutex mu;
+    std::vector<std::string> order;
+    std::vector<std::jthread> threads;
+    for (const char* name : {"a", "b", "c"}) {
+        const std::size_t before = pool->stats().pending;
+        threads.emplace_back([&, name] {
+            auto lease = pool->acquire(root_);
+            std::lock_guard lock(mu);
+            order.emplace_back(name);
+        });
+        while (pool->stats().pending == before) {  // queued before the next one starts
+            std::this_thread::sleep_for(1ms);
+        }
+    }
+    held.release();
+    threads.clear();
+    EXPECT_EQ(order, (std::vector<std::string>{"a", "b", "c"}));
+    EXPECT_EQ(c_.connects.load(), 1);
+}
+
+TEST_F(PoolTest, BrokenLeaseIsReplacedNotReused) {
+    auto pool = make({.max_size = 1});
+    {
+        auto lease = pool->acquire(root_);
+        EXPECT_EQ(lease->id, 1);
+        lease.mark_broken();
+    }
+    EXPECT_EQ(c_.closes.load(), 1);
+    auto lease = pool->acquire(root_);
+    EXPECT_EQ(lease->id, 2);
+    EXPECT_EQ(pool->stats().broken, 1u);
+    EXPECT_EQ(pool->stats().total, 1u);
+}
+
+TEST_F(PoolTest, FailedValidationOnBorrowDiscardsAndReconnects) {
+    auto pool = make({.max_size = 1, .validate_if_idle_for = 0ms});
+    { auto lease = pool->acquire(root_); }
+    c_.fail_validation = true;
+    auto lease = pool->acquire(root_);
+    EXPECT_EQ(lease->id, 2);
+    EXPECT_EQ(c_.connects.load(), 2);
+    EXPECT_EQ(c_.closes.load(), 1);
+    EXPECT_EQ(pool->stats().broken, 1u);
+}
+
+TEST_F(PoolTest, RecentlyUsedConnectionsSkipValidation) {
+    auto pool = make({.max_size = 1, .validate_if_idle_for = 10s});
+    { auto lease = pool->acquire(root_); }
+    c_.fail_validation = true;
+    auto lease = pool->acquire(root_);
+    EXPECT_EQ(lease->id, 1);
+}
+
+TEST_F(PoolTest, MaxLifetimeRotatesConnections) {
+    auto pool = make({.max_size = 2, .max_lifetime = 50ms, .lifetime_jitter = 0.0});
+    { auto lease = pool->acquire(root_); }
+    std::this_thread::sleep_for(80ms);
+    pool->maintain();  // expired while idle
+    EXPECT_EQ(c_.closes.load(), 1);
+    EXPECT_EQ(pool->stats().idle, 0u);
+    {
+        auto lease = pool->acquire(root_);
+        EXPECT_EQ(lease->id, 2);
+        std::this_thread::sleep_for(80ms);
+    }  // expired while leased: closed on return
+    EXPECT_EQ(c_.closes.load(), 2);
+    EXPECT_EQ(pool->stats().total, 0u);
+}
+
+TEST_F(PoolTest, IdleTimeoutEvictsDownToMinIdle) {
+    auto pool = make({.max_size = 4, .min_idle = 2, .idle_timeout = 50ms, .max_lifetime = 0ms});
+    pool->maintain();
+    EXPECT_EQ(c_.connects.load(), 2);
+    {
+        std::vector<Pool<FakeConn>::Lease> leases;
+        for (int i = 0; i < 4; ++i) {
+            leases.push_back(pool->acquire(root_));
+        }
+    }
+    EXPECT_EQ(pool->stats().idle, 4u);
+    std::this_thread::sleep_for(80ms);
+    pool->maintain();
+    EXPECT_EQ(pool->stats().idle, 2u);
+    EXPECT_EQ(c_.closes.load(), 2);
+}
+
+TEST_F(PoolTest, LeakThresholdIsReportedOnceWithOwnerAndSite) {
+    auto pool = make({.max_size = 2, .leak_threshold = 30ms});
+    Scope worker = root_.child("worker-1");
+    const int line = __LINE__ + 1;
+    auto lease = pool->acquire(worker);
+    std::this_thread::sleep_for(60ms);
+    pool->maintain();
+    pool->maintain();
+    EXPECT_EQ(monitor_.count(ReportKind::leak), 1u);
+    EXPECT_EQ(pool->stats().leaks, 1u);
+    const auto reports = monitor_.recent();
+    ASSERT_EQ(reports.size(), 1u);
+    EXPECT_EQ(reports[0].scope_path, "svc/worker-1");
+    EXPECT_EQ(reports[0].resource, "orders-db");
+    EXPECT_NE(reports[0].site.find("pool_test.cc:" + std::to_string(line)), std::string::npos)
+        << reports[0].site;
+}
+
+TEST_F(PoolTest, LeaseOutlivingItsOwnerIsReportedByTheScope) {
+    auto pool = make({.max_size = 2});
+    Pool<FakeConn>::Lease lease;
+    {
+        Scope worker = root_.child("worker-1");
+        lease = pool->acquire(worker);
+    }  // closes with the lease still out
+    ASSERT_GE(monitor_.count(ReportKind::leak), 1u);
+    const auto reports = monitor_.recent();
+    EXPECT_EQ(reports[0].scope_path, "svc/worker-1");
+    EXPECT_EQ(reports[0].resource, "lease orders-db");
+    lease.release();
+    EXPECT_EQ(pool->stats().idle, 1u);
+}
+
+TEST_F(PoolTest, AcquireIsCancelledByTheOwnerScopesStop) {
+    auto pool = make({.max_size = 1, .acquire_timeout = 10s});
+    auto held = pool->acquire(root_);
+    Scope worker = root_.child("worker-1");
+    std::atomic<bool> cancelled{false};
+    Clock::duration waited{};
+    std::jthread t([&] {
+        const auto start = Clock::now();
+        try {
+            auto lease = pool->acquire(worker);
+        } catch (const CancelledError&) {
+            cancelled = true;
+        }
+        waited = Clock::now() - start;
+    });
+    while (pool->stats().pending == 0) {
+        std::this_thread::sleep_for(1ms);
+    }
+    worker.request_stop();
+    t.join();
+    EXPECT_TRUE(cancelled.load());
+    EXPECT_LT(waited, 1s);
+    EXPECT_EQ(pool->stats().pending, 0u);
+}
+
+TEST_F(PoolTest, CloseWaitsForLeasesAndReportsTheOneNotReturned) {
+    auto pool = make({.max_size = 3});
+    Scope a = root_.child("a");
+    Scope b = root_.child("b");
+    auto returned = pool->acquire(a);
+    auto kept = pool->acquire(b);
+    { auto idle = pool->acquire(root_); }
+    std::jthread t([&] {
+        std::this_thread::sleep_for(50ms);
+        returned.release();
+    });
+    const PoolCloseReport report = pool->close(300ms);
+    ASSERT_EQ(report.outstanding.size(), 1u) << report.describe();
+    EXPECT_EQ(report.outstanding[0].owner_path, "svc/b");
+    EXPECT_NE(report.describe().find("svc/b"), std::string::npos);
+    EXPECT_EQ(c_.closes.load(), 2);  // the idle one and the one returned during close
+    EXPECT_THROW((void)pool->acquire(root_), PoolClosedError);
+    kept.release();
+    EXPECT_EQ(c_.closes.load(), 3);
+    EXPECT_EQ(pool->stats().total, 0u);
+}
+
+TEST_F(PoolTest, CloseWakesWaitersWithPoolClosedError) {
+    auto pool = make({.max_size = 1, .acquire_timeout = 10s});
+    auto held = pool->acquire(root_);
+    std::atomic<bool> closed_error{false};
+    std::jthread t([&] {
+        try {
+            auto lease = pool->acquire(root_);
+        } catch (const PoolClosedError& e) {
+            closed_error = std::string(e.what()).find("orders-db") != std::string::npos;
+        }
+    });
+    while (pool->stats().pending == 0) {
+        std::this_thread::sleep_for(1ms);
+    }
+    held.release();
+    (void)pool->close(0ms);
+    t.join();
+    // The waiter was either handed the returned connection before close, or woken by close.
+    EXPECT_EQ(pool->stats().pending, 0u);
+}
+
+TEST_F(PoolTest, ConnectRunsOutsideTheLock) {
+    auto pool = make({.max_size = 2});
+    auto first = pool->acquire(root_);
+    c_.slow_connect_ms = 200;
+    std::jthread t([&] { auto second = pool->acquire(root_); });
+    std::this_thread::sleep_for(20ms);  // the second connect is now sleeping
+    const auto start = Clock::now();
+    const PoolStats s = pool->stats();
+    first.release();
+    EXPECT_LT(Clock::now() - start, 100ms);
+    EXPECT_EQ(s.total, 2u);
+}
+
+TEST_F(PoolTest, FailedConnectPropagatesAndFreesTheSlot) {
+    auto pool = make({.max_size = 1});
+    c_.fail_connects = 1;
+    try {
+        auto lease = pool->acquire(root_);
+        FAIL() << "expected TransientError";
+    } catch (const TransientError& e) {
+        EXPECT_NE(std::string(e.what()).find("connection refused"), std::string::npos);
+    }
+    EXPECT_EQ(pool->stats().total, 0u);
+    EXPECT_EQ(pool->stats().connect_failures, 1u);
+    auto lease = pool->acquire(root_);
+    EXPECT_EQ(lease->id, 1);
+}
+
+TEST_F(PoolTest, FailedConnectHandsTheSlotToTheNextWaiter) {
+    auto pool = make({.max_size = 1, .acquire_timeout = 5s});
+    auto held = pool->acquire(root_);
+    std::atomic<int> got{0};
+    std::jthread t([&] {
+        auto lease = pool->acquire(root_);
+        got = lease->id;
+    });
+    while (pool->stats().pending == 0) {
+        std::this_thread::sleep_for(1ms);
+    }
+    held.mark_broken();
+    held.release();  // the slot is freed: the waiter connects itself
+    t.join();
+    EXPECT_EQ(got.load(), 2);
+}
+
+TEST_F(PoolTest, BackgroundHousekeepingRuns) {
+    auto pool = make({.max_size = 2, .min_idle = 1, .housekeeping_interval = 10ms});
+    for (int i = 0; i < 200 && pool->stats().idle == 0; ++i) {
+        std::this_thread::sleep_for(5ms);
+    }
+    EXPECT_EQ(pool->stats().idle, 1u);
+}
+
+}  // namespace
+}  // namespace scopeflow
