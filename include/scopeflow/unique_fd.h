@@ -9,6 +9,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <utility>
 
 namespace scopeflow {
@@ -29,6 +30,10 @@ public:
     static UniqueFd open(const std::string& path, int flags, unsigned mode = 0644);
     // pipe2(2) with O_CLOEXEC: {read end, write end}.
     static std::pair<UniqueFd, UniqueFd> pipe();
+
+    // Writes all of `data`, retrying short writes and EINTR; throws std::system_error whose
+    // message starts with `what` (e.g. "write /var/log/app.log").
+    void write_all(std::string_view data, const std::string& what) const;
 
     // Closes the descriptor; throws std::system_error if close(2) reports an error (the
     // descriptor is released either way). Idempotent.

@@ -40,6 +40,19 @@ std::pair<UniqueFd, UniqueFd> UniqueFd::pipe() {
     return {UniqueFd(fds[0]), UniqueFd(fds[1])};
 }
 
+void UniqueFd::write_all(std::string_view data, const std::string& what) const {
+    while (!data.empty()) {
+        const ssize_t n = ::write(fd_, data.data(), data.size());
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            throw std::system_error(errno, std::generic_category(), what);
+        }
+        data.remove_prefix(static_cast<std::size_t>(n));
+    }
+}
+
 void UniqueFd::close() {
     const int fd = std::exchange(fd_, -1);
     // Linux releases the descriptor even when close() fails, so it is never retried.

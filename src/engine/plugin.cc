@@ -101,6 +101,11 @@ void load_plugin(const std::string& path, StageRegistry& registry, Scope& owner)
                     throw ConfigError(where, "stage type '" + name + "' came from '" + path +
                                                  "', which has been unloaded");
                 }
+                // Re-registering per create is deliberate: factories registered by the plugin
+                // are std::function objects whose code lives in the library. Keeping them in
+                // our registry would run plugin code (their destructors) after a dlclose; a
+                // plain function pointer is safe to keep, and `local` dies while `lib` pins
+                // the library.
                 StageRegistry local;
                 register_stages(local);
                 return std::make_unique<PluginStage>(local.create(name, o, where), std::move(lib));

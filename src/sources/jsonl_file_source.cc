@@ -49,19 +49,6 @@ std::optional<std::uint64_t> read_offset_file(const std::string& path) {
     return value;
 }
 
-void write_all(int fd, std::string_view data, const std::string& what) {
-    while (!data.empty()) {
-        const ssize_t n = ::write(fd, data.data(), data.size());
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            throw std::system_error(errno, std::generic_category(), what);
-        }
-        data.remove_prefix(static_cast<std::size_t>(n));
-    }
-}
-
 }  // namespace
 
 JsonlFileSource::JsonlFileSource(JsonlSourceOptions options)
@@ -258,7 +245,7 @@ void JsonlFileSource::write_offset(std::uint64_t offset) {
     const std::string text = std::to_string(offset) + "\n";
     {
         UniqueFd fd = UniqueFd::open(tmp, O_WRONLY | O_CREAT | O_TRUNC);
-        write_all(fd.get(), text, "write '" + tmp + "'");
+        fd.write_all(text, "write '" + tmp + "'");
         if (::fsync(fd.get()) != 0) {
             throw std::system_error(errno, std::generic_category(), "fsync '" + tmp + "'");
         }

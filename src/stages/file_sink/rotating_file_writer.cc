@@ -65,20 +65,12 @@ void RotatingFileWriter::append(std::string_view line) {
 }
 
 void RotatingFileWriter::flush() {
-    std::string_view data = buffer_;
-    while (!data.empty()) {
-        const ssize_t n = ::write(fd_.get(), data.data(), data.size());
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            throw std::system_error(errno, std::generic_category(), "write " + part_path(true));
-        }
-        data.remove_prefix(static_cast<std::size_t>(n));
-        part_bytes_ += static_cast<std::uint64_t>(n);
-        total_bytes_ += static_cast<std::uint64_t>(n);
+    if (!buffer_.empty()) {
+        fd_.write_all(buffer_, "write " + part_path(true));
+        part_bytes_ += buffer_.size();
+        total_bytes_ += buffer_.size();
+        buffer_.clear();
     }
-    buffer_.clear();
     if (options_.fsync == FsyncPolicy::always && fd_ && ::fsync(fd_.get()) != 0) {
         throw std::system_error(errno, std::generic_category(), "fsync " + part_path(true));
     }
