@@ -21,6 +21,12 @@ SCOPEFLOW_DEPS=(
   libsimdjson-dev      # event parsing (issue 3)
   nlohmann-json3-dev   # baseline for the JSON benchmark
   libtbb-dev           # baseline for the pipeline benchmark (oneTBB parallel_pipeline)
+  libpq-dev            # PostgreSQL connector (issue 4)
+  libhiredis-dev       # Redis connector
+  libcurl4-openssl-dev # HTTP client
+  libsqlite3-dev       # SQLite connector (the embedded default database)
+  postgresql           # real servers for the tests and benchmarks (scripts/test-servers); pgbench
+  redis-server         # also brings redis-cli and redis-benchmark (redis-tools)
 )
 
 # Prints the packages of SCOPEFLOW_DEPS that are not installed, one per line.
