@@ -21,7 +21,8 @@ namespace scopeflow {
 class Secret {
 public:
     Secret() = default;
-    explicit Secret(std::string value) : value_(std::move(value)) {}
+    explicit Secret(std::string value)
+        : value_(std::move(value)) {}
     Secret(const Secret&) = default;
     Secret(Secret&&) noexcept = default;
     Secret& operator=(const Secret&) = default;

@@ -1,10 +1,9 @@
-#include <scopeflow/secret.h>
-
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
 
 #include <scopeflow/error.h>
+#include <scopeflow/secret.h>
 
 namespace scopeflow {
 

@@ -42,8 +42,8 @@ inline std::string env_or_empty(const char* name) {
 inline const Servers& servers() {
     static const Servers s = [] {
         Servers r;
-        r.pg = {env_or_empty("SCOPEFLOW_TEST_PG_HOST"), env_or_empty("SCOPEFLOW_TEST_PG_PORT"),
-                env_or_empty("SCOPEFLOW_TEST_PG_USER"), env_or_empty("SCOPEFLOW_TEST_PG_DB"),
+        r.pg = {env_or_empty("SCOPEFLOW_TEST_PG_HOST"),     env_or_empty("SCOPEFLOW_TEST_PG_PORT"),
+                env_or_empty("SCOPEFLOW_TEST_PG_USER"),     env_or_empty("SCOPEFLOW_TEST_PG_DB"),
                 env_or_empty("SCOPEFLOW_TEST_PG_PASSWORD"), false};
         r.pg.available = !r.pg.host.empty() && !r.pg.port.empty();
         r.redis = {env_or_empty("SCOPEFLOW_TEST_REDIS_HOST"),
@@ -74,17 +74,19 @@ inline void servers_command(const std::string& command) {
 
 }  // namespace scopeflow::testing
 
-#define SCOPEFLOW_NEED_SERVER_(avail, what)                                                     \
-    do {                                                                                        \
-        if (!(avail)) {                                                                         \
-            if (::scopeflow::testing::servers().required) {                                     \
-                FAIL() << what " is required (SCOPEFLOW_TEST_REQUIRE_SERVERS=1) but its "       \
-                              "environment is not set; run scripts/test or "                    \
-                              "scripts/test-servers";                                           \
-            }                                                                                   \
-            GTEST_SKIP() << what " not available: run under scripts/test, or "                 \
-                                 "`scripts/test-servers start DIR && source DIR/env`";          \
-        }                                                                                       \
+#define SCOPEFLOW_NEED_SERVER_(avail, what)                                    \
+    do {                                                                       \
+        if (!(avail)) {                                                        \
+            if (::scopeflow::testing::servers().required) {                    \
+                FAIL() << what                                                 \
+                    " is required (SCOPEFLOW_TEST_REQUIRE_SERVERS=1) but its " \
+                    "environment is not set; run scripts/test or "             \
+                    "scripts/test-servers";                                    \
+            }                                                                  \
+            GTEST_SKIP() << what                                               \
+                " not available: run under scripts/test, or "                  \
+                "`scripts/test-servers start DIR && source DIR/env`";          \
+        }                                                                      \
     } while (false)
 
 #define SCOPEFLOW_NEED_POSTGRES() \
