@@ -44,7 +44,6 @@
 #include <deque>
 #include <exception>
 #include <functional>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <source_location>
@@ -54,6 +53,7 @@
 #include <utility>
 #include <vector>
 
+#include <scopeflow/detail/coarse_clock.h>
 #include <scopeflow/detail/resource_ops.h>
 #include <scopeflow/error.h>
 #include <scopeflow/histogram.h>
@@ -78,10 +78,20 @@ class Pool : public std::enable_shared_from_this<Pool<T>> {
     };
     using Clock = std::chrono::steady_clock;
 
+    // One open connection and, while it is leased, who holds it. Leased slots form an intrusive
+    // list (prev/next) so borrowing and returning allocate nothing.
     struct Slot {
         T conn;
         Clock::time_point expires;    // max: never
-        Clock::time_point last_used;  // when it was last returned (or opened)
+        Clock::time_point last_used;  // when it was last returned (or opened); coarse clock
+        // While leased (guarded by the pool's mutex except `owner`, set before publication):
+        ScopeRef owner;
+        ResourceMonitor* monitor = nullptr;  // the owner scope's; must outlive the lease
+        std::source_location site;
+        Clock::time_point since;  // coarse clock
+        bool leak_reported = false;
+        Slot* prev = nullptr;
+        Slot* next = nullptr;
     };
 
 public:
@@ -95,7 +105,6 @@ public:
                 pool_ = std::move(other.pool_);
                 slot_ = std::move(other.slot_);
                 ticket_ = std::move(other.ticket_);
-                id_ = other.id_;
                 broken_ = other.broken_;
             }
             return *this;
@@ -113,7 +122,7 @@ public:
         void release() noexcept {
             if (slot_ != nullptr) {
                 ticket_.release();
-                pool_->give_back(std::move(slot_), id_, broken_);
+                pool_->give_back(std::move(slot_), broken_);
             }
             pool_.reset();
         }
@@ -123,7 +132,6 @@ public:
         std::shared_ptr<Pool> pool_;
         std::unique_ptr<Slot> slot_;
         Ticket ticket_;
-        std::uint64_t id_ = 0;
         bool broken_ = false;
     };
 
@@ -163,18 +171,31 @@ public:
         return acquire(owner, options_.acquire_timeout, site);
     }
 
+    // The fast path (an idle connection, nobody waiting, no validation due) takes the lock once
+    // and reads only the coarse clock; it is recorded in the acquire-time histogram as 0.
     Lease acquire(Scope& owner,
                   std::chrono::milliseconds timeout,
                   std::source_location site = std::source_location::current()) {
-        const auto start = Clock::now();
         Lease lease;
         lease.ticket_ = owner.track({lease_label_, ResourceKind::connection}, site);
+        ScopeRef ref = owner.ref();
+        ResourceMonitor* monitor = &owner.monitor();
         std::unique_ptr<Slot> slot;
+        Clock::time_point start{};  // precise; read only on the slow path
         {
             std::unique_lock lock(mu_);
             throw_if_closed_locked();
-            if (waiters_.empty() && !idle_.empty()) {
+            const auto now = detail::coarse_steady_now();
+            if (waiters_.empty() && !idle_.empty() && !needs_check(*idle_.back(), now)) {
                 slot = std::move(idle_.back());  // most recently used: warmest
+                idle_.pop_back();
+                lend_locked(lease, std::move(slot), std::move(ref), monitor, site, now);
+                acquire_time_.record(std::chrono::nanoseconds::zero());
+                return lease;
+            }
+            start = Clock::now();
+            if (waiters_.empty() && !idle_.empty()) {
+                slot = std::move(idle_.back());  // to be validated or replaced outside the lock
                 idle_.pop_back();
             } else if (waiters_.empty() && total_ < options_.max_size) {
                 ++total_;  // reserved: connect below
@@ -186,10 +207,8 @@ public:
         slot = ready(std::move(slot));  // validate / replace / connect, outside the lock
         std::lock_guard lock(mu_);
         --connecting_;
-        lease.id_ = ++next_id_;
-        borrowed_.emplace(lease.id_, Borrow{owner.path(), &owner.monitor(), site, Clock::now()});
-        lease.slot_ = std::move(slot);
-        lease.pool_ = this->shared_from_this();
+        lend_locked(lease, std::move(slot), std::move(ref), monitor, site,
+                    detail::coarse_steady_now());
         acquire_time_.record(Clock::now() - start);
         return lease;
     }
@@ -198,8 +217,9 @@ public:
     // min_idle), reports leases held past leak_threshold, tops the idle set up to min_idle.
     // Connect failures while topping up are counted, not thrown.
     void maintain() {
-        const auto now = Clock::now();
+        const auto now = detail::coarse_steady_now();
         std::vector<std::unique_ptr<Slot>> evict;
+        std::vector<std::pair<ResourceMonitor*, const Slot*>> leaked;
         std::vector<std::pair<ResourceMonitor*, Report>> leaks;
         {
             std::lock_guard lock(mu_);
@@ -216,11 +236,11 @@ public:
                 }
             }
             if (options_.leak_threshold.count() > 0) {
-                for (auto& [id, b] : borrowed_) {
-                    if (!b.leak_reported && now - b.since >= options_.leak_threshold) {
-                        b.leak_reported = true;
+                for (Slot* b = borrowed_head_; b != nullptr; b = b->next) {
+                    if (!b->leak_reported && now - b->since >= options_.leak_threshold) {
+                        b->leak_reported = true;
                         ++leaks_;
-                        leaks.emplace_back(b.monitor, leak_report(b, now));
+                        leaks.emplace_back(b->monitor, leak_report(*b, now));
                     }
                 }
             }
@@ -229,10 +249,7 @@ public:
             monitor->report(std::move(report));
         }
         for (auto& slot : evict) {
-            discard(std::move(slot), false);
-            std::lock_guard lock(mu_);
-            free_slot_locked();
-            returned_cv_.notify_all();
+            discard_and_free(std::move(slot), false);
         }
         std::size_t top_up = 0;
         {
@@ -266,19 +283,17 @@ public:
             idle.swap(idle_);
         }
         for (auto& slot : idle) {
-            discard(std::move(slot), false);
-            std::lock_guard lock(mu_);
-            free_slot_locked();
+            discard_and_free(std::move(slot), false);
         }
         PoolCloseReport report{options_.name, {}};
         std::unique_lock lock(mu_);
         returned_cv_.wait_until(lock, Clock::now() + deadline,
-                                [&] { return borrowed_.empty() && connecting_ == 0; });
-        const auto now = Clock::now();
-        for (const auto& [id, b] : borrowed_) {
+                                [&] { return borrowed_ == 0 && connecting_ == 0; });
+        const auto now = detail::coarse_steady_now();
+        for (const Slot* b = borrowed_head_; b != nullptr; b = b->next) {
             report.outstanding.push_back(
-                {b.owner_path, site_of(b.site),
-                 std::chrono::duration_cast<std::chrono::milliseconds>(now - b.since)});
+                {b->owner.path(), site_of(b->site),
+                 std::chrono::duration_cast<std::chrono::milliseconds>(now - b->since)});
         }
         return report;
     }
@@ -287,7 +302,7 @@ public:
         PoolStats s;
         {
             std::lock_guard lock(mu_);
-            s.active = borrowed_.size();
+            s.active = borrowed_;
             s.idle = idle_.size();
             s.pending = waiters_.size();
             s.total = total_;
@@ -313,22 +328,57 @@ private:
         bool granted = false;          // a slot reserved for it: connect
     };
 
-    struct Borrow {
-        std::string owner_path;
-        ResourceMonitor* monitor;  // the owner scope's; must outlive the lease
-        std::source_location site;
-        Clock::time_point since;
-        bool leak_reported = false;
-    };
-
     static std::string site_of(const std::source_location& s) {
         return std::string(s.file_name()) + ":" + std::to_string(s.line());
     }
 
-    Report leak_report(const Borrow& b, Clock::time_point now) const {
+    // True when an idle slot must not be lent as is: expired, or idle long enough to validate.
+    bool needs_check(const Slot& slot, Clock::time_point now) const noexcept {
+        return now >= slot.expires ||
+               (hooks_.validate && (options_.validate_if_idle_for.count() == 0 ||
+                                    now - slot.last_used > options_.validate_if_idle_for));
+    }
+
+    // Records the borrower in the slot, links it into the leased list, hands it to the lease.
+    void lend_locked(Lease& lease,
+                     std::unique_ptr<Slot> slot,
+                     ScopeRef owner,
+                     ResourceMonitor* monitor,
+                     const std::source_location& site,
+                     Clock::time_point now) {
+        slot->owner = std::move(owner);
+        slot->monitor = monitor;
+        slot->site = site;
+        slot->since = now;
+        slot->leak_reported = false;
+        slot->prev = nullptr;
+        slot->next = borrowed_head_;
+        if (borrowed_head_ != nullptr) {
+            borrowed_head_->prev = slot.get();
+        }
+        borrowed_head_ = slot.get();
+        ++borrowed_;
+        lease.slot_ = std::move(slot);
+        lease.pool_ = this->shared_from_this();
+    }
+
+    void unlink_locked(Slot& slot) noexcept {
+        if (slot.prev != nullptr) {
+            slot.prev->next = slot.next;
+        } else {
+            borrowed_head_ = slot.next;
+        }
+        if (slot.next != nullptr) {
+            slot.next->prev = slot.prev;
+        }
+        slot.prev = slot.next = nullptr;
+        --borrowed_;
+    }
+
+    Report leak_report(const Slot& b, Clock::time_point now) const {
         const auto held = std::chrono::duration_cast<std::chrono::milliseconds>(now - b.since);
         return {.kind = ReportKind::leak,
-                .scope_path = b.owner_path,
+                .scope_path = b.owner.path(),
                 .resource = options_.name,
                 .resource_kind = ResourceKind::connection,
                 .site = site_of(b.site),
@@ -362,9 +412,8 @@ private:
             throw CancelledError("pool '" + options_.name + "': acquire cancelled");
         }
         ++timeouts_;
-        throw TransientError(detail::pool_timeout_message(options_.name, timeout, borrowed_.size(),
-                                                          idle_.size(), waiters_.size(),
-                                                          options_.max_size));
+        throw TransientError(detail::pool_timeout_message(
+            options_.name, timeout, borrowed_, idle_.size(), waiters_.size(), options_.max_size));
     }
 
     // Turns a borrowed idle slot (or none: a reserved one) into a usable connection. Runs
@@ -372,16 +421,14 @@ private:
     std::unique_ptr<Slot> ready(std::unique_ptr<Slot> slot) {
         try {
             if (slot != nullptr) {
-                const auto now = Clock::now();
+                const auto now = detail::coarse_steady_now();
                 if (now >= slot->expires) {
                     discard(std::move(slot), false);
-                } else if (hooks_.validate &&
-                           (options_.validate_if_idle_for.count() == 0 ||
-                            now - slot->last_used > options_.validate_if_idle_for)) {
+                } else if (needs_check(*slot, now)) {
                     bool ok = false;
                     try {
                         ok = hooks_.validate(slot->conn);
-                    } catch (...) {
+                    } catch (...) {  // NOLINT(bugprone-empty-catch): a throw means "not valid"
                     }
                     if (!ok) {
                         discard(std::move(slot), true);
@@ -404,7 +451,7 @@ private:
     // Connects (outside the lock). Non-scopeflow exceptions become TransientError.
     std::unique_ptr<Slot> open_slot() {
         try {
-            const auto now = Clock::now();
+            const auto now = detail::coarse_steady_now();
             auto life = Clock::time_point::max();
             if (options_.max_lifetime.count() > 0) {
                 const double f = detail::pool_lifetime_factor(options_.lifetime_jitter);
@@ -412,7 +459,9 @@ private:
                                  std::chrono::duration<double, std::milli>(
                                      static_cast<double>(options_.max_lifetime.count()) * f));
             }
-            auto slot = std::make_unique<Slot>(Slot{hooks_.connect(), life, now});
+            auto slot = std::make_unique<Slot>(Slot{.conn = hooks_.connect(),
+                                                    .expires = life,
+                                                    .last_used = detail::coarse_steady_now()});
             std::lock_guard lock(mu_);
             ++created_;
             return slot;
@@ -455,24 +504,30 @@ private:
         broken_ += broken ? 1 : 0;
     }
 
-    // Called by Lease::release(). Healthy connections go to the oldest waiter or the idle set;
-    // broken or expired ones (or all, once closed) are closed outside the lock.
-    void give_back(std::unique_ptr<Slot> slot, std::uint64_t id, bool broken) noexcept {
-        const auto now = Clock::now();
-        {
-            std::lock_guard lock(mu_);
-            borrowed_.erase(id);
-            if (!broken && !closed_ && now < slot->expires) {
-                slot->last_used = now;
-                publish_locked(std::move(slot));
-                returned_cv_.notify_all();
-                return;
-            }
-        }
+    // Closes a connection and frees its slot (for the oldest waiter, or for good).
+    void discard_and_free(std::unique_ptr<Slot> slot, bool broken) noexcept {
         discard(std::move(slot), broken);
         std::lock_guard lock(mu_);
         free_slot_locked();
         returned_cv_.notify_all();
+    }
+
+    // Called by Lease::release(). Healthy connections go to the oldest waiter or the idle set;
+    // broken or expired ones (or all, once closed) are closed outside the lock.
+    void give_back(std::unique_ptr<Slot> slot, bool broken) noexcept {
+        const auto now = detail::coarse_steady_now();
+        ScopeRef owner;  // released after the lock: it may hold the owner's last reference
+        {
+            std::lock_guard lock(mu_);
+            unlink_locked(*slot);
+            owner = std::move(slot->owner);
+            if (!broken && !closed_ && now < slot->expires) {
+                slot->last_used = now;
+                publish_locked(std::move(slot));  // not closed: nobody waits on returned_cv_
+                return;
+            }
+        }
+        discard_and_free(std::move(slot), broken);
     }
 
     void publish(std::unique_ptr<Slot> slot) {
@@ -521,21 +576,21 @@ private:
     Histogram acquire_time_;
 
     mutable std::mutex mu_;
-    std::condition_variable returned_cv_;       // a lease came back or a connect ended
-    std::vector<std::unique_ptr<Slot>> idle_;   // guarded by mu_; oldest first
-    std::deque<Waiter*> waiters_;               // guarded by mu_; oldest first
-    std::map<std::uint64_t, Borrow> borrowed_;  // guarded by mu_; leases out, by id
-    std::size_t total_ = 0;                     // guarded by mu_; slots in use
-    std::size_t connecting_ = 0;                // guarded by mu_; acquires between lock and lease
-    std::uint64_t next_id_ = 0;                 // guarded by mu_
-    bool closed_ = false;                       // guarded by mu_
-    std::uint64_t created_ = 0;                 // guarded by mu_
-    std::uint64_t destroyed_ = 0;               // guarded by mu_
-    std::uint64_t timeouts_ = 0;                // guarded by mu_
-    std::uint64_t leaks_ = 0;                   // guarded by mu_
-    std::uint64_t broken_ = 0;                  // guarded by mu_
-    std::uint64_t connect_failures_ = 0;        // guarded by mu_
-    std::jthread housekeeper_;                  // declared last: stopped and joined first
+    std::condition_variable returned_cv_;      // a lease came back or a connect ended
+    std::vector<std::unique_ptr<Slot>> idle_;  // guarded by mu_; oldest first
+    std::deque<Waiter*> waiters_;              // guarded by mu_; oldest first
+    Slot* borrowed_head_ = nullptr;            // guarded by mu_; leased slots, newest first
+    std::size_t borrowed_ = 0;                 // guarded by mu_; leases out
+    std::size_t total_ = 0;                    // guarded by mu_; slots in use
+    std::size_t connecting_ = 0;               // guarded by mu_; acquires between lock and lease
+    bool closed_ = false;                      // guarded by mu_
+    std::uint64_t created_ = 0;                // guarded by mu_
+    std::uint64_t destroyed_ = 0;              // guarded by mu_
+    std::uint64_t timeouts_ = 0;               // guarded by mu_
+    std::uint64_t leaks_ = 0;                  // guarded by mu_
+    std::uint64_t broken_ = 0;                 // guarded by mu_
+    std::uint64_t connect_failures_ = 0;       // guarded by mu_
+    std::jthread housekeeper_;                 // declared last: stopped and joined first
 };
 
 template <typename T>

@@ -72,6 +72,22 @@ namespace detail {
 class ScopeNode;
 }  // namespace detail
 
+// Names a scope after the fact: keeps the scope's bookkeeping node (not its resources) alive so
+// its path can still be told, e.g. in a report about a lease that outlived it. Copying costs one
+// reference count. An empty ScopeRef's path is "".
+class ScopeRef {
+public:
+    ScopeRef() noexcept = default;
+    [[nodiscard]] std::string path() const;
+    [[nodiscard]] bool empty() const noexcept { return node_ == nullptr; }
+
+private:
+    friend class Scope;
+    explicit ScopeRef(std::shared_ptr<const detail::ScopeNode> node) noexcept
+        : node_(std::move(node)) {}
+    std::shared_ptr<const detail::ScopeNode> node_;
+};
+
 class [[nodiscard]] Scope {
 public:
     explicit Scope(std::string name, ScopeOptions options = {});
@@ -150,6 +166,7 @@ public:
 
     [[nodiscard]] bool closed() const;
     [[nodiscard]] std::string path() const;
+    [[nodiscard]] ScopeRef ref() const noexcept;  // a cheap handle that can tell path() later
     [[nodiscard]] std::string_view name() const;
     [[nodiscard]] ScopeLevel level() const;
     [[nodiscard]] std::size_t resource_count() const;  // own resources not yet released

@@ -5,7 +5,7 @@
 
 #include <scopeflow/ledger.h>
 
-#include "core/coarse_clock.h"
+#include <scopeflow/detail/coarse_clock.h>
 #include "core/format_site.h"
 
 namespace scopeflow {

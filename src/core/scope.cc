@@ -92,6 +92,14 @@ void Scope::acquire_point(std::string_view name) {
     node_->acquire_point(name);
 }
 
+std::string ScopeRef::path() const {
+    return node_ == nullptr ? std::string() : node_->owner_path();
+}
+
+ScopeRef Scope::ref() const noexcept {
+    return ScopeRef(node_);
+}
+
 Ticket Scope::track(const ResourceInfo& info, std::source_location site) {
     return node_->track(info, site);
 }

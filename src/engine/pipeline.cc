@@ -6,7 +6,7 @@
 #include <scopeflow/pipeline.h>
 #include <scopeflow/resource_monitor.h>
 
-#include "core/coarse_clock.h"
+#include <scopeflow/detail/coarse_clock.h>
 #include "core/format_duration.h"
 
 namespace scopeflow {

@@ -281,6 +281,31 @@ TEST_F(PoolTest, LeaseOutlivingItsOwnerIsReportedByTheScope) {
     EXPECT_EQ(pool->stats().idle, 1u);
 }
 
+TEST_F(PoolTest, CloseReportNamesAnOwnerThatNoLongerExists) {
+    auto pool = make({.max_size = 1});
+    Pool<FakeConn>::Lease lease;
+    {
+        Scope worker = root_.child("worker-7");
+        lease = pool->acquire(worker);
+    }  // the owner is gone; the lease keeps only its name alive
+    const PoolCloseReport report = pool->close(10ms);
+    ASSERT_EQ(report.outstanding.size(), 1u);
+    EXPECT_EQ(report.outstanding[0].owner_path, "svc/worker-7");
+    lease.release();
+    EXPECT_EQ(pool->stats().total, 0u);
+}
+
+TEST_F(PoolTest, ScopeRefTellsThePathAfterTheScopeEnds) {
+    ScopeRef ref;
+    EXPECT_TRUE(ref.empty());
+    EXPECT_EQ(ref.path(), "");
+    {
+        Scope s = root_.child("stage").child("worker-2");
+        ref = s.ref();
+    }
+    EXPECT_EQ(ref.path(), "svc/stage/worker-2");
+}
+
 TEST_F(PoolTest, AcquireIsCancelledByTheOwnerScopesStop) {
     auto pool = make({.max_size = 1, .acquire_timeout = 10s});
     auto held = pool->acquire(root_);
