@@ -25,6 +25,9 @@ SCOPEFLOW_DEPS=(
   libhiredis-dev       # Redis connector
   libcurl4-openssl-dev # HTTP client
   libsqlite3-dev       # SQLite connector (the embedded default database)
+  libyaml-cpp-dev      # the service's pipeline files (issue 5)
+  libcli11-dev         # the service's command line
+  libspdlog-dev        # the service's logs
   postgresql           # real servers for the tests and benchmarks (scripts/test-servers); pgbench
   redis-server         # also brings redis-cli and redis-benchmark (redis-tools)
 )

@@ -1,0 +1,4 @@
+# The service's own logic (src/service/): config parsing, units.
+if(TARGET scopeflow_service)
+  scopeflow_add_test(config_test SOURCES unit/config_test.cc LINK scopeflow_service)
+endif()
