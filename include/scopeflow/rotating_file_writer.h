@@ -3,6 +3,8 @@
 //
 // Each part is written as "<dir>/<prefix>-<n>.jsonl.tmp" and renamed to "<prefix>-<n>.jsonl"
 // when it reaches max_bytes or the writer closes, so a reader never sees a half-written part.
+// Existing parts are never overwritten: numbering starts after the highest index already in the
+// directory (final or .tmp), so a restarted pipeline adds its parts after the previous run's.
 // flush() hands buffered bytes to the kernel (and fsyncs under FsyncPolicy::always); a part is
 // fsynced before its rename unless the policy is never.
 //
@@ -56,6 +58,7 @@ public:
 
 private:
     void open_part();
+    [[nodiscard]] std::uint64_t first_free_index() const;
     void finish_part();
     std::string part_path(bool temporary) const;
 
@@ -66,6 +69,7 @@ private:
     std::uint64_t part_bytes_ = 0;
     std::uint64_t total_bytes_ = 0;
     std::uint64_t parts_ = 0;
+    bool numbered_ = false;  // part_index_ placed after the parts already in the directory
     bool closed_ = false;
 };
 

@@ -123,6 +123,23 @@ TEST_F(BuiltinStagesTest, RotatingWriterPublishesCompletePartsOnly) {
     EXPECT_EQ(count_lines(), 10U);
 }
 
+TEST_F(BuiltinStagesTest, RotatingWriterNeverOverwritesAnEarlierRunsParts) {
+    for (int run = 0; run < 2; ++run) {  // a restart with the same directory and prefix
+        RotatingFileWriter w({.directory = dir_.string(), .prefix = "p", .max_bytes = 100});
+        for (int i = 0; i < 5; ++i) {
+            w.append(std::string(30, 'x'));
+        }
+        w.close();
+    }
+    { std::ofstream(dir_ / "p-9.jsonl.tmp") << "acked before a crash\n"; }
+    RotatingFileWriter w({.directory = dir_.string(), .prefix = "p", .max_bytes = 1000});
+    w.append("third run");
+    w.close();
+    EXPECT_EQ(count_lines(), 11U);        // 5 + 5 + 1: nothing replaced
+    EXPECT_EQ(files(".tmp").size(), 1U);  // the crashed run's part is left for the operator
+    EXPECT_TRUE(std::filesystem::exists(dir_ / "p-10.jsonl"));
+}
+
 TEST_F(BuiltinStagesTest, FileSinkWritesEveryEventOncePerWorkerFiles) {
     GeneratorSource source({.count = 5000, .with_payload = true});
     Graph g;

@@ -1,4 +1,7 @@
+#include <algorithm>
 #include <cerrno>
+#include <charconv>
+#include <filesystem>
 #include <system_error>
 #include <utility>
 
@@ -22,6 +25,7 @@ RotatingFileWriter::RotatingFileWriter(RotatingFileWriter&& other) noexcept
       part_bytes_(other.part_bytes_),
       total_bytes_(other.total_bytes_),
       parts_(other.parts_),
+      numbered_(other.numbered_),
       closed_(std::exchange(other.closed_, true)) {}
 
 RotatingFileWriter::~RotatingFileWriter() {
@@ -40,8 +44,40 @@ std::string RotatingFileWriter::part_path(bool temporary) const {
     return p;
 }
 
+// The index after the highest part "<prefix>-<n>.jsonl[.tmp]" already in the directory.
+std::uint64_t RotatingFileWriter::first_free_index() const {
+    std::uint64_t next = 0;
+    std::error_code ec;
+    const std::string head = options_.prefix + "-";
+    for (const auto& entry : std::filesystem::directory_iterator(options_.directory, ec)) {
+        const std::string name = entry.path().filename().string();
+        if (name.rfind(head, 0) != 0) {
+            continue;
+        }
+        const char* first = name.data() + head.size();
+        const char* last = name.data() + name.size();
+        std::uint64_t n = 0;
+        const auto [end, err] = std::from_chars(first, last, n);
+        const std::string_view rest(end, static_cast<std::size_t>(last - end));
+        if (err == std::errc() && end != first && (rest == ".jsonl" || rest == ".jsonl.tmp")) {
+            next = std::max(next, n + 1);
+        }
+    }
+    return next;
+}
+
 void RotatingFileWriter::open_part() {
-    fd_ = UniqueFd::open(part_path(true), O_WRONLY | O_CREAT | O_TRUNC);
+    // Never overwrite: parts of an earlier run (or its unfinished .tmp, which may hold acked
+    // lines after a crash) keep their names and this run continues after them.
+    if (!numbered_) {
+        part_index_ = first_free_index();
+        numbered_ = true;
+    }
+    while (::access(part_path(false).c_str(), F_OK) == 0 ||
+           ::access(part_path(true).c_str(), F_OK) == 0) {
+        ++part_index_;
+    }
+    fd_ = UniqueFd::open(part_path(true), O_WRONLY | O_CREAT | O_EXCL);
     part_bytes_ = 0;
 }
 
