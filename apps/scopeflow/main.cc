@@ -1,38 +1,102 @@
-// scopeflow: the service binary. For now it answers --version and --help; `run`, `check` and
-// `demo` arrive with the pipeline engine and the service (issues 3-5).
+// scopeflow: the service binary. Subcommands: run, check, demo, stages (see --help and
+// docs/operations.md for exit codes and signals).
 #include <cstdio>
-#include <cstring>
+#include <string>
+
+#include <CLI/CLI.hpp>
 
 #include <scopeflow/version.h>
 
+#include "service/catalog.h"
+#include "service/exit_codes.h"
+#include "service/runner.h"
+
 namespace {
 
-constexpr const char* kUsage =
-    "usage: scopeflow [--version] [--help]\n"
-    "\n"
-    "scopeflow runs long-lived event pipelines in which every resource has exactly one owner.\n"
-    "This build provides the ownership core (library) only; the service subcommands\n"
-    "(run, check, demo, stages) are not built yet.\n"
-    "\n"
-    "options:\n"
-    "  --version   print the version and exit\n"
-    "  --help      print this help and exit\n";
+using scopeflow::service::kExitOk;
+using scopeflow::service::kExitUsage;
+
+void print_types(const char* title, const std::vector<scopeflow::service::TypeInfo>& types) {
+    std::printf("%s\n", title);
+    for (const auto& t : types) {
+        std::printf("  %-18s %s\n", t.type.c_str(), t.description.c_str());
+        std::string opts = t.options;
+        std::size_t start = 0;
+        while (start < opts.size()) {
+            const auto end = opts.find('\n', start);
+            std::printf("      %s\n", opts.substr(start, end - start).c_str());
+            if (end == std::string::npos) {
+                break;
+            }
+            start = end + 1;
+        }
+    }
+    std::printf("\n");
+}
+
+int list_stages() {
+    auto catalog = scopeflow::service::standard_catalog(std::make_shared<scopeflow::Resources>());
+    std::vector<scopeflow::service::TypeInfo> stages;
+    for (const auto& s : catalog.stages.list()) {
+        stages.push_back({s.type, s.description, s.options});
+    }
+    print_types("stages:", stages);
+    print_types("sources:", catalog.sources.list());
+    print_types("resources:", catalog.resource_types.list());
+    return kExitOk;
+}
 
 }  // namespace
 
 int main(int argc, char** argv) {
-    if (argc == 2 && (std::strcmp(argv[1], "--version") == 0 || std::strcmp(argv[1], "-V") == 0)) {
-        std::printf("scopeflow %.*s\n", static_cast<int>(scopeflow::kVersionString.size()),
-                    scopeflow::kVersionString.data());
-        return 0;
+    CLI::App app{
+        "scopeflow runs long-lived event pipelines in which every resource has exactly "
+        "one owner.",
+        "scopeflow"};
+    app.set_version_flag("--version,-V", "scopeflow " + std::string(scopeflow::kVersionString));
+    app.require_subcommand(0, 1);
+    app.footer(
+        "exit codes: 0 ok, 1 pipeline failed, 2 usage, 3 invalid config, 4 leaked "
+        "resources, 5 forced shutdown (see docs/operations.md)");
+
+    scopeflow::service::RunOptions run_options;
+    std::string failures_spec;
+    auto* run = app.add_subcommand("run",
+                                   "run a pipeline file as a service until its input "
+                                   "ends or SIGTERM");
+    run->add_option("file", run_options.config_path, "the pipeline file (YAML)")->required();
+    run->add_flag("--monitor-resources", run_options.monitor_resources,
+                  "live view of pools, scopes, fds, RSS and throughput, every second");
+    run->add_option("--simulate-failures", failures_spec,
+                    "inject failures (seeded): --simulate-failures=SEED")
+        ->expected(0, 1)
+        ->default_str("1");
+
+    std::string check_path;
+    auto* check = app.add_subcommand("check", "validate a pipeline file without running it");
+    check->add_option("file", check_path, "the pipeline file (YAML)")->required();
+
+    auto* stages = app.add_subcommand("stages",
+                                      "list stage, source and resource types with "
+                                      "their options");
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e) == 0 ? kExitOk : kExitUsage;
     }
-    if (argc == 2 && (std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0)) {
-        std::fputs(kUsage, stdout);
-        return 0;
+    if (*run) {
+        if (run->count("--simulate-failures") > 0) {
+            run_options.simulate_failures = failures_spec.empty() ? "1" : failures_spec;
+        }
+        return scopeflow::service::run_service(run_options);
     }
-    std::fputs(kUsage, stderr);
-    if (argc > 1) {
-        std::fprintf(stderr, "\nscopeflow: unknown argument '%s'\n", argv[1]);
+    if (*check) {
+        return scopeflow::service::check_config(check_path);
     }
-    return 2;
+    if (*stages) {
+        return list_stages();
+    }
+    std::fputs(app.help().c_str(), stdout);
+    return kExitOk;
 }

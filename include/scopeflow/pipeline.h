@@ -105,6 +105,11 @@ public:
     bool drain(std::chrono::nanoseconds timeout,
                std::chrono::nanoseconds report_every = std::chrono::seconds(2));
 
+    // Waits up to `timeout` (zero: just looks) for every worker to have ended: input exhausted,
+    // a fatal error, or a stop. Then wait() no longer blocks on workers. For a supervising loop
+    // that also watches signals; call it from the thread that calls drain() and wait().
+    [[nodiscard]] bool workers_done(std::chrono::nanoseconds timeout = {});
+
     // What each worker is doing right now, for reports: "worker-1: stage 'enrich', event 42
     // (in flight for 3.2s)". Idle workers are omitted.
     [[nodiscard]] std::vector<std::string> busy_workers() const;

@@ -465,6 +465,14 @@ bool Pipeline::drain(std::chrono::nanoseconds timeout, std::chrono::nanoseconds 
     }
 }
 
+bool Pipeline::workers_done(std::chrono::nanoseconds timeout) {
+    if (!started_ || waited_) {
+        return true;
+    }
+    std::unique_lock lock(done_mu_);
+    return done_cv_.wait_for(lock, timeout, [this] { return workers_running_ == 0; });
+}
+
 std::vector<std::string> Pipeline::busy_workers() const {
     std::vector<std::string> out;
     const std::int64_t now = detail::coarse_now_ns();

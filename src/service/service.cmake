@@ -1,10 +1,15 @@
 # The service (issue 5): config, building pipelines from it, admin endpoint, monitor. A static
 # library used by the scopeflow binary and its tests; its headers are private (src/service/).
 find_package(yaml-cpp REQUIRED)
+find_package(spdlog REQUIRED)
 add_library(scopeflow_service STATIC
+  ${CMAKE_CURRENT_LIST_DIR}/builder.cc
+  ${CMAKE_CURRENT_LIST_DIR}/catalog.cc
   ${CMAKE_CURRENT_LIST_DIR}/config.cc
+  ${CMAKE_CURRENT_LIST_DIR}/logging.cc
+  ${CMAKE_CURRENT_LIST_DIR}/runner.cc
   ${CMAKE_CURRENT_LIST_DIR}/units.cc
 )
 target_include_directories(scopeflow_service PUBLIC ${PROJECT_SOURCE_DIR}/src)
-target_link_libraries(scopeflow_service PUBLIC scopeflow_core PRIVATE yaml-cpp)
+target_link_libraries(scopeflow_service PUBLIC scopeflow_core spdlog::spdlog PRIVATE yaml-cpp)
 scopeflow_target_defaults(scopeflow_service)

@@ -1,0 +1,44 @@
+#include "service/builder.h"
+
+#include <utility>
+
+namespace scopeflow::service {
+
+Built build(const ServiceConfig& cfg) {
+    Catalog catalog = standard_catalog(std::make_shared<Resources>());
+    return build(cfg, catalog);
+}
+
+Built build(const ServiceConfig& cfg, Catalog& catalog) {
+    Built out;
+    out.resources = catalog.resources;
+    try {
+        for (const Block& r : cfg.resources) {
+            catalog.resource_types.create(r);
+        }
+        out.source = catalog.sources.create(cfg.source);
+        for (const StageBlock& s : cfg.graph.stages) {
+            out.graph.add_stage(s.name, catalog.stages.create(s.type, s.options, s.path));
+        }
+        for (const StageBlock& s : cfg.graph.stages) {
+            for (const Route& r : s.routes) {
+                out.graph.route(s.name, r.action, r.to);
+            }
+        }
+        if (!cfg.graph.entry.empty()) {
+            out.graph.set_entry(cfg.graph.entry);
+        }
+        if (!cfg.graph.dead_letter.empty()) {
+            out.graph.set_dead_letter(cfg.graph.dead_letter);
+        }
+        out.graph.set_max_hops(cfg.graph.max_hops);
+        out.graph.validate();
+    } catch (const ConfigError& e) {
+        throw cfg.lines.located(e);
+    }
+    out.pipeline.workers = cfg.graph.workers;
+    out.pipeline.batch_size = cfg.graph.batch_size;
+    return out;
+}
+
+}  // namespace scopeflow::service

@@ -1,0 +1,37 @@
+// Builds a runnable pipeline generation from a parsed config: resources, source, graph.
+//
+//   auto cfg = service::load_config("pipeline.yaml");
+//   service::Built built = service::build(cfg);    // throws ConfigError "file:line: path: ..."
+//   scopeflow::Pipeline p("main", std::move(built.graph), *built.source, built.pipeline);
+//
+// Building opens nothing: resources are created lazily (pools connect on first use), stages
+// open when the pipeline starts. So `scopeflow check` can build a config to validate it fully
+// (types, options, routes, resource names) without touching a server.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <scopeflow/graph.h>
+#include <scopeflow/pipeline.h>
+#include <scopeflow/resources.h>
+#include <scopeflow/source.h>
+
+#include "service/catalog.h"
+#include "service/config.h"
+
+namespace scopeflow::service {
+
+struct Built {
+    std::shared_ptr<Resources> resources;
+    std::unique_ptr<Source> source;
+    Graph graph;
+    PipelineOptions pipeline;
+};
+
+// Uses standard_catalog() with fresh Resources.
+[[nodiscard]] Built build(const ServiceConfig& cfg);
+// With a caller's catalog (tests, embedders with their own stages).
+[[nodiscard]] Built build(const ServiceConfig& cfg, Catalog& catalog);
+
+}  // namespace scopeflow::service

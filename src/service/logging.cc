@@ -1,0 +1,57 @@
+#include "service/logging.h"
+
+#include <memory>
+
+#include <spdlog/pattern_formatter.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+namespace scopeflow::service {
+namespace {
+
+// %j: the message escaped for a JSON string.
+class JsonMessage final : public spdlog::custom_flag_formatter {
+public:
+    void format(const spdlog::details::log_msg& msg,
+                const std::tm& /*tm*/,
+                spdlog::memory_buf_t& dest) override {
+        static constexpr char kHex[] = "0123456789abcdef";
+        for (const char c : std::string_view(msg.payload.data(), msg.payload.size())) {
+            const auto u = static_cast<unsigned char>(c);
+            if (c == '"' || c == '\\') {
+                dest.push_back('\\');
+                dest.push_back(c);
+            } else if (c == '\n') {
+                dest.append(std::string_view("\\n"));
+            } else if (u < 0x20) {
+                const char esc[] = {'\\', 'u', '0', '0', kHex[u >> 4], kHex[u & 15]};
+                dest.append(esc, esc + sizeof(esc));
+            } else {
+                dest.push_back(c);
+            }
+        }
+    }
+    [[nodiscard]] std::unique_ptr<custom_flag_formatter> clone() const override {
+        return std::make_unique<JsonMessage>();
+    }
+};
+
+}  // namespace
+
+void init_logging(const std::string& format, const std::string& level) {
+    spdlog::drop("scopeflow");
+    auto logger = spdlog::stderr_logger_mt("scopeflow");
+    if (format == "json") {
+        auto formatter = std::make_unique<spdlog::pattern_formatter>(
+            spdlog::pattern_time_type::utc);
+        formatter->add_flag<JsonMessage>('j').set_pattern(
+            R"({"ts":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","msg":"%j"})");
+        logger->set_formatter(std::move(formatter));
+    } else {
+        logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+    }
+    logger->set_level(spdlog::level::from_str(level));
+    spdlog::set_default_logger(std::move(logger));
+}
+
+}  // namespace scopeflow::service
