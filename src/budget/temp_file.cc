@@ -1,0 +1,124 @@
+#include <cerrno>
+#include <cstdlib>
+#include <exception>
+#include <utility>
+#include <vector>
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <scopeflow/budget/file_budget.h>
+#include <scopeflow/budget/temp_file.h>
+#include <scopeflow/error.h>
+#include <scopeflow/resource_monitor.h>
+#include <scopeflow/scope.h>
+
+#include "budget/open_fd.h"
+
+namespace scopeflow {
+namespace {
+
+std::string default_directory() {
+    const char* env = std::getenv("TMPDIR");
+    return env != nullptr && *env != '\0' ? std::string(env) : std::string("/tmp");
+}
+
+std::string directory_of(const std::string& path) {
+    const auto slash = path.find_last_of('/');
+    if (slash == std::string::npos) {
+        return ".";
+    }
+    return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+}  // namespace
+
+TempFile::TempFile(BufferedWriter writer, std::string path) noexcept
+    : writer_(std::move(writer)),
+      path_(std::move(path)) {}
+
+TempFile::TempFile(TempFile&& other) noexcept
+    : writer_(std::move(other.writer_)),
+      path_(std::move(other.path_)),
+      committed_(other.committed_),
+      removed_(std::exchange(other.removed_, true)) {}
+
+TempFile::~TempFile() {
+    try {
+        close();
+    } catch (...) {
+        writer_.file().monitor().report({.kind = ReportKind::close_error,
+                                         .scope_path = writer_.file().owner_path(),
+                                         .resource = path_,
+                                         .resource_kind = ResourceKind::file,
+                                         .site = {},
+                                         .message = message_of(std::current_exception())});
+    }
+}
+
+TempFile TempFile::create(Scope& owner, TempFileOptions options, std::source_location site) {
+    const std::string dir =
+        options.directory.empty() ? default_directory() : std::move(options.directory);
+    std::string pattern = dir + "/" + options.prefix + "XXXXXX";
+    FilePermit permit = options.budget != nullptr ? options.budget->reserve(owner, pattern, site)
+                                                  : FilePermit::unbudgeted(owner, pattern, site);
+    std::vector<char> name(pattern.begin(), pattern.end());
+    name.push_back('\0');
+    const int fd = ::mkostemp(name.data(), O_CLOEXEC);
+    if (fd < 0) {
+        throw Error("temp file in '" + dir + "': " + detail::errno_text(errno));
+    }
+    UniqueFd owned(fd);
+    std::string path(name.data());
+    try {
+        return TempFile(BufferedWriter(OpenFile(std::move(owned), path, std::move(permit), owner),
+                                       options.writer),
+                        path);
+    } catch (...) {
+        ::unlink(path.c_str());
+        throw;
+    }
+}
+
+void TempFile::commit(const std::string& final_path) {
+    if (committed_) {
+        throw Error("temp file '" + path_ + "': already committed");
+    }
+    if (removed_) {
+        throw Error("temp file '" + path_ + "': commit after close");
+    }
+    writer_.sync();
+    writer_.close();
+    if (::rename(path_.c_str(), final_path.c_str()) != 0) {
+        throw Error("temp file '" + path_ + "': rename to '" + final_path +
+                    "' failed: " + detail::errno_text(errno));
+    }
+    committed_ = true;
+    path_ = final_path;
+    // The rename is durable once the directory entry is: fsync the directory.
+    const std::string dir = directory_of(final_path);
+    const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0 || ::fsync(dfd) != 0) {
+        const int err = errno;
+        if (dfd >= 0) {
+            ::close(dfd);
+        }
+        throw Error("temp file committed as '" + final_path + "', but fsync of '" + dir +
+                    "' failed: " + detail::errno_text(err));
+    }
+    ::close(dfd);
+}
+
+void TempFile::close() {
+    if (committed_ || removed_) {
+        return;
+    }
+    removed_ = true;
+    writer_.discard();
+    if (::unlink(path_.c_str()) != 0 && errno != ENOENT) {
+        throw Error("temp file '" + path_ + "': remove failed: " + detail::errno_text(errno));
+    }
+}
+
+}  // namespace scopeflow
