@@ -3,6 +3,8 @@
 #include <scopeflow/generator_source.h>
 #include <scopeflow/jsonl_file_source.h>
 
+#include "service/resource_types.h"
+
 namespace scopeflow::service {
 namespace {
 
@@ -60,6 +62,7 @@ Catalog standard_catalog(std::shared_ptr<Resources> resources) {
     Catalog c;
     c.resources = std::move(resources);
     add_sources(c);
+    register_resource_types(c);
     register_builtin_stages(c.stages);
     return c;
 }

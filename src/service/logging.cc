@@ -42,8 +42,8 @@ void init_logging(const std::string& format, const std::string& level) {
     spdlog::drop("scopeflow");
     auto logger = spdlog::stderr_logger_mt("scopeflow");
     if (format == "json") {
-        auto formatter = std::make_unique<spdlog::pattern_formatter>(
-            spdlog::pattern_time_type::utc);
+        auto formatter =
+            std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc);
         formatter->add_flag<JsonMessage>('j').set_pattern(
             R"({"ts":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","msg":"%j"})");
         logger->set_formatter(std::move(formatter));

@@ -7,9 +7,10 @@ add_library(scopeflow_service STATIC
   ${CMAKE_CURRENT_LIST_DIR}/catalog.cc
   ${CMAKE_CURRENT_LIST_DIR}/config.cc
   ${CMAKE_CURRENT_LIST_DIR}/logging.cc
+  ${CMAKE_CURRENT_LIST_DIR}/resource_types.cc
   ${CMAKE_CURRENT_LIST_DIR}/runner.cc
   ${CMAKE_CURRENT_LIST_DIR}/units.cc
 )
 target_include_directories(scopeflow_service PUBLIC ${PROJECT_SOURCE_DIR}/src)
-target_link_libraries(scopeflow_service PUBLIC scopeflow_core spdlog::spdlog PRIVATE yaml-cpp)
+target_link_libraries(scopeflow_service PUBLIC scopeflow_core scopeflow_sqlite spdlog::spdlog PRIVATE yaml-cpp)
 scopeflow_target_defaults(scopeflow_service)

@@ -1,0 +1,195 @@
+#include "service/resource_types.h"
+
+#include <algorithm>
+#include <vector>
+
+#include <scopeflow/budget/file_budget.h>
+#include <scopeflow/budget/memory_budget.h>
+#include <scopeflow/pool_options.h>
+#include <scopeflow/secret.h>
+#include <scopeflow/sqlite/database.h>
+
+#include "service/units.h"
+
+namespace scopeflow::service {
+namespace {
+
+std::string at(const Block& b, std::string_view field) {
+    return b.path + "." + std::string(field);
+}
+
+constexpr std::string_view kPoolFields[] = {
+    "max_size",     "min_idle",       "acquire_timeout",      "idle_timeout",
+    "max_lifetime", "leak_threshold", "validate_if_idle_for", "housekeeping_interval"};
+
+// reject_unknown_fields over the type's own fields plus the pool's.
+void check_fields(const Block& b, std::initializer_list<std::string_view> own, bool pooled) {
+    std::vector<std::string_view> known(own);
+    if (pooled) {
+        known.insert(known.end(), std::begin(kPoolFields), std::end(kPoolFields));
+    }
+    for (const auto& f : b.options) {
+        if (std::find(known.begin(), known.end(), f.key) == known.end()) {
+            std::string list;
+            for (auto k : known) {
+                list += (list.empty() ? "" : ", ") + std::string(k);
+            }
+            throw ConfigError(at(b, f.key), "unknown option '" + f.key + "' for a " + b.type +
+                                                " resource (known: " + list + ")");
+        }
+    }
+}
+
+std::uint64_t optional_count(const Block& b, std::string_view field, std::uint64_t fallback) {
+    const auto v = optional_int(b.options, field, static_cast<std::int64_t>(fallback), b.path);
+    if (v < 0) {
+        throw ConfigError(at(b, field), "must not be negative");
+    }
+    return static_cast<std::uint64_t>(v);
+}
+
+std::uint64_t optional_bytes(const Block& b, std::string_view field, std::uint64_t fallback) {
+    const Value* v = b.options.find(field);
+    if (v == nullptr) {
+        return fallback;
+    }
+    if (v->kind() == ValueKind::integer && v->as_int() >= 0) {
+        return static_cast<std::uint64_t>(v->as_int());
+    }
+    if (v->kind() == ValueKind::string) {
+        if (auto n = parse_bytes(v->as_string())) {
+            return *n;
+        }
+    }
+    throw ConfigError(at(b, field), "expected a size such as 65536, 64KiB or 16MiB");
+}
+
+void add_sqlite(Catalog& c) {
+    c.resource_types.add(
+        {"sqlite", "an embedded SQLite database (the default; no server), pooled",
+         "path: database file, or :memory: (default :memory:)\n"
+         "read_only: open read-only (default false)\n"
+         "busy_timeout: wait for a lock this long (default 5s)\n"
+         "max_size, acquire_timeout, ...: pool settings"},
+        [res = c.resources](const Block& b) {
+            check_fields(b, {"path", "read_only", "busy_timeout"}, true);
+            sqlite::ConnectionOptions o;
+            o.path = optional_string(b.options, "path", ":memory:", b.path);
+            o.name = b.name;
+            o.read_only = optional_bool(b, "read_only", false);
+            o.busy_timeout = optional_duration(b, "busy_timeout", std::chrono::seconds(5));
+            res->add<sql::Database>(b.name, sqlite::make_sqlite_database(pool_options(b, 4), o),
+                                    b.path);
+        });
+}
+
+void add_budgets(Catalog& c) {
+    c.resource_types.add({"memory", "a byte budget that stages take buffers from",
+                          "capacity: bytes (e.g. 64MiB; default 64MiB)\n"
+                          "acquire_timeout: wait this long for room (default 5s)"},
+                         [res = c.resources](const Block& b) {
+                             check_fields(b, {"capacity", "acquire_timeout"}, false);
+                             MemoryBudgetOptions o;
+                             o.name = b.name;
+                             o.capacity_bytes = optional_bytes(b, "capacity", 64ULL << 20);
+                             o.acquire_timeout =
+                                 optional_duration(b, "acquire_timeout", std::chrono::seconds(5));
+                             res->add(b.name, std::make_shared<MemoryBudget>(o), b.path);
+                         });
+    c.resource_types.add(
+        {"files", "an open-file budget",
+         "max_open: files open at once (default 256)\n"
+         "acquire_timeout: wait this long for a slot (default 5s)"},
+        [res = c.resources](const Block& b) {
+            check_fields(b, {"max_open", "acquire_timeout"}, false);
+            FileBudgetOptions o;
+            o.name = b.name;
+            o.max_open = static_cast<std::size_t>(optional_count(b, "max_open", o.max_open));
+            o.acquire_timeout = optional_duration(b, "acquire_timeout", std::chrono::seconds(5));
+            res->add(b.name, std::make_shared<FileBudget>(o), b.path);
+        });
+}
+
+}  // namespace
+
+std::chrono::milliseconds optional_duration(const Block& b,
+                                            std::string_view field,
+                                            std::chrono::milliseconds fallback) {
+    const Value* v = b.options.find(field);
+    if (v == nullptr) {
+        return fallback;
+    }
+    if (v->kind() == ValueKind::integer && v->as_int() >= 0) {
+        return std::chrono::milliseconds(v->as_int());
+    }
+    if (v->kind() == ValueKind::string) {
+        if (auto d = parse_duration(v->as_string())) {
+            return *d;
+        }
+    }
+    throw ConfigError(at(b, field), "expected a duration such as 500ms, 30s or 5m");
+}
+
+bool optional_bool(const Block& b, std::string_view field, bool fallback) {
+    const Value* v = b.options.find(field);
+    if (v == nullptr) {
+        return fallback;
+    }
+    if (v->kind() != ValueKind::boolean) {
+        throw ConfigError(at(b, field), "expected true or false");
+    }
+    return v->as_bool();
+}
+
+// `<field>_env: VAR` or `<field>_file: PATH`; neither: empty (or an error when required).
+Secret secret_from(const Block& b, std::string_view field, bool required) {
+    const std::string env_key = std::string(field) + "_env";
+    const std::string file_key = std::string(field) + "_file";
+    const auto env = optional_string(b.options, env_key, "", b.path);
+    const auto file = optional_string(b.options, file_key, "", b.path);
+    if (!env.empty() && !file.empty()) {
+        throw ConfigError(at(b, env_key), "give " + env_key + " or " + file_key + ", not both");
+    }
+    if (!env.empty()) {
+        return Secret::from_env(env, at(b, env_key));
+    }
+    if (!file.empty()) {
+        return Secret::from_file(file, at(b, file_key));
+    }
+    if (required) {
+        throw ConfigError(b.path, "needs " + env_key + ": VARIABLE or " + file_key + ": PATH");
+    }
+    return {};
+}
+
+PoolOptions pool_options(const Block& b, std::size_t default_max) {
+    PoolOptions o;
+    o.name = b.name;
+    o.max_size = static_cast<std::size_t>(optional_count(b, "max_size", default_max));
+    o.min_idle = static_cast<std::size_t>(optional_count(b, "min_idle", 0));
+    o.acquire_timeout = optional_duration(b, "acquire_timeout", o.acquire_timeout);
+    o.idle_timeout = optional_duration(b, "idle_timeout", o.idle_timeout);
+    o.max_lifetime = optional_duration(b, "max_lifetime", o.max_lifetime);
+    o.leak_threshold = optional_duration(b, "leak_threshold", o.leak_threshold);
+    o.validate_if_idle_for = optional_duration(b, "validate_if_idle_for", o.validate_if_idle_for);
+    o.housekeeping_interval =
+        optional_duration(b, "housekeeping_interval", std::chrono::seconds(5));
+    try {
+        validate_pool_options(o);
+    } catch (const ConfigError& e) {
+        // "pool.<name>.<field>: ..." -> "<block.path>.<field>: ..."
+        const std::string& w = e.where();
+        const std::string field = w.substr(w.rfind('.') + 1);
+        std::string text = e.what();
+        text = text.substr(std::min(text.size(), w.size() + 2));
+        throw ConfigError(at(b, field), text);
+    }
+    return o;
+}
+
+void register_resource_types(Catalog& catalog) {
+    add_sqlite(catalog);
+    add_budgets(catalog);
+}
+
+}  // namespace scopeflow::service
