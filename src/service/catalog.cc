@@ -2,6 +2,7 @@
 
 #include <scopeflow/generator_source.h>
 #include <scopeflow/jsonl_file_source.h>
+#include <scopeflow/stages/redis_stage.h>
 
 #include "service/resource_types.h"
 
@@ -64,6 +65,7 @@ Catalog standard_catalog(std::shared_ptr<Resources> resources) {
     add_sources(c);
     register_resource_types(c);
     register_builtin_stages(c.stages);
+    register_redis_stages(c.stages, *c.resources);
     return c;
 }
 

@@ -73,13 +73,17 @@ std::string interpolate_env(std::string_view text, const std::string& where) {
             fallback = inner.substr(d + 2);
             inner = inner.substr(0, d);
         }
-        const bool valid_name =
-            !inner.empty() && std::all_of(inner.begin(), inner.end(), [](char c) {
-                return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                       c == '_';
+        // Environment variables are upper case; anything else (${user_id}) is a stage's own
+        // field template and stays as written.
+        const bool env_name =
+            !inner.empty() && !(inner.front() >= '0' && inner.front() <= '9') &&
+            std::all_of(inner.begin(), inner.end(), [](char c) {
+                return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
             });
-        if (!valid_name) {
-            throw ConfigError(where, "bad variable name in '${" + std::string(inner) + "}'");
+        if (!env_name) {
+            out.append(text.substr(i, close + 1 - i));
+            i = close + 1;
+            continue;
         }
         const std::string name(inner);
         const char* value = std::getenv(name.c_str());  // NOLINT(concurrency-mt-unsafe)

@@ -6,6 +6,7 @@
 #include <scopeflow/budget/file_budget.h>
 #include <scopeflow/budget/memory_budget.h>
 #include <scopeflow/pool_options.h>
+#include <scopeflow/redis/client.h>
 #include <scopeflow/secret.h>
 #include <scopeflow/sqlite/database.h>
 
@@ -80,6 +81,42 @@ void add_sqlite(Catalog& c) {
             o.busy_timeout = optional_duration(b, "busy_timeout", std::chrono::seconds(5));
             res->add<sql::Database>(b.name, sqlite::make_sqlite_database(pool_options(b, 4), o),
                                     b.path);
+        });
+}
+
+void add_redis(Catalog& c) {
+    c.resource_types.add(
+        {"redis", "a Redis server, pooled (for the redis stage)",
+         "host, port: the server (default 127.0.0.1:6379)\n"
+         "password_env / password_file: AUTH password (optional)\n"
+         "username: ACL user (optional)\n"
+         "db: database number (default 0)\n"
+         "connect_timeout, command_timeout: (default 2s each)\n"
+         "max_size, acquire_timeout, ...: pool settings"},
+        [res = c.resources](const Block& b) {
+            check_fields(b,
+                         {"host", "port", "password_env", "password_file", "username", "db",
+                          "connect_timeout", "command_timeout"},
+                         true);
+            redis::ConnectionOptions o;
+            o.host = optional_string(b.options, "host", o.host, b.path);
+            o.port = static_cast<int>(optional_count(b, "port", 6379));
+            o.password = secret_from(b, "password", false);
+            if (auto user = optional_string(b.options, "username", "", b.path); !user.empty()) {
+                o.username = user;
+            }
+            o.db = static_cast<int>(optional_count(b, "db", 0));
+            o.connect_timeout = optional_duration(b, "connect_timeout", o.connect_timeout);
+            o.command_timeout = optional_duration(b, "command_timeout", o.command_timeout);
+            o.name = "scopeflow-" + b.name;
+            try {
+                redis::validate(o);
+            } catch (const ConfigError& e) {
+                throw ConfigError(b.path + e.where().substr(e.where().find('.')),
+                                  std::string(e.what()).substr(e.where().size() + 2));
+            }
+            res->add(b.name, std::make_shared<redis::Client>(pool_options(b, 8), std::move(o)),
+                     b.path);
         });
 }
 
@@ -189,6 +226,7 @@ PoolOptions pool_options(const Block& b, std::size_t default_max) {
 
 void register_resource_types(Catalog& catalog) {
     add_sqlite(catalog);
+    add_redis(catalog);
     add_budgets(catalog);
 }
 

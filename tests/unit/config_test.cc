@@ -96,7 +96,8 @@ TEST(ConfigTest, InterpolatesTheEnvironment) {
     ::unsetenv("SCOPEFLOW_TEST_UNSET");
     EXPECT_EQ(interpolate_env("${SCOPEFLOW_TEST_DIR}/in.jsonl", "w"), "/data/in.jsonl");
     EXPECT_EQ(interpolate_env("${SCOPEFLOW_TEST_UNSET:-/tmp}/x", "w"), "/tmp/x");
-    EXPECT_EQ(interpolate_env("cost $${price}", "w"), "cost ${price}");
+    EXPECT_EQ(interpolate_env("cost $${PRICE}", "w"), "cost ${PRICE}");
+    EXPECT_EQ(interpolate_env("user:${user_id}", "w"), "user:${user_id}");  // a stage template
     EXPECT_THROW((void)interpolate_env("${SCOPEFLOW_TEST_UNSET}", "w"), ConfigError);
     const std::string msg = error_of(
         "source: {type: jsonl, path: '${SCOPEFLOW_TEST_UNSET}'}\n"
