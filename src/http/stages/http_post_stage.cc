@@ -1,0 +1,179 @@
+#include <string>
+#include <utility>
+
+#include <scopeflow/error.h>
+#include <scopeflow/event.h>
+#include <scopeflow/event_json.h>
+#include <scopeflow/http/client.h>
+#include <scopeflow/scope.h>
+#include <scopeflow/stages/http_post_stage.h>
+
+namespace scopeflow {
+
+HttpPostStage::HttpPostStage(HttpPostOptions options)
+    : Stage("http_post"),
+      options_(std::move(options)) {
+    if (!options_.client) {
+        throw ConfigError("http_post.client", "an HTTP client is required");
+    }
+    if (options_.target.empty()) {
+        throw ConfigError("http_post.target", "a URL or a path is required");
+    }
+    if (!options_.target.starts_with('/') && !options_.target.starts_with("http://") &&
+        !options_.target.starts_with("https://")) {
+        throw ConfigError("http_post.target", "must be a path ('/...') or an http(s) URL, got '" +
+                                                  http::safe_url(options_.target) + "'");
+    }
+    if (options_.target.starts_with('/') && !options_.client->options().base_url) {
+        throw ConfigError("http_post.target", "a path needs a client with a base_url (client '" +
+                                                  options_.client->name() + "' has none)");
+    }
+    if (options_.batch_size == 0) {
+        throw ConfigError("http_post.batch_size", "must be at least 1");
+    }
+}
+
+void HttpPostStage::on_open(Scope& /*stage_scope*/, std::size_t workers) {
+    slots_ = std::vector<Slot>(workers);
+}
+
+void HttpPostStage::on_open_worker(Scope& worker_scope, std::size_t worker_index) {
+    slots_[worker_index].scope = &worker_scope;
+}
+
+ActionId HttpPostStage::on_process(Event& event, TaskContext& task) {
+    Slot& slot = slots_[task.worker_index()];
+    if (!slot.stop.stop_possible()) {
+        slot.stop = task.stop_token();  // the pipeline's: the same for every event
+    }
+    if (slot.failure) {
+        return kActionDefault;  // this batch already failed: it will be nacked whole
+    }
+    slot.body += slot.buffered == 0 ? '[' : ',';
+    append_json(event, slot.body);
+    if (++slot.buffered >= options_.batch_size) {
+        send(slot);
+    }
+    return kActionDefault;
+}
+
+void HttpPostStage::on_end_batch(std::size_t worker_index) {
+    Slot& slot = slots_[worker_index];
+    if (slot.buffered > 0 && !slot.failure) {
+        send(slot);
+    }
+    slot.body.clear();
+    slot.buffered = 0;
+    if (auto failure = std::exchange(slot.failure, std::nullopt)) {
+        throw TransientError(*failure);  // the engine nacks the whole batch: nothing is lost
+    }
+}
+
+void HttpPostStage::send(Slot& slot) {
+    slot.body += ']';
+    const std::size_t n = slot.buffered;
+    http::Request req{.method = "POST", .target = options_.target, .body = std::move(slot.body)};
+    for (const auto& h : options_.headers) {
+        req.headers.add(h.name, h.value);
+    }
+    if (!req.headers.contains("Content-Type")) {
+        req.headers.add("Content-Type", "application/json");
+    }
+    slot.body.clear();
+    slot.buffered = 0;
+    requests_.fetch_add(1, std::memory_order_relaxed);
+    try {
+        (void)options_.client->request(*slot.scope, req, slot.stop);
+        posted_.fetch_add(n, std::memory_order_relaxed);
+    } catch (const std::exception& e) {
+        if (options_.on_error == HttpPostOnError::drop) {
+            dropped_.fetch_add(n, std::memory_order_relaxed);
+            return;
+        }
+        failed_.fetch_add(n, std::memory_order_relaxed);
+        slot.failure = "http_post: " + std::to_string(n) + " event(s) not delivered: " + e.what();
+    }
+    slot.body = std::move(req.body);  // keep the buffer's capacity
+    slot.body.clear();
+}
+
+namespace {
+
+// "headers" is a nested object: its fields, all strings, become request headers.
+http::Headers parse_headers(const StageOptions& o, const std::string& where) {
+    http::Headers out;
+    const Value* v = o.find("headers");
+    if (v == nullptr || v->is_null()) {
+        return out;
+    }
+    if (v->kind() != ValueKind::raw || !v->raw_json().starts_with('{')) {
+        throw ConfigError(where + ".headers", "must be an object of header name -> value");
+    }
+    Event fields;
+    EventParser parser;
+    if (ParseStatus st = parser.parse(v->raw_json(), fields); !st) {
+        throw ConfigError(where + ".headers", st.message);
+    }
+    for (const auto& f : fields) {
+        if (f.value.kind() != ValueKind::string) {
+            throw ConfigError(where + ".headers." + f.key, "must be a string");
+        }
+        const std::string_view value = f.value.as_string();
+        if (f.key.empty() || f.key.find_first_of(":\r\n ") != std::string::npos ||
+            value.find_first_of("\r\n") != std::string_view::npos) {
+            throw ConfigError(where + ".headers." + f.key, "is not a valid header");
+        }
+        out.add(f.key, std::string(value));
+    }
+    return out;
+}
+
+}  // namespace
+
+void register_http_stages(StageRegistry& registry, const Resources& resources) {
+    registry.add(
+        {.type = "http_post",
+         .description = "POSTs events in batches (a JSON array per request) through an HTTP "
+                        "client resource; acks after a 2xx",
+         .options = "resource: the HTTP client resource (required)\n"
+                    "url: absolute URL to POST to (or path)\n"
+                    "path: path under the client's base_url (or url)\n"
+                    "batch_size: events per request at most (default 100)\n"
+                    "headers: object of header name -> value\n"
+                    "on_error: fail (nack the batch, default) or drop (count and ack)",
+         .origin = "builtin"},
+        [&resources](const StageOptions& o, const std::string& where) -> std::unique_ptr<Stage> {
+            reject_unknown_fields(
+                o, {"resource", "url", "path", "batch_size", "headers", "on_error"}, where);
+            auto client = resources.get<http::Client>(require_string(o, "resource", where),
+                                                      where + ".resource");
+            const std::string url = optional_string(o, "url", "", where);
+            const std::string path = optional_string(o, "path", "", where);
+            if (url.empty() == path.empty()) {
+                throw ConfigError(where + ".url", "set exactly one of 'url' and 'path'");
+            }
+            const std::int64_t batch = optional_int(o, "batch_size", 100, where);
+            if (batch < 1) {
+                throw ConfigError(where + ".batch_size", "must be at least 1");
+            }
+            const std::string on_error = optional_string(o, "on_error", "fail", where);
+            if (on_error != "fail" && on_error != "drop") {
+                throw ConfigError(where + ".on_error",
+                                  "must be 'fail' or 'drop', got '" + on_error + "'");
+            }
+            try {
+                return std::make_unique<HttpPostStage>(
+                    HttpPostOptions{.client = std::move(client),
+                                    .target = url.empty() ? path : url,
+                                    .batch_size = static_cast<std::size_t>(batch),
+                                    .headers = parse_headers(o, where),
+                                    .on_error = on_error == "drop" ? HttpPostOnError::drop
+                                                                   : HttpPostOnError::fail});
+            } catch (const ConfigError& e) {
+                // "http_post.target: ..." -> "<where>.target: ..."
+                throw ConfigError(where, e.what());
+            }
+        });
+}
+
+}  // namespace scopeflow

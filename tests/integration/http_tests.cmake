@@ -1,0 +1,10 @@
+# HTTP connector tests: real libcurl against the embedded server (scopeflow::http::Server) on
+# loopback, so they need no external server.
+scopeflow_add_test(http_server_test SOURCES integration/http_server_test.cc
+                   LABELS server LINK scopeflow::http)
+scopeflow_add_test(http_client_test SOURCES integration/http_client_test.cc
+                   LABELS server LINK scopeflow::http)
+scopeflow_add_test(http_post_stage_test SOURCES integration/http_post_stage_test.cc
+                   LABELS server LINK scopeflow::http)
+scopeflow_add_test(http_concurrency_test SOURCES integration/http_concurrency_test.cc
+                   LABELS concurrency LINK scopeflow::http)
