@@ -2,6 +2,7 @@
 
 #include <scopeflow/generator_source.h>
 #include <scopeflow/jsonl_file_source.h>
+#include <scopeflow/stages/http_post_stage.h>
 #include <scopeflow/stages/redis_stage.h>
 
 #include "service/resource_types.h"
@@ -66,6 +67,7 @@ Catalog standard_catalog(std::shared_ptr<Resources> resources) {
     register_resource_types(c);
     register_builtin_stages(c.stages);
     register_redis_stages(c.stages, *c.resources);
+    register_http_stages(c.stages, *c.resources);
     return c;
 }
 

@@ -5,6 +5,7 @@
 
 #include <scopeflow/budget/file_budget.h>
 #include <scopeflow/budget/memory_budget.h>
+#include <scopeflow/http/client.h>
 #include <scopeflow/pool_options.h>
 #include <scopeflow/redis/client.h>
 #include <scopeflow/secret.h>
@@ -120,6 +121,48 @@ void add_redis(Catalog& c) {
         });
 }
 
+void add_http(Catalog& c) {
+    c.resource_types.add(
+        {"http", "an HTTP client with pooled, kept-alive sessions (for http_post)",
+         "base_url: prefixed to paths (e.g. https://api.example.com)\n"
+         "connect_timeout: per attempt (default 5s)\n"
+         "timeout: whole request, per attempt (default 30s)\n"
+         "max_response_bytes: larger responses fail (default 8MiB)\n"
+         "verify_tls: check the server's certificate (default true)\n"
+         "ca_file: CA bundle instead of the system one\n"
+         "bearer_token_env / bearer_token_file: Authorization: Bearer (optional)\n"
+         "max_attempts: tries per request on connection errors, 5xx, 429 (default 3)\n"
+         "max_size, acquire_timeout, ...: pool settings"},
+        [res = c.resources](const Block& b) {
+            check_fields(
+                b,
+                {"base_url", "connect_timeout", "timeout", "max_response_bytes", "verify_tls",
+                 "ca_file", "bearer_token_env", "bearer_token_file", "max_attempts"},
+                true);
+            http::ClientOptions o;
+            o.name = b.name;
+            if (auto base = optional_string(b.options, "base_url", "", b.path); !base.empty()) {
+                o.base_url = base;
+            }
+            o.connect_timeout = optional_duration(b, "connect_timeout", o.connect_timeout);
+            o.total_timeout = optional_duration(b, "timeout", o.total_timeout);
+            o.max_response_bytes = static_cast<std::size_t>(
+                optional_bytes(b, "max_response_bytes", o.max_response_bytes));
+            o.verify_tls = optional_bool(b, "verify_tls", true);
+            o.ca_file = optional_string(b.options, "ca_file", "", b.path);
+            o.bearer_token = secret_from(b, "bearer_token", false);
+            o.retry.max_attempts = static_cast<int>(optional_count(
+                b, "max_attempts", static_cast<std::uint64_t>(o.retry.max_attempts)));
+            try {
+                http::validate_client_options(o);
+            } catch (const ConfigError& e) {
+                throw ConfigError(b.path + "." + e.where().substr(e.where().rfind('.') + 1),
+                                  std::string(e.what()).substr(e.where().size() + 2));
+            }
+            res->add(b.name, http::Client::create(std::move(o), pool_options(b, 8)), b.path);
+        });
+}
+
 void add_budgets(Catalog& c) {
     c.resource_types.add({"memory", "a byte budget that stages take buffers from",
                           "capacity: bytes (e.g. 64MiB; default 64MiB)\n"
@@ -227,6 +270,7 @@ PoolOptions pool_options(const Block& b, std::size_t default_max) {
 void register_resource_types(Catalog& catalog) {
     add_sqlite(catalog);
     add_redis(catalog);
+    add_http(catalog);
     add_budgets(catalog);
 }
 
