@@ -1,7 +1,8 @@
 // Pool<T>: a bounded pool of connections of any type, leased to scopes (HikariCP's model).
 //
 // Connectors plug in through PoolHooks<T>: connect() opens one, validate() checks one borrowed
-// after being idle a while, close() closes one (default: T's close() if it has one, then ~T).
+// after being idle a while, close() closes one (default: T's close() if it has one, then ~T),
+// broken() tells a connection that broke while leased (checked on every return).
 // A Lease is movable and keeps the pool alive, so it may escape the caller's frame; it carries
 // a ledger Ticket from its owner scope, so a lease still out when that scope ends is reported as
 // a leak by the scope machinery. Options, stats and errors live in pool_options.h.
@@ -69,6 +70,10 @@ struct PoolHooks {
     std::function<T()> connect{};        // required: opens a connection (may throw)
     std::function<bool(T&)> validate{};  // optional: false or a throw discards it
     std::function<void(T&)> close{};     // optional; default: T's close() if any, then ~T
+    // Optional, cheap and without I/O: true when a returned connection broke while leased (a
+    // connector's own "broken" flag). Such a connection is closed and replaced, as if the lease
+    // had been marked broken, so a caller that forgot mark_broken() cannot pass it on.
+    std::function<bool(const T&)> broken{};
 };
 
 template <typename T>
@@ -517,6 +522,13 @@ private:
     void give_back(std::unique_ptr<Slot> slot, bool broken) noexcept {
         const auto now = detail::coarse_steady_now();
         ScopeRef owner;  // released after the lock: it may hold the owner's last reference
+        if (!broken && hooks_.broken) {
+            try {
+                broken = hooks_.broken(slot->conn);
+            } catch (...) {  // a check that throws: treat the connection as broken
+                broken = true;
+            }
+        }
         {
             std::lock_guard lock(mu_);
             unlink_locked(*slot);

@@ -113,7 +113,8 @@ std::shared_ptr<Pool<Session>> make_http_pool(PoolOptions pool, ClientOptions cl
     return make_pool<Session>(std::move(pool),
                               {.connect = [shared] { return Session::open(shared); },
                                .validate = [](Session& s) { return !s.broken(); },
-                               .close = [](Session& s) { s.close(); }});
+                               .close = [](Session& s) { s.close(); },
+                               .broken = [](const Session& s) { return s.broken(); }});
 }
 
 std::shared_ptr<Client> Client::create(ClientOptions options, PoolOptions pool) {

@@ -14,7 +14,8 @@ std::shared_ptr<RedisPool> make_redis_pool(PoolOptions pool, redis::ConnectionOp
     return make_pool<redis::Connection>(
         std::move(pool), {.connect = [options] { return redis::Connection::open(*options); },
                           .validate = [](redis::Connection& c) { return !c.broken() && c.ping(); },
-                          .close = [](redis::Connection& c) { c.close(); }});
+                          .close = [](redis::Connection& c) { c.close(); },
+                          .broken = [](const redis::Connection& c) { return c.broken(); }});
 }
 
 }  // namespace scopeflow

@@ -119,7 +119,8 @@ std::shared_ptr<ConnectionPool> make_sqlite_pool(PoolOptions pool, ConnectionOpt
     return make_pool<Connection>(
         std::move(pool), {.connect = [options, anchor] { return Connection::open(*options); },
                           .validate = [](Connection& c) { return !c.broken() && c.ping(); },
-                          .close = [](Connection& c) { c.close(); }});
+                          .close = [](Connection& c) { c.close(); },
+                          .broken = [](const Connection& c) { return c.broken(); }});
 }
 
 std::shared_ptr<sql::Database> make_sqlite_database(PoolOptions pool,

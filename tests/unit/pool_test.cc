@@ -196,6 +196,17 @@ TEST_F(PoolTest, BrokenLeaseIsReplacedNotReused) {
     EXPECT_EQ(pool->stats().total, 1u);
 }
 
+TEST_F(PoolTest, BrokenHookDiscardsAConnectionTheCallerForgotToMark) {
+    auto hooks = fake_hooks(c_);
+    hooks.broken = [](const FakeConn& conn) { return conn.id == 1; };  // the first one broke
+    auto pool = make_pool<FakeConn>({.name = "orders-db", .max_size = 2}, std::move(hooks));
+    { auto lease = pool->acquire(root_); }  // returned without mark_broken()
+    EXPECT_EQ(pool->stats().broken, 1U);
+    EXPECT_EQ(c_.closes.load(), 1);
+    auto next = pool->acquire(root_);
+    EXPECT_EQ(next->id, 2);  // a new connection, not the broken one
+}
+
 TEST_F(PoolTest, FailedValidationOnBorrowDiscardsAndReconnects) {
     auto pool = make({.max_size = 1, .validate_if_idle_for = 0ms});
     { auto lease = pool->acquire(root_); }
