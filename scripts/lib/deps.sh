@@ -30,6 +30,7 @@ SCOPEFLOW_DEPS=(
   libspdlog-dev        # the service's logs
   postgresql           # real servers for the tests and benchmarks (scripts/test-servers); pgbench
   redis-server         # also brings redis-cli and redis-benchmark (redis-tools)
+  prometheus           # promtool: the tests validate /metrics with it
 )
 
 # Prints the packages of SCOPEFLOW_DEPS that are not installed, one per line.

@@ -12,6 +12,7 @@ Built build(const ServiceConfig& cfg) {
 Built build(const ServiceConfig& cfg, Catalog& catalog) {
     Built out;
     out.resources = catalog.resources;
+    out.probes = catalog.probes;
     try {
         for (const Block& r : cfg.resources) {
             catalog.resource_types.create(r);

@@ -24,6 +24,7 @@ namespace scopeflow::service {
 
 struct Built {
     std::shared_ptr<Resources> resources;
+    std::shared_ptr<Probes> probes;
     std::unique_ptr<Source> source;
     Graph graph;
     PipelineOptions pipeline;

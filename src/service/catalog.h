@@ -22,6 +22,7 @@
 #include <scopeflow/stage_registry.h>
 
 #include "service/config.h"
+#include "service/probe.h"
 
 namespace scopeflow::service {
 
@@ -71,7 +72,8 @@ private:
 
 struct Catalog {
     std::shared_ptr<Resources> resources;
-    TypeTable<void> resource_types;  // each factory adds to *resources
+    std::shared_ptr<Probes> probes = std::make_shared<Probes>();  // one per declared resource
+    TypeTable<void> resource_types;                               // each factory adds to *resources
     TypeTable<std::unique_ptr<Source>> sources;
     StageRegistry stages;
 };

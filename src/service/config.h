@@ -13,10 +13,10 @@
 //
 // Values: `${NAME}` (upper case, digits, _) is replaced by the environment variable (an error if
 // unset), `${NAME:-x}` falls back to x, `$${` is a literal "${". Other `${...}` (lower case, as
-// in a stage's key template "user:${user_id}") are left for the stage. Secrets never appear in the file: a key named
-// password, token or secret is rejected; use password_env / password_file (see secret.h).
-// Options of stages, resources and the source are kept as an Event (StageOptions): scalars
-// typed (a quoted scalar is always a string), lists and maps as raw JSON.
+// in a stage's key template "user:${user_id}") are left for the stage. Secrets never appear in the
+// file: a key named password, token or secret is rejected; use password_env / password_file (see
+// secret.h). Options of stages, resources and the source are kept as an Event (StageOptions):
+// scalars typed (a quoted scalar is always a string), lists and maps as raw JSON.
 #pragma once
 
 #include <chrono>

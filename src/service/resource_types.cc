@@ -66,23 +66,31 @@ std::uint64_t optional_bytes(const Block& b, std::string_view field, std::uint64
     throw ConfigError(at(b, field), "expected a size such as 65536, 64KiB or 16MiB");
 }
 
+ResourceProbe database_probe(const Block& b, const std::shared_ptr<sql::Database>& db) {
+    return {.name = b.name,
+            .type = b.type,
+            .pool = [db] { return db->pool_stats(); },
+            .ping = [db](Scope& s) { return db->ping(s); }};
+}
+
 void add_sqlite(Catalog& c) {
-    c.resource_types.add(
-        {"sqlite", "an embedded SQLite database (the default; no server), pooled",
-         "path: database file, or :memory: (default :memory:)\n"
-         "read_only: open read-only (default false)\n"
-         "busy_timeout: wait for a lock this long (default 5s)\n"
-         "max_size, acquire_timeout, ...: pool settings"},
-        [res = c.resources](const Block& b) {
-            check_fields(b, {"path", "read_only", "busy_timeout"}, true);
-            sqlite::ConnectionOptions o;
-            o.path = optional_string(b.options, "path", ":memory:", b.path);
-            o.name = b.name;
-            o.read_only = optional_bool(b, "read_only", false);
-            o.busy_timeout = optional_duration(b, "busy_timeout", std::chrono::seconds(5));
-            res->add<sql::Database>(b.name, sqlite::make_sqlite_database(pool_options(b, 4), o),
-                                    b.path);
-        });
+    c.resource_types.add({"sqlite", "an embedded SQLite database (the default; no server), pooled",
+                          "path: database file, or :memory: (default :memory:)\n"
+                          "read_only: open read-only (default false)\n"
+                          "busy_timeout: wait for a lock this long (default 5s)\n"
+                          "max_size, acquire_timeout, ...: pool settings"},
+                         [res = c.resources, probes = c.probes](const Block& b) {
+                             check_fields(b, {"path", "read_only", "busy_timeout"}, true);
+                             sqlite::ConnectionOptions o;
+                             o.path = optional_string(b.options, "path", ":memory:", b.path);
+                             o.name = b.name;
+                             o.read_only = optional_bool(b, "read_only", false);
+                             o.busy_timeout =
+                                 optional_duration(b, "busy_timeout", std::chrono::seconds(5));
+                             auto db = sqlite::make_sqlite_database(pool_options(b, 4), o);
+                             res->add<sql::Database>(b.name, db, b.path);
+                             probes->push_back(database_probe(b, db));
+                         });
 }
 
 void add_redis(Catalog& c) {
@@ -94,7 +102,7 @@ void add_redis(Catalog& c) {
          "db: database number (default 0)\n"
          "connect_timeout, command_timeout: (default 2s each)\n"
          "max_size, acquire_timeout, ...: pool settings"},
-        [res = c.resources](const Block& b) {
+        [res = c.resources, probes = c.probes](const Block& b) {
             check_fields(b,
                          {"host", "port", "password_env", "password_file", "username", "db",
                           "connect_timeout", "command_timeout"},
@@ -116,8 +124,12 @@ void add_redis(Catalog& c) {
                 throw ConfigError(b.path + e.where().substr(e.where().find('.')),
                                   std::string(e.what()).substr(e.where().size() + 2));
             }
-            res->add(b.name, std::make_shared<redis::Client>(pool_options(b, 8), std::move(o)),
-                     b.path);
+            auto client = std::make_shared<redis::Client>(pool_options(b, 8), std::move(o));
+            res->add(b.name, client, b.path);
+            probes->push_back({.name = b.name,
+                               .type = b.type,
+                               .pool = [client] { return client->stats(); },
+                               .ping = [client](Scope& s) { return client->ping(s); }});
         });
 }
 
@@ -133,7 +145,7 @@ void add_http(Catalog& c) {
          "bearer_token_env / bearer_token_file: Authorization: Bearer (optional)\n"
          "max_attempts: tries per request on connection errors, 5xx, 429 (default 3)\n"
          "max_size, acquire_timeout, ...: pool settings"},
-        [res = c.resources](const Block& b) {
+        [res = c.resources, probes = c.probes](const Block& b) {
             check_fields(
                 b,
                 {"base_url", "connect_timeout", "timeout", "max_response_bytes", "verify_tls",
@@ -159,34 +171,57 @@ void add_http(Catalog& c) {
                 throw ConfigError(b.path + "." + e.where().substr(e.where().rfind('.') + 1),
                                   std::string(e.what()).substr(e.where().size() + 2));
             }
-            res->add(b.name, http::Client::create(std::move(o), pool_options(b, 8)), b.path);
+            auto client = http::Client::create(std::move(o), pool_options(b, 8));
+            res->add(b.name, client, b.path);
+            probes->push_back({.name = b.name, .type = b.type, .pool = [client] {
+                                   return client->pool_stats();
+                               }});
         });
 }
 
 void add_budgets(Catalog& c) {
-    c.resource_types.add({"memory", "a byte budget that stages take buffers from",
-                          "capacity: bytes (e.g. 64MiB; default 64MiB)\n"
-                          "acquire_timeout: wait this long for room (default 5s)"},
-                         [res = c.resources](const Block& b) {
-                             check_fields(b, {"capacity", "acquire_timeout"}, false);
-                             MemoryBudgetOptions o;
-                             o.name = b.name;
-                             o.capacity_bytes = optional_bytes(b, "capacity", 64ULL << 20);
-                             o.acquire_timeout =
-                                 optional_duration(b, "acquire_timeout", std::chrono::seconds(5));
-                             res->add(b.name, std::make_shared<MemoryBudget>(o), b.path);
-                         });
+    c.resource_types.add(
+        {"memory", "a byte budget that stages take buffers from",
+         "capacity: bytes (e.g. 64MiB; default 64MiB)\n"
+         "acquire_timeout: wait this long for room (default 5s)"},
+        [res = c.resources, probes = c.probes](const Block& b) {
+            check_fields(b, {"capacity", "acquire_timeout"}, false);
+            MemoryBudgetOptions o;
+            o.name = b.name;
+            o.capacity_bytes = optional_bytes(b, "capacity", 64ULL << 20);
+            o.acquire_timeout = optional_duration(b, "acquire_timeout", std::chrono::seconds(5));
+            auto budget = std::make_shared<MemoryBudget>(o);
+            res->add(b.name, budget, b.path);
+            probes->push_back({.name = b.name, .type = b.type, .gauges = [budget] {
+                                   const auto s = budget->stats();
+                                   return std::vector<std::pair<std::string, double>>{
+                                       {"capacity_bytes", static_cast<double>(s.capacity)},
+                                       {"used_bytes", static_cast<double>(s.used)},
+                                       {"peak_bytes", static_cast<double>(s.peak)},
+                                       {"waiting", static_cast<double>(s.waiting)},
+                                       {"timeouts", static_cast<double>(s.timeouts)}};
+                               }});
+        });
     c.resource_types.add(
         {"files", "an open-file budget",
          "max_open: files open at once (default 256)\n"
          "acquire_timeout: wait this long for a slot (default 5s)"},
-        [res = c.resources](const Block& b) {
+        [res = c.resources, probes = c.probes](const Block& b) {
             check_fields(b, {"max_open", "acquire_timeout"}, false);
             FileBudgetOptions o;
             o.name = b.name;
             o.max_open = static_cast<std::size_t>(optional_count(b, "max_open", o.max_open));
             o.acquire_timeout = optional_duration(b, "acquire_timeout", std::chrono::seconds(5));
-            res->add(b.name, std::make_shared<FileBudget>(o), b.path);
+            auto budget = std::make_shared<FileBudget>(o);
+            res->add(b.name, budget, b.path);
+            probes->push_back({.name = b.name, .type = b.type, .gauges = [budget] {
+                                   const auto s = budget->stats();
+                                   return std::vector<std::pair<std::string, double>>{
+                                       {"max_open", static_cast<double>(s.capacity)},
+                                       {"open", static_cast<double>(s.open)},
+                                       {"peak", static_cast<double>(s.peak)},
+                                       {"timeouts", static_cast<double>(s.timeouts)}};
+                               }});
         });
 }
 

@@ -3,10 +3,14 @@
 find_package(yaml-cpp REQUIRED)
 find_package(spdlog REQUIRED)
 add_library(scopeflow_service STATIC
+  ${CMAKE_CURRENT_LIST_DIR}/admin.cc
   ${CMAKE_CURRENT_LIST_DIR}/builder.cc
   ${CMAKE_CURRENT_LIST_DIR}/catalog.cc
   ${CMAKE_CURRENT_LIST_DIR}/config.cc
   ${CMAKE_CURRENT_LIST_DIR}/logging.cc
+  ${CMAKE_CURRENT_LIST_DIR}/metrics.cc
+  ${CMAKE_CURRENT_LIST_DIR}/monitor_view.cc
+  ${CMAKE_CURRENT_LIST_DIR}/process_info.cc
   ${CMAKE_CURRENT_LIST_DIR}/resource_types.cc
   ${CMAKE_CURRENT_LIST_DIR}/runner.cc
   ${CMAKE_CURRENT_LIST_DIR}/units.cc
