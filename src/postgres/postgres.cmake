@@ -1,0 +1,27 @@
+# The PostgreSQL connector (libpq): connections, transactions, pipelined batches, the pooled
+# sql::Database, and the SQL stages (sql_lookup, sql_upsert), which work over any sql::Database.
+find_package(PostgreSQL REQUIRED)
+add_library(scopeflow_postgres STATIC
+  ${CMAKE_CURRENT_LIST_DIR}/connection.cc
+  ${CMAKE_CURRENT_LIST_DIR}/connection_options.cc
+  ${CMAKE_CURRENT_LIST_DIR}/postgres_database.cc
+  ${CMAKE_CURRENT_LIST_DIR}/postgres_pool.cc
+  ${CMAKE_CURRENT_LIST_DIR}/result.cc
+  ${CMAKE_CURRENT_LIST_DIR}/transaction.cc
+  ${CMAKE_CURRENT_LIST_DIR}/stages/sql_stages.cc
+)
+add_library(scopeflow::postgres ALIAS scopeflow_postgres)
+target_link_libraries(scopeflow_postgres PUBLIC scopeflow_core PRIVATE PostgreSQL::PostgreSQL)
+scopeflow_target_defaults(scopeflow_postgres)
+set_target_properties(scopeflow_postgres PROPERTIES EXPORT_NAME postgres
+                                                    OUTPUT_NAME scopeflow_postgres)
+list(APPEND SCOPEFLOW_CONNECTOR_TARGETS scopeflow_postgres)
+list(APPEND SCOPEFLOW_PUBLIC_HEADERS
+  postgres/connection.h
+  postgres/connection_options.h
+  postgres/errors.h
+  postgres/postgres_pool.h
+  postgres/result.h
+  postgres/transaction.h
+  stages/sql_stages.h
+)

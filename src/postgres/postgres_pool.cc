@@ -1,0 +1,16 @@
+#include <scopeflow/postgres/postgres_pool.h>
+
+namespace scopeflow::pg {
+
+std::shared_ptr<ConnectionPool> make_postgres_pool(PoolOptions pool_options,
+                                                   ConnectionOptions options) {
+    validate_pool_options(pool_options);
+    options.validate("pool." + pool_options.name + ".postgres");
+    return make_pool<Connection>(
+        std::move(pool_options),
+        {.connect = [options = std::move(options)] { return Connection::open(options); },
+         .validate = [](Connection& c) { return c.ping(); },
+         .close = [](Connection& c) { c.close(); }});
+}
+
+}  // namespace scopeflow::pg

@@ -1,0 +1,291 @@
+#include <charconv>
+#include <condition_variable>
+#include <mutex>
+#include <string>
+#include <utility>
+
+#include <scopeflow/error.h>
+#include <scopeflow/event_json.h>
+#include <scopeflow/stages/sql_stages.h>
+
+namespace scopeflow {
+namespace {
+
+bool is_prefix(const std::string& into) {
+    return into.empty() || into.back() == '_' || into.back() == '.';
+}
+
+Value column_value(const sql::Value& v) {
+    return v ? Value(*v) : Value();
+}
+
+std::vector<std::string> split_fields(std::string_view s) {
+    std::vector<std::string> out;
+    while (!s.empty()) {
+        const std::size_t comma = s.find(',');
+        std::string_view item = s.substr(0, comma);
+        while (!item.empty() && item.front() == ' ') {
+            item.remove_prefix(1);
+        }
+        while (!item.empty() && item.back() == ' ') {
+            item.remove_suffix(1);
+        }
+        if (!item.empty()) {
+            out.emplace_back(item);
+        }
+        s = comma == std::string_view::npos ? std::string_view() : s.substr(comma + 1);
+    }
+    return out;
+}
+
+sql::Params params_of(const Event& event, const std::vector<std::string>& fields) {
+    sql::Params params;
+    params.reserve(fields.size());
+    for (const auto& f : fields) {
+        params.push_back(sql_param(event.find(f)));
+    }
+    return params;
+}
+
+void check_database(const std::shared_ptr<sql::Database>& db,
+                    const std::string& query,
+                    const std::string& stage) {
+    if (!db) {
+        throw ConfigError(stage + ".resource", "needs a database");
+    }
+    if (query.empty()) {
+        throw ConfigError(stage + ".query", "is required");
+    }
+}
+
+// Waits `d`, returning false early when `stop` is requested.
+bool sleep_for(std::chrono::nanoseconds d, const std::stop_token& stop) {
+    std::mutex mu;
+    std::condition_variable_any cv;
+    std::unique_lock lock(mu);
+    return !cv.wait_for(lock, stop, d, [] { return false; }) && !stop.stop_requested();
+}
+
+}  // namespace
+
+sql::Value sql_param(const Value* v) {
+    if (v == nullptr) {
+        return std::nullopt;
+    }
+    switch (v->kind()) {
+        case ValueKind::null:
+            return std::nullopt;
+        case ValueKind::boolean:
+            return std::string(v->as_bool() ? "true" : "false");
+        case ValueKind::integer:
+            return std::to_string(v->as_int());
+        case ValueKind::number: {
+            char buf[32];
+            const auto r = std::to_chars(buf, buf + sizeof(buf), v->as_double());
+            return std::string(buf, r.ptr);
+        }
+        case ValueKind::string:
+            return std::string(v->as_string());
+        case ValueKind::raw:
+            return std::string(v->raw_json());
+    }
+    return std::nullopt;
+}
+
+// --- sql_lookup --------------------------------------------------------------------------------
+
+SqlLookupStage::SqlLookupStage(SqlLookupOptions options)
+    : NodeStage("sql_lookup", options.retry),
+      options_(std::move(options)),
+      prefix_mode_(is_prefix(options_.into)) {
+    check_database(options_.database, options_.query, "sql_lookup");
+}
+
+void SqlLookupStage::on_open(Scope& /*stage_scope*/, std::size_t workers) {
+    worker_scopes_.assign(workers, nullptr);
+}
+
+void SqlLookupStage::on_open_worker(Scope& worker_scope, std::size_t worker_index) {
+    worker_scopes_.at(worker_index) = &worker_scope;
+}
+
+SqlLookupCall SqlLookupStage::prep(Event& event, TaskContext& task) {
+    SqlLookupCall call{params_of(event, options_.params), nullptr};
+    const std::size_t i = task.worker_index();
+    call.owner = i < worker_scopes_.size() && worker_scopes_[i] != nullptr ? worker_scopes_[i]
+                                                                           : &task.scope();
+    return call;
+}
+
+sql::Result SqlLookupStage::exec(SqlLookupCall& call) {
+    return options_.database->query(*call.owner, options_.query, call.params);
+}
+
+ActionId SqlLookupStage::post(Event& event, SqlLookupCall& /*call*/, sql::Result& result) {
+    if (result.rows.empty()) {
+        switch (options_.on_missing) {
+            case OnMissing::keep:
+                return kActionDefault;
+            case OnMissing::drop:
+                return kActionDrop;
+            case OnMissing::error:
+                throw Error("sql_lookup on database '" + options_.database->name() +
+                            "': no row for this event");
+        }
+    }
+    const auto& row = result.rows.front();
+    const std::size_t n = std::min(row.size(), result.columns.size());
+    if (prefix_mode_) {
+        for (std::size_t c = 0; c < n; ++c) {
+            event.set(options_.into + result.columns[c], column_value(row[c]));
+        }
+    } else if (n == 1) {
+        event.set(options_.into, column_value(row[0]));
+    } else {
+        Event object;
+        for (std::size_t c = 0; c < n; ++c) {
+            object.set(result.columns[c], column_value(row[c]));
+        }
+        event.set(options_.into, Value::raw(to_json(object)));
+    }
+    return kActionDefault;
+}
+
+// --- sql_upsert --------------------------------------------------------------------------------
+
+SqlUpsertStage::SqlUpsertStage(SqlUpsertOptions options)
+    : Stage("sql_upsert"),
+      options_(std::move(options)) {
+    check_database(options_.database, options_.query, "sql_upsert");
+    if (options_.retry.max_attempts < 1) {
+        throw ConfigError("sql_upsert.max_attempts", "must be at least 1");
+    }
+}
+
+void SqlUpsertStage::on_open(Scope& /*stage_scope*/, std::size_t workers) {
+    workers_.assign(workers, Worker{});
+}
+
+void SqlUpsertStage::on_open_worker(Scope& worker_scope, std::size_t worker_index) {
+    workers_.at(worker_index).scope = &worker_scope;
+}
+
+ActionId SqlUpsertStage::on_process(Event& event, TaskContext& task) {
+    workers_.at(task.worker_index()).rows.push_back(params_of(event, options_.params));
+    return kActionDefault;
+}
+
+void SqlUpsertStage::on_end_batch(std::size_t worker_index) {
+    Worker& w = workers_.at(worker_index);
+    if (w.rows.empty()) {
+        return;
+    }
+    struct Clear {
+        std::vector<sql::Params>& rows;
+        ~Clear() { rows.clear(); }  // written or nacked: never carried into the next batch
+    } clear{w.rows};
+    if (w.scope == nullptr) {
+        throw Error("sql_upsert: worker " + std::to_string(worker_index) + " was not opened");
+    }
+    const std::stop_token stop = w.scope->stop_token();
+    for (int attempt = 1;; ++attempt) {
+        try {
+            (void)options_.database->execute_batch(*w.scope, options_.query, w.rows);
+            written_.fetch_add(w.rows.size(), std::memory_order_relaxed);
+            return;
+        } catch (const TransientError&) {
+            if (attempt >= options_.retry.max_attempts || stop.stop_requested()) {
+                throw;
+            }
+        }
+        // Spread the workers' retries without a shared random source.
+        const double unit = static_cast<double>((worker_index * 7 + 3) % 10) / 10.0;
+        if (!sleep_for(options_.retry.backoff(attempt + 1, unit), stop)) {
+            throw CancelledError("sql_upsert: stopped while backing off");
+        }
+    }
+}
+
+// --- registration ------------------------------------------------------------------------------
+
+namespace {
+
+RetryPolicy retry_option(const StageOptions& o, const std::string& where) {
+    const std::int64_t attempts = optional_int(o, "max_attempts", 3, where);
+    const std::int64_t backoff = optional_int(o, "backoff_ms", 10, where);
+    const std::int64_t max_backoff = optional_int(o, "max_backoff_ms", 2000, where);
+    if (attempts < 1 || attempts > 1000) {
+        throw ConfigError(where + ".max_attempts", "must be in 1..1000");
+    }
+    if (backoff < 0 || max_backoff < backoff) {
+        throw ConfigError(where + ".backoff_ms", "needs 0 <= backoff_ms <= max_backoff_ms");
+    }
+    return {.max_attempts = static_cast<int>(attempts),
+            .initial_backoff = std::chrono::milliseconds(backoff),
+            .max_backoff = std::chrono::milliseconds(max_backoff)};
+}
+
+OnMissing on_missing_option(const StageOptions& o, const std::string& where) {
+    const std::string s = optional_string(o, "on_missing", "keep", where);
+    if (s == "keep") {
+        return OnMissing::keep;
+    }
+    if (s == "drop") {
+        return OnMissing::drop;
+    }
+    if (s == "error") {
+        return OnMissing::error;
+    }
+    throw ConfigError(where + ".on_missing", "must be keep, drop or error, not '" + s + "'");
+}
+
+}  // namespace
+
+void register_sql_stages(StageRegistry& registry, const Resources& resources) {
+    const Resources* res = &resources;
+    registry.add(
+        {.type = "sql_lookup",
+         .description = "enriches events with the first row of a parameterized SQL query",
+         .options = "resource: the sql database resource (required)\n"
+                    "query: SQL with $1..$n (required)\n"
+                    "params: comma-separated event fields bound to $1..$n\n"
+                    "into: column prefix (\"\", \"x_\", \"x.\") or target field (default \"\")\n"
+                    "on_missing: keep, drop or error when no row (default keep)\n"
+                    "max_attempts, backoff_ms, max_backoff_ms: retries of transient errors",
+         .origin = "builtin"},
+        [res](const StageOptions& o, const std::string& where) -> std::unique_ptr<Stage> {
+            reject_unknown_fields(o,
+                                  {"resource", "query", "params", "into", "on_missing",
+                                   "max_attempts", "backoff_ms", "max_backoff_ms"},
+                                  where);
+            return std::make_unique<SqlLookupStage>(
+                SqlLookupOptions{.database = res->get<sql::Database>(
+                                     require_string(o, "resource", where), where + ".resource"),
+                                 .query = require_string(o, "query", where),
+                                 .params = split_fields(optional_string(o, "params", "", where)),
+                                 .into = optional_string(o, "into", "", where),
+                                 .on_missing = on_missing_option(o, where),
+                                 .retry = retry_option(o, where)});
+        });
+    registry.add(
+        {.type = "sql_upsert",
+         .description = "writes events to SQL, one transaction per batch, acked after commit",
+         .options = "resource: the sql database resource (required)\n"
+                    "query: INSERT/UPDATE with $1..$n (required)\n"
+                    "params: comma-separated event fields bound to $1..$n\n"
+                    "max_attempts, backoff_ms, max_backoff_ms: retries of transient errors",
+         .origin = "builtin"},
+        [res](const StageOptions& o, const std::string& where) -> std::unique_ptr<Stage> {
+            reject_unknown_fields(
+                o, {"resource", "query", "params", "max_attempts", "backoff_ms", "max_backoff_ms"},
+                where);
+            return std::make_unique<SqlUpsertStage>(
+                SqlUpsertOptions{.database = res->get<sql::Database>(
+                                     require_string(o, "resource", where), where + ".resource"),
+                                 .query = require_string(o, "query", where),
+                                 .params = split_fields(optional_string(o, "params", "", where)),
+                                 .retry = retry_option(o, where)});
+        });
+}
+
+}  // namespace scopeflow
