@@ -70,6 +70,11 @@ std::int64_t optional_int(const StageOptions& o,
                           std::string_view field,
                           std::int64_t fallback,
                           const std::string& where);
+// A list option: a JSON array of strings (a YAML list), or one comma-separated string; empty
+// when missing.
+std::vector<std::string> optional_string_list(const StageOptions& o,
+                                              std::string_view field,
+                                              const std::string& where);
 // Rejects fields the stage does not know, suggesting the closest known one.
 void reject_unknown_fields(const StageOptions& o,
                            std::initializer_list<std::string_view> known,

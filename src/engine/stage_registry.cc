@@ -1,6 +1,8 @@
 #include <algorithm>
 #include <utility>
 
+#include <simdjson.h>
+
 #include <scopeflow/error.h>
 #include <scopeflow/event_json.h>
 #include <scopeflow/stage_registry.h>
@@ -10,6 +12,7 @@
 #include <scopeflow/stages/filter_stage.h>
 #include <scopeflow/stages/json_stages.h>
 #include <scopeflow/stages/log_stage.h>
+#include <scopeflow/stages/process_stage.h>
 
 namespace scopeflow {
 namespace {
@@ -121,6 +124,54 @@ std::int64_t optional_int(const StageOptions& o,
         throw ConfigError(field_where(where, field), "must be an integer");
     }
     return v->as_int();
+}
+
+std::vector<std::string> optional_string_list(const StageOptions& o,
+                                              std::string_view field,
+                                              const std::string& where) {
+    const Value* v = o.find(field);
+    if (v == nullptr || v->is_null()) {
+        return {};
+    }
+    std::vector<std::string> out;
+    if (v->kind() == ValueKind::string) {
+        std::string_view rest = v->as_string();
+        while (!rest.empty()) {
+            const auto comma = rest.find(',');
+            std::string_view item = rest.substr(0, comma);
+            while (!item.empty() && item.front() == ' ') {
+                item.remove_prefix(1);
+            }
+            while (!item.empty() && item.back() == ' ') {
+                item.remove_suffix(1);
+            }
+            if (!item.empty()) {
+                out.emplace_back(item);
+            }
+            if (comma == std::string_view::npos) {
+                break;
+            }
+            rest.remove_prefix(comma + 1);
+        }
+        return out;
+    }
+    if (v->kind() == ValueKind::raw) {
+        simdjson::dom::parser parser;
+        simdjson::dom::element doc;
+        const std::string text(v->raw_json());
+        if (parser.parse(text).get(doc) == simdjson::SUCCESS && doc.is_array()) {
+            for (simdjson::dom::element item : doc.get_array()) {
+                std::string_view sv;
+                if (item.get_string().get(sv) != simdjson::SUCCESS) {
+                    throw ConfigError(field_where(where, field), "expected a list of strings");
+                }
+                out.emplace_back(sv);
+            }
+            return out;
+        }
+    }
+    throw ConfigError(field_where(where, field),
+                      "expected a list of strings (or one comma-separated string)");
 }
 
 void reject_unknown_fields(const StageOptions& o,
@@ -341,6 +392,33 @@ void register_builtin_stages(StageRegistry& registry) {
                 .prefix = optional_string(o, "prefix", "events", where),
                 .max_bytes = static_cast<std::uint64_t>(max_bytes),
                 .fsync = parse_fsync(optional_string(o, "fsync", "on_rotate", where), where)});
+        });
+    registry.add(
+        {.type = "process",
+         .description = "runs each event through an external program (one JSON line in, one "
+                        "out), one child per worker",
+         .options = "command: the program and its arguments, a list (required; no shell)\n"
+                    "env: K=V entries added to its environment (list)\n"
+                    "timeout_ms: per event (default 5000)\n"
+                    "terminate_grace_ms: SIGTERM, then SIGKILL after this (default 2000)",
+         .origin = "builtin"},
+        [](const StageOptions& o, const std::string& where) -> std::unique_ptr<Stage> {
+            reject_unknown_fields(o, {"command", "env", "timeout_ms", "terminate_grace_ms"}, where);
+            ProcessStageOptions p;
+            p.argv = optional_string_list(o, "command", where);
+            if (p.argv.empty()) {
+                throw ConfigError(where + ".command", "is required: [program, arg, ...]");
+            }
+            p.env_add = optional_string_list(o, "env", where);
+            const auto timeout = optional_int(o, "timeout_ms", 5000, where);
+            const auto grace = optional_int(o, "terminate_grace_ms", 2000, where);
+            if (timeout <= 0 || grace < 0) {
+                throw ConfigError(where + (timeout <= 0 ? ".timeout_ms" : ".terminate_grace_ms"),
+                                  "must be positive");
+            }
+            p.timeout = std::chrono::milliseconds(timeout);
+            p.terminate_grace = std::chrono::milliseconds(grace);
+            return std::make_unique<ProcessStage>(std::move(p));
         });
 }
 

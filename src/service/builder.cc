@@ -35,6 +35,20 @@ Built build(const ServiceConfig& cfg, Catalog& catalog) {
         out.graph.set_max_hops(cfg.graph.max_hops);
         out.graph.validate();
     } catch (const ConfigError& e) {
+        // The graph names a route "graph.routes.<from>.<action>"; in the file it lives at
+        // "graph.stages.<from>.routes.<action>".
+        const std::string& w = e.where();
+        static constexpr std::string_view kRoutes = "graph.routes.";
+        if (w.rfind(kRoutes, 0) == 0) {
+            const std::string rest = w.substr(kRoutes.size());
+            const auto dot = rest.find('.');
+            const std::string text = std::string(e.what()).substr(w.size() + 2);
+            const std::string path =
+                dot == std::string::npos
+                    ? "graph.stages." + rest + ".routes"
+                    : "graph.stages." + rest.substr(0, dot) + ".routes" + rest.substr(dot);
+            throw cfg.lines.located(ConfigError(path, text));
+        }
         throw cfg.lines.located(e);
     }
     out.pipeline.workers = cfg.graph.workers;

@@ -1,0 +1,324 @@
+// The scopeflow binary, run for real: check, run with a finite input, SIGTERM mid-run, SIGHUP
+// reload under load (good and bad), /metrics validated by promtool, /readyz, the exit report.
+#include <csignal>
+#include <cstdlib>
+#include <set>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "service/service_support.h"
+
+namespace scopeflow::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::string jsonl(int n) {
+    std::string s;
+    for (int i = 1; i <= n; ++i) {
+        s += "{\"id\":" + std::to_string(i) + ",\"price\":" + std::to_string(i % 100) + "}\n";
+    }
+    return s;
+}
+
+// Lines and distinct ids in the sink's published parts.
+struct SinkCount {
+    std::size_t lines = 0;
+    std::set<std::string> ids;
+};
+SinkCount count_sink(const std::filesystem::path& dir) {
+    SinkCount c;
+    for (const auto& e : std::filesystem::directory_iterator(dir)) {
+        if (e.path().extension() != ".jsonl") {
+            continue;
+        }
+        std::ifstream in(e.path());
+        std::string line;
+        while (std::getline(in, line)) {
+            ++c.lines;
+            const auto at = line.find("\"id\":");
+            c.ids.insert(line.substr(at + 5, line.find(',', at) - at - 5));
+        }
+    }
+    return c;
+}
+
+std::size_t count_tmp(const std::filesystem::path& dir) {
+    std::size_t n = 0;
+    for (const auto& e : std::filesystem::recursive_directory_iterator(dir)) {
+        n += e.path().extension() == ".tmp" ? 1U : 0U;
+    }
+    return n;
+}
+
+std::string file_pipeline(const TempDir& d, const std::string& input, int workers = 2) {
+    return "service:\n  admin: 127.0.0.1:0\n  shutdown_timeout: 10s\n"
+           "source: {type: jsonl, path: " +
+           (d / input).string() +
+           "}\n"
+           "graph:\n  workers: " +
+           std::to_string(workers) +
+           "\n  batch_size: 256\n  stages:\n"
+           "    sink: {type: file_sink, directory: " +
+           (d / "out").string() + ", max_bytes: 200000}\n";
+}
+
+TEST(ServiceBinaryTest, RunsAFiniteInputToTheEndWithNothingLeaked) {
+    TempDir d;
+    write_file(d / "in.jsonl", jsonl(5000));
+    std::filesystem::create_directories(d / "out");
+    write_file(d / "p.yaml", file_pipeline(d, "in.jsonl"));
+    Service svc({"run", (d / "p.yaml").string()}, d / "log");
+    ASSERT_EQ(svc.wait(), 0) << svc.log();
+    const SinkCount c = count_sink(d / "out");
+    EXPECT_EQ(c.lines, 5000U);
+    EXPECT_EQ(c.ids.size(), 5000U);
+    EXPECT_EQ(count_tmp(d.path()), 0U);
+    EXPECT_NE(svc.log().find("exit report: live resources 0, extra fds 0, child processes 0"),
+              std::string::npos)
+        << svc.log();
+}
+
+TEST(ServiceBinaryTest, SigtermMidRunLosesNoEventAndTheRestartResumes) {
+    TempDir d;
+    constexpr int kEvents = 1'500'000;
+    write_file(d / "in.jsonl", jsonl(kEvents));
+    std::filesystem::create_directories(d / "out");
+    write_file(d / "p.yaml", file_pipeline(d, "in.jsonl"));
+    {
+        Service svc({"run", (d / "p.yaml").string()}, d / "log1");
+        ASSERT_TRUE(svc.wait_for_log("running")) << svc.log();
+        svc.signal(SIGTERM);
+        ASSERT_EQ(svc.wait(), 0) << svc.log();
+        const SinkCount first = count_sink(d / "out");
+        EXPECT_GT(first.lines, 0U);
+        EXPECT_LT(first.lines, static_cast<std::size_t>(kEvents)) << "stopped too late to test";
+        EXPECT_NE(svc.log().find("signal 15: draining"), std::string::npos);
+    }
+    Service again({"run", (d / "p.yaml").string()}, d / "log2");
+    ASSERT_EQ(again.wait(), 0) << again.log();
+    const SinkCount total = count_sink(d / "out");
+    EXPECT_EQ(total.ids.size(), static_cast<std::size_t>(kEvents));  // none lost
+    EXPECT_EQ(total.lines, static_cast<std::size_t>(kEvents));       // none twice
+    EXPECT_EQ(count_tmp(d.path()), 0U);
+}
+
+TEST(ServiceBinaryTest, ReloadUnderLoadSwapsPipelinesAndLeaksNothing) {
+    TempDir d;
+    write_file(
+        d / "p.yaml",
+        "service: {admin: '127.0.0.1:0'}\n"
+        "resources:\n  db: {type: sqlite, path: " +
+            (d / "x.db").string() +
+            "}\n  mem: {type: memory, capacity: 1MiB}\n"
+            "source: {type: generator, count: 0, payload: true}\n"
+            "graph:\n  stages:\n    keep: {type: filter, field: price, op: ge, value: 10}\n");
+    Service svc({"run", (d / "p.yaml").string()}, d / "log");
+    ASSERT_TRUE(svc.wait_for_log("running")) << svc.log();
+    for (int i = 2; i <= 4; ++i) {
+        svc.signal(SIGHUP);
+        ASSERT_TRUE(svc.wait_for_log("reloaded: generation " + std::to_string(i))) << svc.log();
+    }
+    // A broken file is rejected and the running pipeline goes on.
+    write_file(d / "p.yaml", "source: {type: generator}\ngraph: {stages: {a: {type: nope}}}\n");
+    svc.signal(SIGHUP);
+    ASSERT_TRUE(svc.wait_for_log("reload rejected")) << svc.log();
+    EXPECT_NE(svc.log().find("p.yaml:2: graph.stages.a.type: unknown stage type"),
+              std::string::npos)
+        << svc.log();
+    const auto port = svc.admin_port();
+    EXPECT_EQ(http_get(port, "/healthz").first, 200);
+    const auto [status, metrics] = http_get(port, "/metrics");
+    EXPECT_EQ(status, 200);
+    EXPECT_NE(metrics.find("scopeflow_reloads_total{result=\"ok\"} 3"), std::string::npos);
+    EXPECT_NE(metrics.find("scopeflow_reloads_total{result=\"failed\"} 1"), std::string::npos);
+    svc.signal(SIGTERM);
+    EXPECT_EQ(svc.wait(), 0) << svc.log();
+    EXPECT_NE(svc.log().find("exit report: live resources 0, extra fds 0, child processes 0"),
+              std::string::npos)
+        << svc.log();
+}
+
+TEST(ServiceBinaryTest, MetricsPassPromtoolAndEndpointsAnswer) {
+    TempDir d;
+    write_file(d / "p.yaml",
+               "service: {admin: '127.0.0.1:0'}\n"
+               "resources:\n  db: {type: sqlite}\n  files: {type: files, max_open: 8}\n"
+               "source: {type: generator, count: 0}\n"
+               "graph:\n  stages:\n    log: {type: filter, field: seq, op: lt, value: 0}\n");
+    Service svc({"run", (d / "p.yaml").string()}, d / "log");
+    const auto port = svc.admin_port();
+    ASSERT_NE(port, 0) << svc.log();
+    const auto [status, metrics] = http_get(port, "/metrics");
+    ASSERT_EQ(status, 200);
+    write_file(d / "metrics.txt", metrics);
+    const std::string cmd =
+        "promtool check metrics < '" + (d / "metrics.txt").string() + "' > /dev/null 2>&1";
+    EXPECT_EQ(std::system(cmd.c_str()), 0) << metrics;  // NOLINT(concurrency-mt-unsafe)
+    EXPECT_NE(metrics.find("scopeflow_pool_active{pool=\"db\",type=\"sqlite\"}"),
+              std::string::npos);
+    EXPECT_NE(metrics.find("scopeflow_events_read_total{pipeline=\"main\"}"), std::string::npos);
+    EXPECT_EQ(http_get(port, "/readyz").first, 200);
+    const auto [rs, resources] = http_get(port, "/resources");
+    EXPECT_EQ(rs, 200);
+    EXPECT_NE(resources.find("\"name\":\"db\""), std::string::npos) << resources;
+    EXPECT_NE(resources.find("\"ledger\""), std::string::npos) << resources;
+    EXPECT_EQ(http_get(port, "/nope").first, 404);
+    svc.signal(SIGTERM);
+    EXPECT_EQ(svc.wait(), 0) << svc.log();
+}
+
+TEST(ServiceBinaryTest, ReadyzNamesAnUnreachableResource) {
+    TempDir d;
+    write_file(d / "p.yaml",
+               "service: {admin: '127.0.0.1:0'}\n"
+               "resources:\n  cache: {type: redis, port: 1, connect_timeout: 200ms}\n"
+               "source: {type: generator, count: 0}\n"
+               "graph:\n  stages:\n    keep: {type: filter, field: seq, op: lt, value: 0}\n");
+    Service svc({"run", (d / "p.yaml").string()}, d / "log");
+    const auto port = svc.admin_port();
+    ASSERT_NE(port, 0) << svc.log();
+    const auto [status, body] = http_get(port, "/readyz");
+    EXPECT_EQ(status, 503);
+    EXPECT_NE(body.find("resource 'cache' (redis) unreachable"), std::string::npos) << body;
+    EXPECT_EQ(http_get(port, "/healthz").first, 200);  // alive, just not ready
+    svc.signal(SIGINT);
+    EXPECT_EQ(svc.wait(), 0) << svc.log();
+}
+
+TEST(ServiceBinaryTest, MonitorResourcesPrintsPlainLinesWhenNotATerminal) {
+    TempDir d;
+    write_file(d / "p.yaml",
+               "service: {admin: 'off'}\nresources:\n  db: {type: sqlite}\n"
+               "source: {type: generator, count: 0}\n"
+               "graph:\n  stages:\n    keep: {type: filter, field: seq, op: lt, value: 0}\n");
+    Service svc({"run", "--monitor-resources", (d / "p.yaml").string()}, d / "log");
+    ASSERT_TRUE(svc.wait_for_log("monitor: events")) << svc.log();
+    ASSERT_TRUE(svc.wait_for_log("pool db: active")) << svc.log();
+    svc.signal(SIGTERM);
+    EXPECT_EQ(svc.wait(), 0) << svc.log();
+    EXPECT_EQ(svc.log().find("\x1b["), std::string::npos);  // no terminal escapes in a file
+}
+
+TEST(ServiceBinaryTest, ForcedShutdownReportsTheStuckWorkAndExits5) {
+    TempDir d;
+    write_file(d / "p.yaml",
+               "service: {admin: 'off', shutdown_timeout: 300ms}\n"
+               "source: {type: generator, count: 0}\n"
+               "graph:\n  workers: 1\n  stages:\n"
+               "    slow: {type: process, command: [sleep, '30'], timeout_ms: 60000}\n");
+    Service svc({"run", (d / "p.yaml").string()}, d / "log");
+    if (!svc.wait_for_log("running", 10s)) {
+        GTEST_SKIP() << "process stage options differ: " << svc.log();
+    }
+    std::this_thread::sleep_for(300ms);
+    svc.signal(SIGTERM);
+    EXPECT_EQ(svc.wait(), 5) << svc.log();
+    EXPECT_NE(svc.log().find("stuck at shutdown: worker-0"), std::string::npos) << svc.log();
+}
+
+// --- check ---------------------------------------------------------------------------------
+
+struct BadConfig {
+    const char* name;
+    std::string yaml;
+    const char* expect;  // in stderr, with "p.yaml:<line>"
+};
+
+class CheckTest : public ::testing::TestWithParam<BadConfig> {};
+
+TEST_P(CheckTest, ExitsWith3AndNamesFileAndLine) {
+    TempDir d;
+    write_file(d / "p.yaml", GetParam().yaml);
+    Service svc({"check", (d / "p.yaml").string()}, d / "log");
+    EXPECT_EQ(svc.wait(), 3) << svc.log();
+    const std::string log = svc.log();
+    EXPECT_NE(log.find((d / "p.yaml").string() + ":"), std::string::npos) << log;
+    EXPECT_NE(log.find(GetParam().expect), std::string::npos) << log;
+}
+
+const std::string kSrc = "source: {type: generator, count: 10}\n";
+
+INSTANTIATE_TEST_SUITE_P(
+    Broken,
+    CheckTest,
+    ::testing::Values(
+        BadConfig{"misspelled_section", "grpah: {}\n" + kSrc, "did you mean 'graph'?"},
+        BadConfig{"misspelled_stage_option",
+                  kSrc + "graph:\n  stages:\n    f: {type: filter, feild: x}\n",
+                  "p.yaml:4: graph.stages.f.feild: unknown option 'feild' (did you mean "
+                  "'field'?)"},
+        BadConfig{"unknown_stage_type", kSrc + "graph:\n  stages:\n    f: {type: filtre}\n",
+                  "p.yaml:4: graph.stages.f.type: unknown stage type 'filtre'"},
+        BadConfig{"route_to_missing_stage",
+                  kSrc + "graph:\n  stages:\n    f:\n      type: log\n"
+                         "      routes: {default: nowhere}\n",
+                  "p.yaml:6: graph.stages.f.routes.default: stage 'f' routes action 'default' to "
+                  "stage 'nowhere', which does not exist"},
+        BadConfig{"missing_resource",
+                  kSrc + "graph:\n  stages:\n    r: {type: redis, resource: cache, command: get, "
+                         "key: k, into: v}\n",
+                  "p.yaml:4: graph.stages.r.resource: no resource named 'cache'"},
+        BadConfig{"zero_workers", kSrc + "graph:\n  workers: 0\n  stages: {a: {type: log}}\n",
+                  "p.yaml:3: graph.workers"},
+        BadConfig{
+            "bad_duration",
+            "service: {shutdown_timeout: forever}\n" + kSrc + "graph: {stages: {a: {type: log}}}\n",
+            "p.yaml:1: service.shutdown_timeout"},
+        BadConfig{"literal_password",
+                  "resources:\n  c: {type: redis, password: s3cr3t-value}\n" + kSrc +
+                      "graph: {stages: {a: {type: log}}}\n",
+                  "p.yaml:2: resources.c.password: secrets are never written"},
+        BadConfig{"unknown_resource_type",
+                  "resources:\n  c: {type: mongo}\n" + kSrc + "graph: {stages: {a: {type: log}}}\n",
+                  "p.yaml:2: resources.c.type: unknown type 'mongo'"},
+        BadConfig{"unknown_resource_option",
+                  "resources:\n  c: {type: sqlite, pth: x.db}\n" + kSrc +
+                      "graph: {stages: {a: {type: log}}}\n",
+                  "p.yaml:2: resources.c.pth: unknown option 'pth'"},
+        BadConfig{"bad_pool_value",
+                  "resources:\n  c: {type: sqlite, max_size: 0}\n" + kSrc +
+                      "graph: {stages: {a: {type: log}}}\n",
+                  "p.yaml:2: resources.c.max_size"},
+        BadConfig{"unknown_source_type",
+                  "source: {type: kafka}\ngraph: {stages: {a: {type: log}}}\n",
+                  "p.yaml:1: source.type: unknown type 'kafka'"},
+        BadConfig{"bad_admin_address",
+                  "service: {admin: nowhere}\n" + kSrc + "graph: {stages: {a: {type: log}}}\n",
+                  "p.yaml:1: service.admin"},
+        BadConfig{"missing_dead_letter_stage",
+                  kSrc + "graph:\n  dead_letter: dlq\n  stages: {a: {type: log}}\n",
+                  "p.yaml:3: graph.dead_letter"},
+        BadConfig{"unset_environment_variable",
+                  "source: {type: jsonl, path: '${SCOPEFLOW_TEST_SURELY_UNSET}'}\n"
+                  "graph: {stages: {a: {type: log}}}\n",
+                  "p.yaml:1: source.path: environment variable SCOPEFLOW_TEST_SURELY_UNSET is "
+                  "not set"},
+        BadConfig{"invalid_yaml", "graph: {stages: [\n", "p.yaml:2: invalid YAML"}),
+    [](const ::testing::TestParamInfo<BadConfig>& p) { return std::string(p.param.name); });
+
+TEST(ServiceBinaryTest, CheckAcceptsAGoodFile) {
+    TempDir d;
+    std::filesystem::create_directories(d / "out");
+    write_file(d / "in.jsonl", jsonl(1));
+    write_file(d / "p.yaml", file_pipeline(d, "in.jsonl"));
+    Service svc({"check", (d / "p.yaml").string()}, d / "log");
+    EXPECT_EQ(svc.wait(), 0) << svc.log();
+    EXPECT_NE(read_file((d / "log").string() + ".out").find("ok (0 resources, source jsonl"),
+              std::string::npos);
+}
+
+TEST(ServiceBinaryTest, StagesListsTypesWithTheirOptions) {
+    TempDir d;
+    Service svc({"stages"}, d / "log");
+    EXPECT_EQ(svc.wait(), 0);
+    const std::string out = read_file((d / "log").string() + ".out");
+    for (const char* t :
+         {"file_sink", "filter", "redis", "http_post", "jsonl", "generator", "sqlite", "memory"}) {
+        EXPECT_NE(out.find(t), std::string::npos) << t << "\n" << out;
+    }
+}
+
+}  // namespace
+}  // namespace scopeflow::testing

@@ -1,0 +1,138 @@
+// Running the real scopeflow binary from tests: spawn it (stderr to a log file), find its admin
+// port in the log, scrape its endpoints, signal it, wait for its exit code.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include <scopeflow/child_process.h>
+#include <scopeflow/http/session.h>
+#include <scopeflow/scope.h>
+
+namespace scopeflow::testing {
+
+inline std::string read_file(const std::filesystem::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+inline void write_file(const std::filesystem::path& p, const std::string& text) {
+    std::ofstream(p, std::ios::binary) << text;
+}
+
+// A fresh directory under the build tree's temp area, removed at the end of the test.
+class TempDir {
+public:
+    TempDir() {
+        const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+        path_ = std::filesystem::temp_directory_path() /
+                ("scopeflow-svc-" + std::string(info->name()) + "-" + std::to_string(::getpid()));
+        std::filesystem::remove_all(path_);
+        std::filesystem::create_directories(path_);
+    }
+    ~TempDir() {
+        std::error_code ec;
+        std::filesystem::remove_all(path_, ec);
+    }
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    [[nodiscard]] const std::filesystem::path& path() const { return path_; }
+    [[nodiscard]] std::filesystem::path operator/(const std::string& name) const {
+        return path_ / name;
+    }
+
+private:
+    std::filesystem::path path_;
+};
+
+// The binary, started with `args`; its stderr goes to `log`.
+class Service {
+public:
+    Service(const std::vector<std::string>& args, std::filesystem::path log)
+        : log_(std::move(log)) {
+        std::string cmd = "exec '" + std::string(SCOPEFLOW_BIN) + "'";
+        for (const auto& a : args) {
+            cmd += " '" + a + "'";
+        }
+        cmd += " 2>'" + log_.string() + "' >>'" + log_.string() + ".out'";
+        child_ = ChildProcess::spawn({.argv = {"/bin/sh", "-c", cmd},
+                                      .pipe_stdin = false,
+                                      .pipe_stdout = false,
+                                      .terminate_grace = std::chrono::seconds(10)});
+    }
+
+    [[nodiscard]] std::string log() const { return read_file(log_); }
+
+    // Waits until the log contains `text`; false after `timeout`.
+    bool wait_for_log(const std::string& text,
+                      std::chrono::milliseconds timeout = std::chrono::seconds(20)) {
+        const auto end = std::chrono::steady_clock::now() + timeout;
+        while (std::chrono::steady_clock::now() < end) {
+            if (log().find(text) != std::string::npos) {
+                return true;
+            }
+            if (child_.try_wait()) {
+                return log().find(text) != std::string::npos;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+        return false;
+    }
+
+    // The admin port announced in the log ("admin endpoint on http://127.0.0.1:PORT/").
+    std::uint16_t admin_port() {
+        if (!wait_for_log("admin endpoint on http://")) {
+            return 0;
+        }
+        const std::string l = log();
+        const auto at = l.find("admin endpoint on http://");
+        const auto colon = l.find(':', at + 25);
+        return static_cast<std::uint16_t>(std::stoi(l.substr(colon + 1)));
+    }
+
+    void signal(int sig) { child_.send_signal(sig); }
+
+    // The exit code; -1 when it did not end within `timeout` (then it is killed).
+    int wait(std::chrono::milliseconds timeout = std::chrono::seconds(60)) {
+        auto status = child_.wait_for(timeout);
+        if (!status) {
+            child_.send_signal(SIGKILL);
+            status = child_.wait_for(std::chrono::seconds(5));
+            return -1;
+        }
+        return status->exited_normally() ? status->exit_code : 128 + status->signal;
+    }
+
+private:
+    std::filesystem::path log_;
+    ChildProcess child_;
+};
+
+// GET http://127.0.0.1:port/path -> {status, body}.
+inline std::pair<int, std::string> http_get(std::uint16_t port, const std::string& path) {
+    auto options = std::make_shared<http::ClientOptions>();
+    options->name = "test";
+    options->base_url = "http://127.0.0.1:" + std::to_string(port);
+    try {
+        http::Session session = http::Session::open(options);
+        http::Request request;
+        request.method = "GET";
+        request.target = path;
+        const http::Response r = session.perform(request);
+        return {r.status, r.body};
+    } catch (const std::exception& e) {
+        return {-1, e.what()};
+    }
+}
+
+}  // namespace scopeflow::testing
