@@ -1,5 +1,6 @@
 # The PostgreSQL connector (libpq): connections, transactions, pipelined batches, the pooled
-# sql::Database, and the SQL stages (sql_lookup, sql_upsert), which work over any sql::Database.
+# sql::Database. The SQL stages that use it (sql_lookup, sql_upsert) work over any
+# sql::Database and live in the core (src/stages/sql/).
 find_package(PostgreSQL REQUIRED)
 add_library(scopeflow_postgres STATIC
   ${CMAKE_CURRENT_LIST_DIR}/connection.cc
@@ -8,7 +9,6 @@ add_library(scopeflow_postgres STATIC
   ${CMAKE_CURRENT_LIST_DIR}/postgres_pool.cc
   ${CMAKE_CURRENT_LIST_DIR}/result.cc
   ${CMAKE_CURRENT_LIST_DIR}/transaction.cc
-  ${CMAKE_CURRENT_LIST_DIR}/stages/sql_stages.cc
 )
 add_library(scopeflow::postgres ALIAS scopeflow_postgres)
 target_link_libraries(scopeflow_postgres PUBLIC scopeflow_core PRIVATE PostgreSQL::PostgreSQL)
@@ -23,5 +23,4 @@ list(APPEND SCOPEFLOW_PUBLIC_HEADERS
   postgres/postgres_pool.h
   postgres/result.h
   postgres/transaction.h
-  stages/sql_stages.h
 )

@@ -4,6 +4,7 @@
 #include <scopeflow/jsonl_file_source.h>
 #include <scopeflow/stages/http_post_stage.h>
 #include <scopeflow/stages/redis_stage.h>
+#include <scopeflow/stages/sql_stages.h>
 
 #include "service/resource_types.h"
 
@@ -68,6 +69,7 @@ Catalog standard_catalog(std::shared_ptr<Resources> resources) {
     register_builtin_stages(c.stages);
     register_redis_stages(c.stages, *c.resources);
     register_http_stages(c.stages, *c.resources);
+    register_sql_stages(c.stages, *c.resources);
     return c;
 }
 

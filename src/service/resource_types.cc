@@ -1,12 +1,14 @@
 #include "service/resource_types.h"
 
 #include <algorithm>
+#include <charconv>
 #include <vector>
 
 #include <scopeflow/budget/file_budget.h>
 #include <scopeflow/budget/memory_budget.h>
 #include <scopeflow/http/client.h>
 #include <scopeflow/pool_options.h>
+#include <scopeflow/postgres/postgres_pool.h>
 #include <scopeflow/redis/client.h>
 #include <scopeflow/secret.h>
 #include <scopeflow/sqlite/database.h>
@@ -42,12 +44,24 @@ void check_fields(const Block& b, std::initializer_list<std::string_view> own, b
     }
 }
 
+// A whole number; a quoted one ("5432", as `port: "${PG_PORT}"` gives) is accepted too.
 std::uint64_t optional_count(const Block& b, std::string_view field, std::uint64_t fallback) {
-    const auto v = optional_int(b.options, field, static_cast<std::int64_t>(fallback), b.path);
-    if (v < 0) {
-        throw ConfigError(at(b, field), "must not be negative");
+    const Value* v = b.options.find(field);
+    if (v == nullptr) {
+        return fallback;
     }
-    return static_cast<std::uint64_t>(v);
+    if (v->kind() == ValueKind::integer && v->as_int() >= 0) {
+        return static_cast<std::uint64_t>(v->as_int());
+    }
+    if (v->kind() == ValueKind::string) {
+        const std::string_view s = v->as_string();
+        std::uint64_t n = 0;
+        const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
+        if (ec == std::errc() && end == s.data() + s.size() && !s.empty()) {
+            return n;
+        }
+    }
+    throw ConfigError(at(b, field), "expected a whole number >= 0");
 }
 
 std::uint64_t optional_bytes(const Block& b, std::string_view field, std::uint64_t fallback) {
@@ -91,6 +105,38 @@ void add_sqlite(Catalog& c) {
                              res->add<sql::Database>(b.name, db, b.path);
                              probes->push_back(database_probe(b, db));
                          });
+}
+
+void add_postgres(Catalog& c) {
+    c.resource_types.add(
+        {"postgres", "a PostgreSQL database, pooled (for sql_lookup / sql_upsert)",
+         "host, port: the server (default 127.0.0.1:5432)\n"
+         "dbname, user: (required)\n"
+         "password_env / password_file: the password (optional)\n"
+         "connect_timeout: (default 5s)\n"
+         "statement_timeout: server-side limit per statement (default: the server's)\n"
+         "sslmode: disable, allow, prefer, require, verify-ca, verify-full (default prefer)\n"
+         "max_size, acquire_timeout, max_lifetime, leak_threshold, ...: pool settings"},
+        [res = c.resources, probes = c.probes](const Block& b) {
+            check_fields(b,
+                         {"host", "port", "dbname", "user", "password_env", "password_file",
+                          "connect_timeout", "statement_timeout", "sslmode"},
+                         true);
+            pg::ConnectionOptions o;
+            o.host = optional_string(b.options, "host", o.host, b.path);
+            o.port = static_cast<int>(optional_count(b, "port", 5432));
+            o.dbname = require_string(b.options, "dbname", b.path);
+            o.user = require_string(b.options, "user", b.path);
+            o.password = secret_from(b, "password", false);
+            o.application_name = "scopeflow/" + b.name;
+            o.connect_timeout = optional_duration(b, "connect_timeout", o.connect_timeout);
+            o.statement_timeout = optional_duration(b, "statement_timeout", o.statement_timeout);
+            o.sslmode = optional_string(b.options, "sslmode", o.sslmode, b.path);
+            o.validate(b.path);
+            auto db = pg::make_postgres_database(pool_options(b, 8), std::move(o));
+            res->add<sql::Database>(b.name, db, b.path);
+            probes->push_back(database_probe(b, db));
+        });
 }
 
 void add_redis(Catalog& c) {
@@ -304,6 +350,7 @@ PoolOptions pool_options(const Block& b, std::size_t default_max) {
 
 void register_resource_types(Catalog& catalog) {
     add_sqlite(catalog);
+    add_postgres(catalog);
     add_redis(catalog);
     add_http(catalog);
     add_budgets(catalog);
