@@ -24,8 +24,9 @@ list(APPEND SCOPEFLOW_PUBLIC_HEADERS rotating_file_writer.h stages/aggregate_sta
      stages/fields_stage.h
      stages/file_sink_stage.h stages/filter_stage.h stages/json_stages.h stages/log_stage.h
      stages/process_stage.h stages/sql_stages.h)
-target_sources(scopeflow_core PRIVATE ${CMAKE_SOURCE_DIR}/src/sources/generator_source.cc)
-list(APPEND SCOPEFLOW_PUBLIC_HEADERS generator_source.h)
+target_sources(scopeflow_core PRIVATE ${CMAKE_SOURCE_DIR}/src/sources/generator_source.cc
+  ${CMAKE_SOURCE_DIR}/src/sources/sql_source.cc)
+list(APPEND SCOPEFLOW_PUBLIC_HEADERS generator_source.h sql_source.h)
 target_sources(scopeflow_core PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/plugin.cc
   ${CMAKE_CURRENT_LIST_DIR}/stage_registry.cc

@@ -2,6 +2,7 @@
 
 #include <scopeflow/generator_source.h>
 #include <scopeflow/jsonl_file_source.h>
+#include <scopeflow/sql_source.h>
 #include <scopeflow/stages/http_post_stage.h>
 #include <scopeflow/stages/redis_stage.h>
 #include <scopeflow/stages/sql_stages.h>
@@ -13,6 +14,42 @@ namespace {
 
 std::string field(const Block& b, std::string_view name) {
     return b.path + "." + std::string(name);
+}
+
+void add_sql_source(Catalog& c) {
+    c.sources.add(
+        {"sql", "rows of a database resource (sqlite or postgres), page by page in key order",
+         "resource: the database (required)\n"
+         "query: SELECT ... WHERE key > $1 ORDER BY key LIMIT $2 (required)\n"
+         "key: the key column (required)\n"
+         "start_after: $1 for the first page (default 0)\n"
+         "page_size: rows per query (default 500)\n"
+         "offset_path: where progress (the last acked key) is committed (optional)\n"
+         "poll_interval_ms: keep polling for new rows this often; 0: stop at the end (default 0)"},
+        [res = c.resources](const Block& b) -> std::unique_ptr<Source> {
+            reject_unknown_fields(b.options,
+                                  {"resource", "query", "key", "start_after", "page_size",
+                                   "offset_path", "poll_interval_ms"},
+                                  b.path);
+            auto db = res->get<sql::Database>(require_string(b.options, "resource", b.path),
+                                              field(b, "resource"));
+            SqlSourceOptions o;
+            o.query = require_string(b.options, "query", b.path);
+            o.key = require_string(b.options, "key", b.path);
+            o.start_after = optional_string(b.options, "start_after", "0", b.path);
+            const auto page = optional_int(b.options, "page_size", 500, b.path);
+            if (page < 1) {
+                throw ConfigError(field(b, "page_size"), "must be at least 1");
+            }
+            o.page_size = static_cast<std::size_t>(page);
+            o.offset_path = optional_string(b.options, "offset_path", "", b.path);
+            const auto poll = optional_int(b.options, "poll_interval_ms", 0, b.path);
+            if (poll < 0) {
+                throw ConfigError(field(b, "poll_interval_ms"), "must not be negative");
+            }
+            o.poll_interval = std::chrono::milliseconds(poll);
+            return std::make_unique<SqlSource>(std::move(db), std::move(o));
+        });
 }
 
 void add_sources(Catalog& c) {
@@ -65,6 +102,7 @@ Catalog standard_catalog(std::shared_ptr<Resources> resources) {
     Catalog c;
     c.resources = std::move(resources);
     add_sources(c);
+    add_sql_source(c);
     register_resource_types(c);
     register_builtin_stages(c.stages);
     register_redis_stages(c.stages, *c.resources);
