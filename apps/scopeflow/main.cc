@@ -8,6 +8,7 @@
 #include <scopeflow/version.h>
 
 #include "service/catalog.h"
+#include "service/demo.h"
 #include "service/exit_codes.h"
 #include "service/runner.h"
 
@@ -76,6 +77,28 @@ int main(int argc, char** argv) {
     auto* check = app.add_subcommand("check", "validate a pipeline file without running it");
     check->add_option("file", check_path, "the pipeline file (YAML)")->required();
 
+    scopeflow::service::DemoOptions demo_options;
+    std::string demo_failures;
+    auto* demo = app.add_subcommand(
+        "demo",
+        "the seed example end to end: DatabaseReader -> FileProcessor -> ApiUploader -> "
+        "Notification, on SQLite and a loopback ingest endpoint, with a leak report");
+    demo->add_option("--rows", demo_options.rows, "orders to seed and process")->default_val(5000);
+    demo->add_option("--workers", demo_options.workers, "worker threads")->default_val(2);
+    demo->add_option("--simulate-failures", demo_failures,
+                     "inject DB disconnects, write errors, HTTP 5xx and timeouts, stage "
+                     "exceptions (seeded): --simulate-failures=SEED")
+        ->expected(0, 1)
+        ->default_str("1");
+    demo->add_flag("--monitor-resources", demo_options.monitor_resources,
+                   "live view of pools, scopes, fds and throughput, every second");
+    demo->add_option("--dir", demo_options.directory,
+                     "work directory (kept); default: a "
+                     "temporary one, removed");
+    demo->add_flag("--keep", demo_options.keep, "keep the temporary work directory");
+    demo->add_option("--postgres", demo_options.postgres,
+                     "use PostgreSQL: host:port/dbname/user (password from $PGPASSWORD)");
+
     auto* stages = app.add_subcommand("stages",
                                       "list stage, source and resource types with "
                                       "their options");
@@ -90,6 +113,12 @@ int main(int argc, char** argv) {
             run_options.simulate_failures = failures_spec.empty() ? "1" : failures_spec;
         }
         return scopeflow::service::run_service(run_options);
+    }
+    if (*demo) {
+        if (demo->count("--simulate-failures") > 0) {
+            demo_options.simulate_failures = demo_failures.empty() ? "1" : demo_failures;
+        }
+        return scopeflow::service::run_demo(demo_options);
     }
     if (*check) {
         return scopeflow::service::check_config(check_path);

@@ -42,7 +42,8 @@ TempFile::TempFile(TempFile&& other) noexcept
     : writer_(std::move(other.writer_)),
       path_(std::move(other.path_)),
       committed_(other.committed_),
-      removed_(std::exchange(other.removed_, true)) {}
+      removed_(std::exchange(other.removed_, true)),
+      durable_(other.durable_) {}
 
 TempFile::~TempFile() {
     try {
@@ -72,9 +73,11 @@ TempFile TempFile::create(Scope& owner, TempFileOptions options, std::source_loc
     UniqueFd owned(fd);
     std::string path(name.data());
     try {
-        return TempFile(BufferedWriter(OpenFile(std::move(owned), path, std::move(permit), owner),
-                                       options.writer),
-                        path);
+        TempFile file(BufferedWriter(OpenFile(std::move(owned), path, std::move(permit), owner),
+                                     options.writer),
+                      path);
+        file.durable_ = options.durable;
+        return file;
     } catch (...) {
         ::unlink(path.c_str());
         throw;
@@ -88,7 +91,9 @@ void TempFile::commit(const std::string& final_path) {
     if (removed_) {
         throw Error("temp file '" + path_ + "': commit after close");
     }
-    writer_.sync();
+    if (durable_) {
+        writer_.sync();
+    }
     writer_.close();
     if (::rename(path_.c_str(), final_path.c_str()) != 0) {
         throw Error("temp file '" + path_ + "': rename to '" + final_path +
@@ -96,6 +101,9 @@ void TempFile::commit(const std::string& final_path) {
     }
     committed_ = true;
     path_ = final_path;
+    if (!durable_) {
+        return;
+    }
     // The rename is durable once the directory entry is: fsync the directory.
     const std::string dir = directory_of(final_path);
     const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);

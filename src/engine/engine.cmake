@@ -19,11 +19,14 @@ target_sources(scopeflow_core PRIVATE
   ${CMAKE_SOURCE_DIR}/src/stages/log/log_stage.cc
   ${CMAKE_SOURCE_DIR}/src/stages/process/process_stage.cc
   ${CMAKE_SOURCE_DIR}/src/stages/sql/sql_stages.cc
+  ${CMAKE_SOURCE_DIR}/src/stages/files/file_processor_stage.cc
+  ${CMAKE_SOURCE_DIR}/src/stages/notify/notify_stage.cc
 )
 list(APPEND SCOPEFLOW_PUBLIC_HEADERS rotating_file_writer.h stages/aggregate_stages.h
      stages/fields_stage.h
      stages/file_sink_stage.h stages/filter_stage.h stages/json_stages.h stages/log_stage.h
-     stages/process_stage.h stages/sql_stages.h)
+     stages/process_stage.h stages/sql_stages.h stages/file_processor_stage.h
+     stages/notify_stage.h)
 target_sources(scopeflow_core PRIVATE ${CMAKE_SOURCE_DIR}/src/sources/generator_source.cc
   ${CMAKE_SOURCE_DIR}/src/sources/sql_source.cc)
 list(APPEND SCOPEFLOW_PUBLIC_HEADERS generator_source.h sql_source.h)

@@ -8,10 +8,12 @@
 #include <scopeflow/stage_registry.h>
 #include <scopeflow/stages/aggregate_stages.h>
 #include <scopeflow/stages/fields_stage.h>
+#include <scopeflow/stages/file_processor_stage.h>
 #include <scopeflow/stages/file_sink_stage.h>
 #include <scopeflow/stages/filter_stage.h>
 #include <scopeflow/stages/json_stages.h>
 #include <scopeflow/stages/log_stage.h>
+#include <scopeflow/stages/notify_stage.h>
 #include <scopeflow/stages/process_stage.h>
 
 namespace scopeflow {
@@ -392,6 +394,47 @@ void register_builtin_stages(StageRegistry& registry) {
                 .prefix = optional_string(o, "prefix", "events", where),
                 .max_bytes = static_cast<std::uint64_t>(max_bytes),
                 .fsync = parse_fsync(optional_string(o, "fsync", "on_rotate", where), where)});
+        });
+    registry.add(
+        {.type = "file_processor",
+         .description =
+             "writes each event to a temp file and publishes it as <directory>/<key>.json "
+             "(temp files removed on every failure)",
+         .options = "directory: where files are published (required, must exist)\n"
+                    "temp_directory: where they are written first (default: directory)\n"
+                    "key_field: names the file (default id)\n"
+                    "fsync: fsync each file before publishing (default false)",
+         .origin = "builtin"},
+        [](const StageOptions& o, const std::string& where) -> std::unique_ptr<Stage> {
+            reject_unknown_fields(o, {"directory", "temp_directory", "key_field", "fsync"}, where);
+            FileProcessorOptions f;
+            f.directory = require_string(o, "directory", where);
+            f.temp_directory = optional_string(o, "temp_directory", "", where);
+            f.key_field = optional_string(o, "key_field", "id", where);
+            if (const Value* v = o.find("fsync"); v != nullptr) {
+                f.fsync = v->as_bool();
+            }
+            try {
+                return std::make_unique<FileProcessorStage>(std::move(f));
+            } catch (const ConfigError& e) {
+                const std::string field = e.where().substr(e.where().find('.') + 1);
+                throw ConfigError(where + "." + field,
+                                  std::string(e.what()).substr(e.where().size() + 2));
+            }
+        });
+    registry.add(
+        {.type = "notify",
+         .description = "appends a notification line per event to a log (one file per worker)",
+         .options = "path: the log; worker N writes <path>.wN (required)\n"
+                    "key_field: names the event (default id)\n"
+                    "fields: other fields to show (list)",
+         .origin = "builtin"},
+        [](const StageOptions& o, const std::string& where) -> std::unique_ptr<Stage> {
+            reject_unknown_fields(o, {"path", "key_field", "fields"}, where);
+            return std::make_unique<NotifyStage>(
+                NotifyOptions{.path = require_string(o, "path", where),
+                              .key_field = optional_string(o, "key_field", "id", where),
+                              .fields = optional_string_list(o, "fields", where)});
         });
     registry.add(
         {.type = "process",

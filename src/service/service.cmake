@@ -7,6 +7,7 @@ add_library(scopeflow_service STATIC
   ${CMAKE_CURRENT_LIST_DIR}/builder.cc
   ${CMAKE_CURRENT_LIST_DIR}/catalog.cc
   ${CMAKE_CURRENT_LIST_DIR}/config.cc
+  ${CMAKE_CURRENT_LIST_DIR}/demo.cc
   ${CMAKE_CURRENT_LIST_DIR}/logging.cc
   ${CMAKE_CURRENT_LIST_DIR}/metrics.cc
   ${CMAKE_CURRENT_LIST_DIR}/monitor_view.cc
@@ -16,5 +17,5 @@ add_library(scopeflow_service STATIC
   ${CMAKE_CURRENT_LIST_DIR}/units.cc
 )
 target_include_directories(scopeflow_service PUBLIC ${PROJECT_SOURCE_DIR}/src)
-target_link_libraries(scopeflow_service PUBLIC scopeflow_core scopeflow_sqlite scopeflow_postgres scopeflow_redis scopeflow_http spdlog::spdlog PRIVATE yaml-cpp)
+target_link_libraries(scopeflow_service PUBLIC scopeflow_core scopeflow_sqlite scopeflow_postgres scopeflow_redis scopeflow_http spdlog::spdlog PRIVATE yaml-cpp simdjson::simdjson)
 scopeflow_target_defaults(scopeflow_service)

@@ -218,6 +218,42 @@ TEST(ServiceBinaryTest, ForcedShutdownReportsTheStuckWorkAndExits5) {
     EXPECT_NE(svc.log().find("stuck at shutdown: worker-0"), std::string::npos) << svc.log();
 }
 
+TEST(ServiceBinaryTest, DemoAccountsForEveryOrderAndLeaksNothing) {
+    TempDir d;
+    Service svc({"demo", "--rows", "3000"}, d / "log");
+    ASSERT_EQ(svc.wait(), 0) << svc.log();
+    const std::string out = read_file((d / "log").string() + ".out");
+    EXPECT_NE(out.find("uploaded (unique)           3000"), std::string::npos) << out;
+    EXPECT_NE(out.find("files published             3000"), std::string::npos) << out;
+    EXPECT_NE(out.find("leaks                       ledger 0, extra fds 0, temp files 0, "
+                       "children 0"),
+              std::string::npos)
+        << out;
+    EXPECT_NE(out.find("result                      ok"), std::string::npos) << out;
+}
+
+TEST(ServiceBinaryTest, DemoWithSimulatedFailuresRecoversOrDeadLettersAndLeaksNothing) {
+    TempDir d;
+    Service svc(
+        {"demo", "--rows", "3000", "--simulate-failures=11", "--dir", (d / "work").string()},
+        d / "log");
+    ASSERT_EQ(svc.wait(), 0) << svc.log() << read_file((d / "log").string() + ".out");
+    const std::string out = read_file((d / "log").string() + ".out");
+    EXPECT_NE(out.find("every order accounted for   yes"), std::string::npos) << out;
+    EXPECT_NE(out.find("leaks                       ledger 0, extra fds 0, temp files 0, "
+                       "children 0"),
+              std::string::npos)
+        << out;
+    EXPECT_EQ(out.find("dead-lettered               0 "), std::string::npos) << out;  // faults hit
+    EXPECT_EQ(out.find("retries                     http 0,"), std::string::npos) << out;
+    // Temp files: none left anywhere in the work directory.
+    std::size_t tmp = 0;
+    for (const auto& e : std::filesystem::recursive_directory_iterator(d / "work")) {
+        tmp += e.path().filename().string().rfind("processing-", 0) == 0 ? 1U : 0U;
+    }
+    EXPECT_EQ(tmp, 0U);
+}
+
 // --- check ---------------------------------------------------------------------------------
 
 struct BadConfig {

@@ -33,6 +33,9 @@ struct TempFileOptions {
     std::string prefix = "scopeflow-";  // file name: <prefix>XXXXXX
     FileBudget* budget = nullptr;       // count the open file against this budget
     BufferedWriterOptions writer{};     // buffering of append()
+    // commit() fsyncs the file and its directory, so a committed file survives power loss.
+    // false: rename only (still atomic for readers, not durable): for scratch output.
+    bool durable = true;
 };
 
 class TempFile {
@@ -68,6 +71,7 @@ private:
     std::string path_;
     bool committed_ = false;
     bool removed_ = false;
+    bool durable_ = true;
 };
 
 }  // namespace scopeflow
