@@ -98,6 +98,9 @@ int main(int argc, char** argv) {
     demo->add_flag("--keep", demo_options.keep, "keep the temporary work directory");
     demo->add_option("--postgres", demo_options.postgres,
                      "use PostgreSQL: host:port/dbname/user (password from $PGPASSWORD)");
+    demo->add_option("--postgres-password-env", demo_options.postgres_password_env,
+                     "the environment variable holding the PostgreSQL password")
+        ->default_val("PGPASSWORD");
 
     auto* stages = app.add_subcommand("stages",
                                       "list stage, source and resource types with "

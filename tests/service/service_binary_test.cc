@@ -254,6 +254,22 @@ TEST(ServiceBinaryTest, DemoWithSimulatedFailuresRecoversOrDeadLettersAndLeaksNo
     EXPECT_EQ(tmp, 0U);
 }
 
+TEST(ServiceBinaryTest, ExamplePostgresRedisFileChecks) {
+    TempDir d;
+    for (const char* sub : {"processed", "tmp", "dead-letter"}) {
+        std::filesystem::create_directories(d / sub);
+    }
+    ::setenv("WORK", d.path().c_str(), 1);
+    ::setenv("INGEST_URL", "http://127.0.0.1:9/ingest", 1);
+    ::setenv("PGPASSWORD", "unused-by-check", 1);
+    ::setenv("SCOPEFLOW_TEST_REDIS_PASSWORD", "unused-by-check", 1);
+    Service svc({"check", SCOPEFLOW_EXAMPLES_DIR "/postgres-redis.yaml"}, d / "log");
+    EXPECT_EQ(svc.wait(), 0) << svc.log();
+    EXPECT_NE(read_file((d / "log").string() + ".out").find("ok (3 resources, source sql"),
+              std::string::npos)
+        << svc.log();
+}
+
 // --- check ---------------------------------------------------------------------------------
 
 struct BadConfig {
