@@ -201,7 +201,27 @@ TEST_F(BuiltinStagesTest, RegistryBuildsEveryBuiltinFromOptions) {
         (void)r.create("tumbling_window", options(R"({"time_field":"ts","size_ms":1000})"), "s"));
     EXPECT_THROW((void)r.create("tumbling_window", options(R"({"size_ms":1000})"), "s"),
                  ConfigError);  // time_field is required
-    EXPECT_EQ(r.list().size(), 8U);
+    EXPECT_NO_THROW((void)r.create("process", options(R"({"command":["cat"]})"), "s"));
+    EXPECT_NO_THROW((void)r.create("process", options(R"({"command":"cat"})"), "s"));
+    try {
+        (void)r.create("process", options(R"({"command":[]})"), "graph.stages.p");
+        FAIL();
+    } catch (const ConfigError& e) {
+        EXPECT_EQ(e.where(), "graph.stages.p.command");
+    }
+    EXPECT_NO_THROW((void)r.create("file_processor",
+                                   options(R"({"directory":")" + dir_.string() + R"("})"), "s"));
+    try {
+        (void)r.create("file_processor", options(R"({"directory":"/no/such/dir"})"),
+                       "graph.stages.fp");
+        FAIL();
+    } catch (const ConfigError& e) {
+        EXPECT_EQ(e.where(), "graph.stages.fp.directory");
+    }
+    EXPECT_NO_THROW((void)r.create(
+        "notify", options(R"({"path":"/tmp/n.log","fields":["customer","amount"]})"), "s"));
+    EXPECT_THROW((void)r.create("notify", options(R"({"fields":["a"]})"), "s"), ConfigError);
+    EXPECT_EQ(r.list().size(), 11U);
 }
 
 }  // namespace
