@@ -257,12 +257,17 @@ int main(int argc, char** argv) {
         sf::Scope root{"bench"};
         auto db = sf::pg::make_postgres_database(
             {.name = "bench-db", .max_size = static_cast<std::size_t>(c.clients)}, o);
+        auto db_lifo =
+            sf::pg::make_postgres_database({.name = "bench-db-lifo",
+                                            .max_size = static_cast<std::size_t>(c.clients),
+                                            .thread_affinity = false},
+                                           o);
         auto pool = sf::pg::make_postgres_pool(
             {.name = "bench-pipe", .max_size = static_cast<std::size_t>(c.clients)}, o);
         std::printf("PostgreSQL lookups, %d connection(s), %d round(s) of %ds, pipeline depth %d\n",
                     c.clients, c.rounds, c.seconds, c.depth);
-        std::vector<double> base, direct, query, stage, piped;
-        std::vector<double> base_cpu, direct_cpu, query_cpu, stage_cpu, piped_cpu;
+        std::vector<double> base, direct, query, lifo, stage, piped;
+        std::vector<double> base_cpu, direct_cpu, query_cpu, lifo_cpu, stage_cpu, piped_cpu;
         for (int r = 0; r < c.rounds; ++r) {
             base.push_back(
                 measured(RUSAGE_CHILDREN, c, base_cpu, [&] { return pgbench_tps(o, c); }));
@@ -270,14 +275,17 @@ int main(int argc, char** argv) {
                 measured(RUSAGE_SELF, c, direct_cpu, [&] { return connection_tps(o, c); }));
             query.push_back(
                 measured(RUSAGE_SELF, c, query_cpu, [&] { return database_tps(*db, root, c); }));
+            lifo.push_back(measured(RUSAGE_SELF, c, lifo_cpu,
+                                    [&] { return database_tps(*db_lifo, root, c); }));
             stage.push_back(
                 measured(RUSAGE_SELF, c, stage_cpu, [&] { return stage_tps(db, root, c); }));
             piped.push_back(
                 measured(RUSAGE_SELF, c, piped_cpu, [&] { return pipelined_tps(*pool, root, c); }));
             std::printf(
-                "  round %d: pgbench %.0f, connection %.0f, query %.0f, stage %.0f, pipelined %.0f "
-                "tps\n",
-                r + 1, base.back(), direct.back(), query.back(), stage.back(), piped.back());
+                "  round %d: pgbench %.0f, connection %.0f, query %.0f (no affinity %.0f), stage "
+                "%.0f, pipelined %.0f tps\n",
+                r + 1, base.back(), direct.back(), query.back(), lifo.back(), stage.back(),
+                piped.back());
         }
         const double b = median(base);
         std::printf("\n  %-40s %10s %8s %14s\n", "case (median)", "tps", "ratio", "client us/op");
@@ -289,9 +297,11 @@ int main(int argc, char** argv) {
         row("pgbench -S -M prepared", base, base_cpu);
         row("pg::Connection::exec (no pool)", direct, direct_cpu);
         row("sql::Database::query", query, query_cpu);
+        row("sql::Database::query, no thread affinity", lifo, lifo_cpu);
         row("sql_lookup stage (pipeline)", stage, stage_cpu);
         row("pipelined, " + std::to_string(c.depth) + " per round trip", piped, piped_cpu);
         (void)db->close(1s);
+        (void)db_lifo->close(1s);
         (void)pool->close(1s);
         root.close();
     } catch (const std::exception& e) {

@@ -87,8 +87,9 @@ class Pool : public std::enable_shared_from_this<Pool<T>> {
     // list (prev/next) so borrowing and returning allocate nothing.
     struct Slot {
         T conn;
-        Clock::time_point expires;    // max: never
-        Clock::time_point last_used;  // when it was last returned (or opened); coarse clock
+        Clock::time_point expires;      // max: never
+        Clock::time_point last_used;    // when it was last returned (or opened); coarse clock
+        std::thread::id last_thread{};  // who returned it last (thread affinity)
         // While leased (guarded by the pool's mutex except `owner`, set before publication):
         ScopeRef owner;
         ResourceMonitor* monitor = nullptr;  // the owner scope's; must outlive the lease
@@ -191,8 +192,11 @@ public:
             std::unique_lock lock(mu_);
             throw_if_closed_locked();
             const auto now = detail::coarse_steady_now();
+            if (waiters_.empty() && !idle_.empty()) {
+                prefer_own_locked();
+            }
             if (waiters_.empty() && !idle_.empty() && !needs_check(*idle_.back(), now)) {
-                slot = std::move(idle_.back());  // most recently used: warmest
+                slot = std::move(idle_.back());  // this thread's, or the most recently used
                 idle_.pop_back();
                 lend_locked(lease, std::move(slot), std::move(ref), monitor, site, now);
                 acquire_time_.record(std::chrono::nanoseconds::zero());
@@ -335,6 +339,24 @@ private:
 
     static std::string site_of(const std::source_location& s) {
         return std::string(s.file_name()) + ":" + std::to_string(s.line());
+    }
+
+    // Thread affinity: moves the idle slot this thread returned last (if any) to the back, where
+    // acquire() takes from. Idle sets are small (at most max_size): a short scan.
+    void prefer_own_locked() {
+        if (!options_.thread_affinity || idle_.size() < 2) {
+            return;
+        }
+        const auto me = std::this_thread::get_id();
+        if (idle_.back()->last_thread == me) {
+            return;
+        }
+        for (std::size_t i = idle_.size() - 1; i-- > 0;) {
+            if (idle_[i]->last_thread == me) {
+                std::swap(idle_[i], idle_.back());
+                return;
+            }
+        }
     }
 
     // True when an idle slot must not be lent as is: expired, or idle long enough to validate.
@@ -535,6 +557,7 @@ private:
             owner = std::move(slot->owner);
             if (!broken && !closed_ && now < slot->expires) {
                 slot->last_used = now;
+                slot->last_thread = std::this_thread::get_id();
                 publish_locked(std::move(slot));  // not closed: nobody waits on returned_cv_
                 return;
             }
@@ -589,7 +612,7 @@ private:
 
     mutable std::mutex mu_;
     std::condition_variable returned_cv_;      // a lease came back or a connect ended
-    std::vector<std::unique_ptr<Slot>> idle_;  // guarded by mu_; oldest first
+    std::vector<std::unique_ptr<Slot>> idle_;  // guarded by mu_; most recent last (roughly)
     std::deque<Waiter*> waiters_;              // guarded by mu_; oldest first
     Slot* borrowed_head_ = nullptr;            // guarded by mu_; leased slots, newest first
     std::size_t borrowed_ = 0;                 // guarded by mu_; leases out

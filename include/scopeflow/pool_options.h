@@ -36,6 +36,9 @@ struct PoolOptions {
         500};                                     // validate on borrow if idle longer; 0: always
     std::chrono::milliseconds leak_threshold{0};  // a lease held longer is reported once; 0: off
     std::chrono::milliseconds housekeeping_interval{0};  // background maintain() period; 0: none
+    // Lend a thread the idle connection it returned last, when there is one (HikariCP's
+    // ConcurrentBag does the same): a client thread stays paired with one server backend.
+    bool thread_affinity = true;
 };
 
 // Throws ConfigError("pool.<name>.<field>", ...) for the first invalid field.

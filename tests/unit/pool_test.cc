@@ -207,6 +207,22 @@ TEST_F(PoolTest, BrokenHookDiscardsAConnectionTheCallerForgotToMark) {
     EXPECT_EQ(next->id, 2);  // a new connection, not the broken one
 }
 
+TEST_F(PoolTest, ThreadAffinityLendsAThreadTheConnectionItReturnedLast) {
+    for (const bool affinity : {true, false}) {
+        auto pool = make(
+            {.name = affinity ? "with" : "without", .max_size = 2, .thread_affinity = affinity});
+        auto a = pool->acquire(root_);
+        auto b = pool->acquire(root_);
+        const int a_id = a->id;
+        const int b_id = b->id;
+        a.release();  // returned by this thread
+        std::jthread([moved = std::move(b)]() mutable { moved.release(); }).join();
+        // b is the most recently returned, but a is the one this thread returned.
+        auto again = pool->acquire(root_);
+        EXPECT_EQ(again->id, affinity ? a_id : b_id) << (affinity ? "affinity" : "LIFO");
+    }
+}
+
 TEST_F(PoolTest, FailedValidationOnBorrowDiscardsAndReconnects) {
     auto pool = make({.max_size = 1, .validate_if_idle_for = 0ms});
     { auto lease = pool->acquire(root_); }
