@@ -22,6 +22,17 @@
 // event of the batch is acked, or nacked if a branch failed with nowhere to go or a flush
 // failed. An acked event is as durable as the stages' flush policies make it.
 //
+// Failures at the end of a batch: a stage's end_batch() may fail single events it had accepted
+// (BatchContext::fail). Once every stage's end_batch has run, each failed event goes to the
+// dead-letter stage (`_error`, `_failed_stage` set, as for a failure in process()); then the
+// dead-letter stage and the stages after it get one more end_batch, so what they wrote is
+// flushed too, and only then is the batch acked. A failed event with nowhere to go (no
+// dead-letter stage, it failed there too, or the stage used BatchContext::nack) nacks its
+// source event, and then the acks the batch's stages took over (ack_with_batch) are nacked as
+// well: what failed may be an aggregate of theirs. A throw from any end_batch nacks the whole
+// batch (events failed through the context included), but every stage still gets its
+// end_batch, so no stage carries a stale buffer into the next batch.
+//
 // Shutdown: request_stop() closes the intake gate; workers finish the batch they hold, so no
 // event that was read is lost. wait() then joins the workers, runs Stage::finish in graph order
 // (skipped if a worker failed fatally), commits the source, and closes the pipeline scope:
@@ -33,6 +44,7 @@
 //   ...                        // on SIGTERM: p.request_stop();
 //   p.wait();
 //   auto s = p.stats();        // read == completed + dropped + dead_lettered + failed
+//                              // (linear graphs; fan-out and emitted events add branches)
 #pragma once
 
 #include <atomic>
@@ -83,6 +95,11 @@ struct PipelineStats {
     std::uint64_t nacked = 0;         // events nacked to the source
     std::uint64_t emitted = 0;        // events stages created with TaskContext::emit
     std::uint64_t held = 0;           // acks stages took over with TaskContext::hold_ack
+    // Events stages failed or nacked from end_batch (BatchContext). Each is counted out of where
+    // its branch had ended (completed at the stage, or wherever it ended further down if the
+    // stage passed it on) and counted where its failure path ended (dead_lettered or failed),
+    // so the totals above still add up. Also counted in that stage's StageStats::errors.
+    std::uint64_t flush_failed = 0;
     std::vector<StageStats> stages;
 };
 
@@ -124,14 +141,35 @@ public:
 private:
     struct Counters;
     struct Branch;
-    // What became of one event of a batch; failures are rare, so their reasons live apart.
+    // Where a branch of the batch ended and how it was counted, kept for the batch so that a
+    // stage failing the event from end_batch can count it out again.
+    enum class EndKind : std::uint8_t { completed, dead_lettered, dropped, failed };
+    struct BranchEnd {
+        std::uint64_t sequence = 0;
+        std::uint32_t node = 0;
+        EndKind kind = EndKind::completed;
+        bool dead_letter = false;  // on its way through the dead-letter stage
+        bool taken = false;        // counted out already by a failure
+    };
+    // What became of the events of a batch; failures are rare, so their reasons live apart.
     struct BatchOutcomes {
+        std::vector<std::uint64_t> sequences;  // every event read, in order
         std::vector<std::uint64_t> acked;
+        std::vector<std::uint64_t> held;  // a stage took over the ack (settled by its hold)
         std::vector<std::pair<std::uint64_t, std::string>> failed;
+        std::vector<BranchEnd> ends;
         void clear() {
+            sequences.clear();
             acked.clear();
+            held.clear();
             failed.clear();
+            ends.clear();
         }
+    };
+    // What a round of end_batch calls threw; reason is "stage 'a': ...; stage 'b': ...".
+    struct FlushErrors {
+        std::vector<std::exception_ptr> errors;
+        std::string reason;
     };
 
     void worker_main(std::size_t index, const std::stop_token& stop);
@@ -142,21 +180,44 @@ private:
                    Counters& counters,
                    std::vector<Branch>& work,
                    BatchOutcomes& outcomes);
-    void settle_batch(std::size_t worker,
-                      BatchOutcomes& outcomes,
+    void settle_batch(BatchOutcomes& outcomes,
                       Counters& counters,
-                      TaskContext& task);
-    // Runs the branches in `work` to their ends; returns the failure of one that failed with
-    // nowhere to go, if any.
+                      TaskContext& task,
+                      BatchContext& batch,
+                      std::vector<Branch>& work);
+    // Calls end_batch of each stage of `nodes`, all of them whatever throws; collects the throws.
+    void end_batches(BatchContext& batch,
+                     const std::vector<std::uint32_t>& nodes,
+                     FlushErrors& errors);
+    // Takes the events failed through `batch` along their failure path (the dead-letter stage,
+    // then its second end_batch); appends the source events to nack to `nacks`. Returns what the
+    // second end_batch threw (then the whole batch fails).
+    FlushErrors fail_events(BatchContext& batch,
+                            BatchOutcomes& outcomes,
+                            Counters& counters,
+                            TaskContext& task,
+                            std::vector<Branch>& work,
+                            std::vector<std::pair<std::uint64_t, std::string>>& nacks);
+    // Counts a failed event out of where its branch ended: at `node` (the stage was its sink),
+    // else at a stage `node` routes to (the stage had passed it on). Returns whether that branch
+    // was on its way through the dead-letter stage, or nullopt if no such branch is left.
+    std::optional<bool> take_end(std::vector<BranchEnd>& ends,
+                                 std::uint64_t sequence,
+                                 std::uint32_t node,
+                                 Counters& counters);
+    // Runs the branches in `work` to their ends, recording sink ends in `ends`; returns the
+    // failure of one that failed with nowhere to go, if any.
     std::optional<std::string> walk(TaskContext& task,
                                     Counters& counters,
-                                    std::vector<Branch>& work);
+                                    std::vector<Branch>& work,
+                                    std::vector<BranchEnd>& ends);
     void push_emitted(std::uint32_t from,
                       std::uint32_t hops,
                       bool dead_letter,
                       TaskContext& task,
                       Counters& counters,
-                      std::vector<Branch>& work);
+                      std::vector<Branch>& work,
+                      std::vector<BranchEnd>& ends);
     // After the input is exhausted: Stage::flush in graph order, walking what they emit.
     void flush_stages();
 
@@ -173,6 +234,9 @@ private:
     std::deque<Scope> stage_worker_scopes_;            // stage-major: [stage * workers + worker]
     std::deque<Scope> worker_scopes_;                  // per worker thread: task scopes hang here
     std::vector<std::unique_ptr<Counters>> counters_;  // per worker, written only by it
+    std::vector<std::uint32_t> all_nodes_;             // 0..n-1: every stage, graph order
+    std::vector<std::uint32_t> dead_letter_reach_;     // the dead-letter stage and what it reaches
+    std::vector<std::uint8_t> reaches_;  // [from * n + to]: `to` is `from` or routed to from it
     Gate gate_;
     std::stop_source stop_;
     std::latch go_{1};  // opened once start() has fully succeeded

@@ -27,7 +27,8 @@ namespace scopeflow {
 
 class Scope;
 
-inline constexpr std::uint32_t kPluginAbiVersion = 1;
+// 2: Stage gained on_flush_batch(BatchContext&) (end-of-batch failures of single events).
+inline constexpr std::uint32_t kPluginAbiVersion = 2;
 
 struct PluginInfo {
     std::uint32_t abi_version;  // kPluginAbiVersion the plugin was built with

@@ -4,7 +4,8 @@
 //   open_worker(worker scope)  once per worker thread: per-worker handles
 //   process(event, task)       per event; per-event resources go into task.scope(), which is
 //                              closed when the event completes, on every path
-//   end_batch(worker)          after each batch, before its events are acked: flush
+//   end_batch(batch)           after each batch, before its events are acked: flush; may fail
+//                              single events of the batch (BatchContext::fail)
 //   finish(stage scope)        flush and commit, after the last event; skipped on failure
 //   release                    through the scopes: worker scopes, then the stage scope
 //
@@ -27,9 +28,16 @@
 // graph routes each action to zero or more next stages; an action with no route ends the event
 // there (a sink). An exception from process() is the error action.
 //
-// Thread safety: open/open_worker/finish are called by one thread at a time; process() is
-// called concurrently from every worker thread, each with its own worker index. Per-worker
-// state belongs in a slot indexed by TaskContext::worker_index() (sized in on_open).
+// Batching sinks buffer what process() accepted and write it at the end of the batch. Their
+// hook is on_flush_batch(BatchContext&): a write that fails for some events (after the stage's
+// own retries) fails just those with batch.fail(event, reason), and they take the normal failure
+// path (the dead-letter stage, else a nack), while the rest of the batch is acked. A throw from
+// the hook still nacks the whole batch. Stages with an all-or-nothing flush can keep overriding
+// on_end_batch(worker_index), which the default on_flush_batch calls.
+//
+// Thread safety: open/open_worker/finish are called by one thread at a time; process() and
+// end_batch() are called concurrently from every worker thread, each with its own worker index.
+// Per-worker state belongs in a slot indexed by TaskContext::worker_index() (sized in on_open).
 #pragma once
 
 #include <cstddef>
@@ -158,6 +166,83 @@ private:
     std::vector<AckHold> with_batch_;
 };
 
+// What a stage's end_batch sees: its worker, the pipeline's stop token, and a way to fail single
+// events of the batch instead of the whole batch. Made by the engine, one per worker; a stage
+// uses it only during the call it was given to.
+//
+//   void on_flush_batch(scopeflow::BatchContext& batch) override {
+//       Slot& slot = slots_[batch.worker_index()];
+//       try {
+//           write(slot.rows);                      // after the stage's own retries
+//       } catch (const std::exception& e) {
+//           for (auto& kept : slot.events) {       // what process() accepted, kept or rebuilt
+//               batch.fail(std::move(kept), e.what());
+//           }
+//       }
+//       slot.clear();                              // never carried into the next batch
+//   }
+class BatchContext {
+public:
+    // One event a stage failed (engine side).
+    struct Failure {
+        Event event;                 // what the dead-letter stage receives (empty for a nack)
+        std::string reason;          // the stage's reason
+        std::uint64_t sequence = 0;  // the source event's
+        std::uint32_t node = 0;      // the failing stage's index in the graph
+        bool dead_letter = true;     // false: nack() (back to the source, not dead-lettered)
+    };
+
+    BatchContext(std::size_t worker_index, std::stop_token stop)
+        : worker_index_(worker_index),
+          stop_(std::move(stop)) {}
+    BatchContext(const BatchContext&) = delete;
+    BatchContext& operator=(const BatchContext&) = delete;
+
+    [[nodiscard]] std::size_t worker_index() const noexcept { return worker_index_; }
+    // The pipeline's: a write that waits (a backoff, a slow server) should give up on a stop.
+    [[nodiscard]] const std::stop_token& stop_token() const noexcept { return stop_; }
+
+    // Fails one event this stage accepted in the current batch: its write failed for good.
+    // `event` is what the dead-letter stage receives: a copy the stage kept, or one rebuilt from
+    // what it buffered; its meta().sequence must be the one it had in process() (copies keep it;
+    // TaskContext::sequence() gives it). The event takes the normal failure path: with a
+    // dead-letter stage it goes there, with `_error` ("stage '<name>': <reason>") and
+    // `_failed_stage` set, and its source event is acked once the dead-letter stage has flushed
+    // it too; without one, or if the dead-letter stage fails it as well, the source event is
+    // nacked. It is never acked as a success. Throws Error if the sequence is not one of this
+    // batch's events.
+    void fail(Event event, std::string_view reason);
+
+    // Nacks the source event `sequence` without dead-lettering it, so the source offers it again:
+    // for a failure a later attempt will not meet (a stop interrupted the write), or a stage
+    // that kept nothing of the event. Throws Error as fail() does.
+    void nack(std::uint64_t sequence, std::string_view reason);
+
+    // Events failed or nacked through this context so far in this batch, by any stage.
+    [[nodiscard]] std::size_t failed() const noexcept { return failures_.size(); }
+
+    // --- engine side ---
+    // Starts a batch: `sequences` are its events (nullptr: no check, as at the end of input).
+    void reset(const std::vector<std::uint64_t>* sequences) noexcept {
+        sequences_ = sequences;
+        sorted_ = false;
+        failures_.clear();
+    }
+    void set_stage(std::uint32_t node) noexcept { node_ = node; }
+    std::vector<Failure>& failures() noexcept { return failures_; }
+
+private:
+    void check(std::uint64_t sequence);
+
+    std::size_t worker_index_;
+    std::stop_token stop_;
+    std::uint32_t node_ = 0;
+    const std::vector<std::uint64_t>* sequences_ = nullptr;
+    std::vector<std::uint64_t> lookup_;  // sorted copy of *sequences_, made at the first failure
+    bool sorted_ = false;
+    std::vector<Failure> failures_;
+};
+
 class Stage {
 public:
     explicit Stage(std::string type);
@@ -176,8 +261,12 @@ public:
     void open_worker(Scope& worker_scope, std::size_t worker_index);
     ActionId process(Event& event, TaskContext& task) { return on_process(event, task); }
     // After each batch of a worker, before its events are acked: make what the batch wrote
-    // durable (per the stage's policy). A throw nacks the whole batch.
-    void end_batch(std::size_t worker_index) { on_end_batch(worker_index); }
+    // durable (per the stage's policy). batch.fail() fails single events; a throw nacks the
+    // whole batch. Every stage's end_batch runs, even after another stage's threw.
+    void end_batch(BatchContext& batch) { on_flush_batch(batch); }
+    // The same outside a pipeline (tests, a stage driving another by hand): with a context of
+    // its own; throws BatchError naming the first reason if the hook failed or nacked events.
+    void end_batch(std::size_t worker_index);
     // Once, when the input is exhausted (not on a stop), after the workers ended and before
     // finish: emit what is still buffered (the last window) with task.emit(). Not called on a
     // stop: a stage holding acks nacks them in finish, so the input is read again on restart.
@@ -188,6 +277,9 @@ protected:
     virtual void on_open(Scope& stage_scope, std::size_t workers);
     virtual void on_open_worker(Scope& worker_scope, std::size_t worker_index);
     virtual ActionId on_process(Event& event, TaskContext& task) = 0;
+    // End of batch with the BatchContext; the default calls on_end_batch(batch.worker_index()).
+    virtual void on_flush_batch(BatchContext& batch);
+    // End of batch for an all-or-nothing flush: throw to nack the whole batch.
     virtual void on_end_batch(std::size_t worker_index);
     virtual void on_flush(TaskContext& task);
     virtual void on_finish(Scope& stage_scope);

@@ -1,12 +1,13 @@
 #include <algorithm>
+#include <unordered_map>
 #include <utility>
 
+#include <scopeflow/detail/coarse_clock.h>
 #include <scopeflow/error.h>
 #include <scopeflow/event.h>
 #include <scopeflow/pipeline.h>
 #include <scopeflow/resource_monitor.h>
 
-#include <scopeflow/detail/coarse_clock.h>
 #include "core/format_duration.h"
 
 namespace scopeflow {
@@ -40,6 +41,11 @@ struct Pipeline::Counters {
     std::atomic<std::uint64_t> acked{0};
     std::atomic<std::uint64_t> nacked{0};
     std::atomic<std::uint64_t> emitted{0};
+    std::atomic<std::uint64_t> flush_failed{0};
+
+    static void unbump(std::atomic<std::uint64_t>& c) noexcept {
+        c.store(c.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
+    }
 };
 
 // One branch of an event's walk through the graph. The root branch points at the batch's
@@ -88,6 +94,36 @@ void Pipeline::start(Scope& parent) {
     }
     graph_.validate();  // configuration errors surface before anything opens
     started_ = true;
+    // What routes reach what, for events failed at the end of a batch: where their branches
+    // ended, and which stages flush again after the dead-letter stage.
+    const auto& nodes = graph_.nodes();
+    const std::size_t n = nodes.size();
+    reaches_.assign(n * n, 0);
+    for (std::uint32_t from = 0; from < n; ++from) {
+        all_nodes_.push_back(from);
+        std::uint8_t* seen = &reaches_[from * n];
+        std::vector<std::uint32_t> todo{from};
+        seen[from] = 1;
+        while (!todo.empty()) {
+            const std::uint32_t at = todo.back();
+            todo.pop_back();
+            for (const auto& targets : nodes[at].routes) {
+                for (const std::uint32_t t : targets) {
+                    if (seen[t] == 0) {
+                        seen[t] = 1;
+                        todo.push_back(t);
+                    }
+                }
+            }
+        }
+    }
+    if (const std::uint32_t dl = graph_.dead_letter(); dl != Graph::kNoNode) {
+        for (std::uint32_t i = 0; i < n; ++i) {
+            if (reaches_[dl * n + i] != 0) {
+                dead_letter_reach_.push_back(i);
+            }
+        }
+    }
     scope_.emplace(parent.child(
         name_, {.level = ScopeLevel::pipeline, .close_timeout = options_.close_timeout}));
     try {
@@ -151,10 +187,13 @@ void Pipeline::worker_main(std::size_t index, const std::stop_token& stop) {
     Counters& counters = *counters_[index];
     TaskContext task(worker_scopes_[index], index, stop);
     task.set_ack_target(this);
+    BatchContext batch_context(index, stop);
     std::vector<Event> batch(options_.batch_size);
     std::vector<Branch> work;
     BatchOutcomes outcomes;
+    outcomes.sequences.reserve(options_.batch_size);
     outcomes.acked.reserve(options_.batch_size);
+    outcomes.ends.reserve(options_.batch_size);
     try {
         for (;;) {
             auto pass = gate_.try_enter();
@@ -171,9 +210,10 @@ void Pipeline::worker_main(std::size_t index, const std::stop_token& stop) {
             outcomes.clear();
             for (std::size_t i = 0; i < n; ++i) {
                 Counters::bump(counters.read);
+                outcomes.sequences.push_back(batch[i].meta().sequence);
                 run_event(batch[i], task, counters, work, outcomes);
             }
-            settle_batch(index, outcomes, counters, task);
+            settle_batch(outcomes, counters, task, batch_context, work);
         }
     } catch (...) {
         {
@@ -189,22 +229,60 @@ void Pipeline::worker_main(std::size_t index, const std::stop_token& stop) {
     done_cv_.notify_all();
 }
 
-void Pipeline::settle_batch(std::size_t worker,
-                            BatchOutcomes& outcomes,
+void Pipeline::settle_batch(BatchOutcomes& outcomes,
                             Counters& counters,
-                            TaskContext& task) {
+                            TaskContext& task,
+                            BatchContext& batch,
+                            std::vector<Branch>& work) {
     // Acks wait until every stage has flushed what this batch wrote: an acked event is durable
     // as far as the stages' policies go. A failed flush nacks the whole batch.
-    try {
-        for (auto& node : graph_.nodes()) {
-            node.stage->end_batch(worker);
-        }
-    } catch (...) {
-        const std::string reason = "flush failed: " + message_of(std::current_exception());
+    batch.reset(&outcomes.sequences);
+    FlushErrors errors;
+    end_batches(batch, all_nodes_, errors);
+    std::vector<std::pair<std::uint64_t, std::string>> nacks;
+    if (errors.errors.empty() && !batch.failures().empty()) {
+        errors = fail_events(batch, outcomes, counters, task, work, nacks);
+    }
+    if (!errors.errors.empty()) {
+        const std::string reason = "flush failed: " + errors.reason;
         for (const std::uint64_t s : outcomes.acked) {
             outcomes.failed.emplace_back(s, reason);
         }
         outcomes.acked.clear();
+        for (AckHold& h : task.with_batch()) {
+            h.nack(reason);
+        }
+    } else if (!nacks.empty()) {
+        // Events failed from end_batch with nowhere to go: their source events are nacked, never
+        // also acked. Fails are rare, so a map is built only here.
+        std::unordered_map<std::uint64_t, std::string> reasons;
+        for (auto& [sequence, reason] : nacks) {
+            reasons.try_emplace(sequence, std::move(reason));
+        }
+        std::erase_if(outcomes.acked, [&](std::uint64_t sequence) {
+            const auto it = reasons.find(sequence);
+            if (it == reasons.end()) {
+                return false;
+            }
+            outcomes.failed.emplace_back(sequence, std::move(it->second));
+            reasons.erase(it);
+            return true;
+        });
+        for (const std::uint64_t sequence : outcomes.held) {
+            const auto it = reasons.find(sequence);
+            if (it == reasons.end()) {
+                continue;
+            }
+            {
+                std::lock_guard lock(held_mu_);
+                held_failed_.insert(sequence);  // nacked now; the hold's settle will be ignored
+            }
+            outcomes.failed.emplace_back(sequence, std::move(it->second));
+            reasons.erase(it);
+        }
+        // What a stage of this batch took over and settles with it may be what failed (an
+        // aggregate): nacked, so its inputs are read again rather than lost.
+        const std::string reason = "an event of the batch failed: " + nacks.front().second;
         for (AckHold& h : task.with_batch()) {
             h.nack(reason);
         }
@@ -224,12 +302,142 @@ void Pipeline::settle_batch(std::size_t worker,
     }
 }
 
+void Pipeline::end_batches(BatchContext& batch,
+                           const std::vector<std::uint32_t>& nodes,
+                           FlushErrors& errors) {
+    for (const std::uint32_t i : nodes) {
+        Graph::Node& node = graph_.nodes()[i];
+        batch.set_stage(i);
+        try {
+            node.stage->end_batch(batch);
+        } catch (...) {
+            // The next stages still flush: a skipped one would carry this batch's buffer into
+            // the next batch.
+            errors.errors.push_back(std::current_exception());
+            errors.reason += (errors.reason.empty() ? "stage '" : "; stage '") + node.name +
+                             "': " + message_of(std::current_exception());
+        }
+    }
+}
+
+std::optional<bool> Pipeline::take_end(std::vector<BranchEnd>& ends,
+                                       std::uint64_t sequence,
+                                       std::uint32_t node,
+                                       Counters& counters) {
+    // `ends` is sorted by (sequence, node) by the caller.
+    const auto first =
+        std::lower_bound(ends.begin(), ends.end(), sequence,
+                         [](const BranchEnd& e, std::uint64_t s) { return e.sequence < s; });
+    auto last = first;
+    while (last != ends.end() && last->sequence == sequence) {
+        ++last;
+    }
+    const std::size_t n = graph_.nodes().size();
+    BranchEnd* found = nullptr;
+    for (auto it = first; it != last && found == nullptr; ++it) {
+        if (!it->taken && it->node == node) {
+            found = &*it;  // the stage was the branch's sink
+        }
+    }
+    for (auto it = first; it != last && found == nullptr; ++it) {
+        if (!it->taken && reaches_[node * n + it->node] != 0) {
+            found = &*it;  // the stage passed it on; it ended further down
+        }
+    }
+    if (found == nullptr) {
+        return std::nullopt;
+    }
+    found->taken = true;
+    switch (found->kind) {
+        case EndKind::completed:
+            Counters::unbump(counters.completed);
+            break;
+        case EndKind::dead_lettered:
+            Counters::unbump(counters.dead_lettered);
+            break;
+        case EndKind::dropped:
+            Counters::unbump(counters.dropped);
+            break;
+        case EndKind::failed:
+            Counters::unbump(counters.failed);
+            break;
+    }
+    return found->dead_letter;
+}
+
+Pipeline::FlushErrors Pipeline::fail_events(
+    BatchContext& batch,
+    BatchOutcomes& outcomes,
+    Counters& counters,
+    TaskContext& task,
+    std::vector<Branch>& work,
+    std::vector<std::pair<std::uint64_t, std::string>>& nacks) {
+    auto& nodes = graph_.nodes();
+    const std::uint32_t dead_letter = graph_.dead_letter();
+    std::sort(outcomes.ends.begin(), outcomes.ends.end(), [](const auto& a, const auto& b) {
+        return std::pair{a.sequence, a.node} < std::pair{b.sequence, b.node};
+    });
+    auto count = [&](const BatchContext::Failure& f) {
+        Counters::bump(counters.flush_failed);
+        Counters::bump(counters.errors[f.node]);
+        return take_end(outcomes.ends, f.sequence, f.node, counters)
+            .value_or(f.node == dead_letter);
+    };
+    auto nowhere = [&](const BatchContext::Failure& f) {
+        Counters::bump(counters.failed);
+        nacks.emplace_back(f.sequence, "stage '" + nodes[f.node].name + "': " + f.reason);
+    };
+    std::vector<BatchContext::Failure> failures = std::move(batch.failures());
+    batch.failures().clear();
+    bool walked = false;
+    // A stage reached by a failed event cannot take over its ack: the batch settles it.
+    task.set_ack_target(nullptr);
+    for (BatchContext::Failure& f : failures) {
+        const bool on_dead_letter = count(f);
+        if (!f.dead_letter || dead_letter == Graph::kNoNode || on_dead_letter) {
+            nowhere(f);
+            continue;
+        }
+        f.event.meta().sequence = f.sequence;
+        f.event.set("_error", Value("stage '" + nodes[f.node].name + "': " + f.reason));
+        f.event.set("_failed_stage", Value(nodes[f.node].name));
+        task.begin_task(f.sequence);
+        work.clear();
+        work.push_back({dead_letter, 0, true, &f.event, nullptr});
+        std::optional<std::string> failure = walk(task, counters, work, outcomes.ends);
+        task.end_task();
+        walked = true;
+        if (failure) {
+            nacks.emplace_back(f.sequence, std::move(*failure));
+        }
+    }
+    task.set_ack_target(this);
+    FlushErrors errors;
+    if (walked) {
+        // What the failed events wrote on the dead-letter path is flushed before the acks.
+        batch.failures().clear();
+        end_batches(batch, dead_letter_reach_, errors);
+        if (errors.errors.empty()) {
+            std::sort(outcomes.ends.begin(), outcomes.ends.end(), [](const auto& a, const auto& b) {
+                return std::pair{a.sequence, a.node} < std::pair{b.sequence, b.node};
+            });
+            for (const BatchContext::Failure& f : batch.failures()) {
+                (void)count(f);
+                nowhere(f);  // failed on the dead-letter path: not dead-lettered again
+            }
+        }
+        batch.failures().clear();
+    }
+    return errors;
+}
+
 void Pipeline::push_emitted(std::uint32_t from,
                             std::uint32_t hops,
                             bool dead_letter,
                             TaskContext& task,
                             Counters& counters,
-                            std::vector<Branch>& work) {
+                            std::vector<Branch>& work,
+                            std::vector<BranchEnd>& ends) {
     // Events a stage emitted start their own branches from that stage's routes.
     const Graph::Node& node = graph_.nodes()[from];
     // Pushed in reverse: the work list is a stack, so they are walked in emission order.
@@ -241,6 +449,9 @@ void Pipeline::push_emitted(std::uint32_t from,
             emit_action < node.routes.size() ? &node.routes[emit_action] : nullptr;
         if (to == nullptr || to->empty()) {
             Counters::bump(dead_letter ? counters.dead_lettered : counters.completed);
+            ends.push_back({task.sequence(), from,
+                            dead_letter ? EndKind::dead_lettered : EndKind::completed,
+                            dead_letter});
             continue;
         }
         for (std::size_t t = 0; t < to->size(); ++t) {
@@ -255,7 +466,8 @@ void Pipeline::push_emitted(std::uint32_t from,
 
 std::optional<std::string> Pipeline::walk(TaskContext& task,
                                           Counters& counters,
-                                          std::vector<Branch>& work) {
+                                          std::vector<Branch>& work,
+                                          std::vector<BranchEnd>& ends) {
     auto& nodes = graph_.nodes();
     const std::uint32_t dead_letter = graph_.dead_letter();
     std::optional<std::string> failure;
@@ -285,11 +497,12 @@ std::optional<std::string> Pipeline::walk(TaskContext& task,
                 Counters::bump(counters.errors[b.node]);
             }
             if (!task.emitted().empty()) {
-                push_emitted(b.node, b.hops, b.dead_letter, task, counters, work);
+                push_emitted(b.node, b.hops, b.dead_letter, task, counters, work, ends);
             }
         }
         if (action == kActionDrop) {
             Counters::bump(counters.dropped);
+            ends.push_back({task.sequence(), b.node, EndKind::dropped, b.dead_letter});
             continue;
         }
         const std::vector<std::uint32_t>* targets =
@@ -302,12 +515,16 @@ std::optional<std::string> Pipeline::walk(TaskContext& task,
                 work.push_back({dead_letter, 0, true, b.event, std::move(b.copy)});
             } else {
                 Counters::bump(counters.failed);
+                ends.push_back({task.sequence(), b.node, EndKind::failed, b.dead_letter});
                 failure = std::move(error);
             }
             continue;
         }
         if (targets == nullptr || targets->empty()) {
             Counters::bump(b.dead_letter ? counters.dead_lettered : counters.completed);
+            ends.push_back({task.sequence(), b.node,
+                            b.dead_letter ? EndKind::dead_lettered : EndKind::completed,
+                            b.dead_letter});
             continue;
         }
         // Fan-out: every target but the last gets a copy; the last takes the event itself.
@@ -343,13 +560,14 @@ void Pipeline::run_event(Event& event,
     } else {
         work.push_back({graph_.entry(), 0, false, &event, nullptr});
     }
-    std::optional<std::string> failure = walk(task, counters, work);
+    std::optional<std::string> failure = walk(task, counters, work, outcomes.ends);
     counters.current_stage.store(Counters::kIdle, std::memory_order_relaxed);
     task.end_task();
     const std::uint64_t sequence = event.meta().sequence;
     if (task.held()) {
         held_.fetch_add(1, std::memory_order_relaxed);
         if (!failure) {
+            outcomes.held.push_back(sequence);
             return;  // a stage settles it later through its AckHold
         }
         std::lock_guard lock(held_mu_);
@@ -367,21 +585,43 @@ void Pipeline::flush_stages() {
     Counters& counters = *counters_[0];
     TaskContext task(worker_scopes_[0], 0, stop_.get_token());
     task.set_ack_target(this);
+    BatchOutcomes outcomes;  // no source events: only what the stages emit now
     std::vector<Branch> work;
     for (std::uint32_t i = 0; i < graph_.nodes().size(); ++i) {
         task.begin_task(0);
         graph_.nodes()[i].stage->flush(task);
-        push_emitted(i, 0, false, task, counters, work);
-        if (std::optional<std::string> failure = walk(task, counters, work)) {
+        push_emitted(i, 0, false, task, counters, work, outcomes.ends);
+        if (std::optional<std::string> failure = walk(task, counters, work, outcomes.ends)) {
             throw Error("flushing stage '" + graph_.nodes()[i].name + "': " + *failure);
         }
         task.end_task();
     }
-    for (auto& node : graph_.nodes()) {
-        node.stage->end_batch(0);
+    BatchContext batch(0, stop_.get_token());
+    batch.reset(nullptr);
+    FlushErrors errors;
+    end_batches(batch, all_nodes_, errors);
+    std::vector<std::pair<std::uint64_t, std::string>> nacks;
+    if (errors.errors.empty() && !batch.failures().empty()) {
+        errors = fail_events(batch, outcomes, counters, task, work, nacks);
+    }
+    if (!errors.errors.empty()) {
+        // The holds still in `task` are nacked when it goes: the inputs are read again.
+        const std::exception_ptr first = errors.errors.front();
+        try {
+            std::rethrow_exception(first);
+        } catch (Error& e) {
+            for (std::size_t i = 1; i < errors.errors.size(); ++i) {
+                e.add_suppressed(errors.errors[i]);
+            }
+            throw;
+        }
     }
     for (AckHold& h : task.with_batch()) {
-        h.ack();
+        if (nacks.empty()) {
+            h.ack();
+        } else {
+            h.nack("an event emitted at the end of the input failed: " + nacks.front().second);
+        }
     }
     task.with_batch().clear();
 }
@@ -508,6 +748,7 @@ PipelineStats Pipeline::stats() const {
         s.acked += c->acked.load(std::memory_order_relaxed);
         s.nacked += c->nacked.load(std::memory_order_relaxed);
         s.emitted += c->emitted.load(std::memory_order_relaxed);
+        s.flush_failed += c->flush_failed.load(std::memory_order_relaxed);
         for (std::size_t i = 0; i < nodes.size(); ++i) {
             s.stages[i].processed += c->processed[i].load(std::memory_order_relaxed);
             s.stages[i].errors += c->errors[i].load(std::memory_order_relaxed);

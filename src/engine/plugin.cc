@@ -50,7 +50,7 @@ protected:
         inner_->open_worker(scope, index);
     }
     ActionId on_process(Event& e, TaskContext& t) override { return inner_->process(e, t); }
-    void on_end_batch(std::size_t worker) override { inner_->end_batch(worker); }
+    void on_flush_batch(BatchContext& batch) override { inner_->end_batch(batch); }
     void on_flush(TaskContext& task) override { inner_->flush(task); }
     void on_finish(Scope& scope) override { inner_->finish(scope); }
 

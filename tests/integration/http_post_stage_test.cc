@@ -1,6 +1,6 @@
 // The http_post stage in real pipelines POSTing to the embedded server: batches, acks only
-// after a 2xx, a 5xx streak failing its batches (nacked: kept by the source, never lost),
-// best-effort drop, and configuration through the registry and Resources.
+// after a 2xx, a 5xx streak failing its events (dead-lettered, or nacked without a dead-letter
+// stage: never lost), best-effort drop, and configuration through the registry and Resources.
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -188,7 +188,8 @@ TEST_F(HttpPostStageTest, EventsAreAckedOnlyAfterThe2xx) {
 }
 
 TEST_F(HttpPostStageTest, A5xxStreakFailsItsBatchesWhichAreNackedNotLost) {
-    // Two attempts per POST: the first four requests (two batches) meet a 503.
+    // No dead-letter stage. Two attempts per POST: the first four requests (two batches) meet
+    // a 503.
     Collector collector(/*fail_first=*/4);
     auto stage = std::make_unique<HttpPostStage>(
         HttpPostOptions{.client = client_for(collector, 2), .target = "/ingest", .batch_size = 10});
@@ -217,6 +218,59 @@ TEST_F(HttpPostStageTest, A5xxStreakFailsItsBatchesWhichAreNackedNotLost) {
     EXPECT_EQ(stats.acked + stats.nacked, 100U);
 }
 
+TEST_F(HttpPostStageTest, A5xxStreakWithADeadLetterStageDeadLettersItsEventsWhichAreAcked) {
+    // Two attempts per POST: the first four requests (the POSTs of events 0..19) meet a 503.
+    Collector collector(/*fail_first=*/4);
+    auto stage = std::make_unique<HttpPostStage>(
+        HttpPostOptions{.client = client_for(collector, 2), .target = "/ingest", .batch_size = 10});
+    HttpPostStage* post = stage.get();
+    std::mutex mu;
+    std::map<std::int64_t, int> dead;  // n -> times dead-lettered
+    std::vector<std::string> errors;
+    Graph g;
+    g.add_stage("post", std::move(stage));
+    g.add_stage("dlq", std::make_unique<testing::LambdaStage>([&](Event& e, TaskContext&) {
+                    std::lock_guard lock(mu);
+                    ++dead[e.get_int("n").value_or(-1)];
+                    EXPECT_EQ(e.get_string("_failed_stage").value_or(""), "post");
+                    errors.emplace_back(e.get_string("_error").value_or(""));
+                    return kActionDefault;
+                }));
+    g.set_dead_letter("dlq");
+    CountingSource source(100);
+    Scope svc = root();
+    Pipeline p("p", std::move(g), source, {.workers = 1, .batch_size = 10});
+    p.run(svc);
+
+    // None lost, none nacked: every event was delivered or dead-lettered, then acked.
+    EXPECT_EQ(source.acked(), 100U);
+    EXPECT_EQ(source.nacked(), 0U);
+    EXPECT_EQ(source.settled_twice(), 0U);
+    EXPECT_EQ(post->events_failed(), 20U);
+    const auto received = collector.received();
+    std::lock_guard lock(mu);
+    EXPECT_EQ(dead.size(), 20U);
+    EXPECT_EQ(received.size(), 80U);
+    EXPECT_EQ(collector.requests(), 4 + 8);
+    for (std::int64_t n = 0; n < 100; ++n) {
+        EXPECT_EQ(dead.contains(n) ? dead.at(n) : 0, n < 20 ? 1 : 0) << "event " << n;
+        EXPECT_EQ(received.contains(n) ? received.at(n) : 0, n < 20 ? 0 : 1) << "event " << n;
+    }
+    for (const std::string& error : errors) {
+        EXPECT_NE(error.find("stage 'post': http_post: POST of 10 event(s) failed"),
+                  std::string::npos)
+            << error;
+        EXPECT_NE(error.find("503"), std::string::npos) << error;
+    }
+    const PipelineStats stats = p.stats();
+    EXPECT_EQ(stats.read, 100U);
+    EXPECT_EQ(stats.completed, 80U);
+    EXPECT_EQ(stats.dead_lettered, 20U);
+    EXPECT_EQ(stats.failed, 0U);
+    EXPECT_EQ(stats.flush_failed, 20U);
+    EXPECT_EQ(stats.completed + stats.dead_lettered + stats.dropped + stats.failed, stats.read);
+}
+
 TEST_F(HttpPostStageTest, AFailedPostSkipsTheRestOfItsBatch) {
     Collector collector(0, /*always_fail=*/true);
     CountingSource source(30);
@@ -229,6 +283,29 @@ TEST_F(HttpPostStageTest, AFailedPostSkipsTheRestOfItsBatch) {
     EXPECT_EQ(source.nacked(), 30U);
     EXPECT_EQ(post->requests_sent(), 1U);  // the batch was lost at its first POST
     EXPECT_EQ(collector.requests(), 2);
+}
+
+TEST_F(HttpPostStageTest, OnlyTheEventsThatWentThroughAFailedPostAreNacked) {
+    Collector collector(0, /*always_fail=*/true);
+    Graph g;
+    g.add_stage("odd", std::make_unique<testing::LambdaStage>([](Event& e, TaskContext&) {
+                    return e.get_int("n").value_or(0) % 2 == 0 ? kActionDrop : kActionDefault;
+                }));
+    g.add_stage("post", std::make_unique<HttpPostStage>(HttpPostOptions{
+                            .client = client_for(collector, 1), .target = "/ingest"}));
+    g.route("odd", "default", "post");
+    CountingSource source(20);
+    Scope svc = root();
+    Pipeline p("p", std::move(g), source, {.workers = 1, .batch_size = 20});
+    p.run(svc);
+    EXPECT_EQ(source.acked(), 10U);  // the even ones, filtered out: not the POST's business
+    EXPECT_EQ(source.nacked(), 10U);
+    EXPECT_EQ(source.settled_twice(), 0U);
+    EXPECT_NE(source.last_nack_reason().find("stage 'post': http_post: POST of 10 event(s) "
+                                             "failed"),
+              std::string::npos)
+        << source.last_nack_reason();
+    EXPECT_EQ(p.stats().failed, 10U);
 }
 
 TEST_F(HttpPostStageTest, DropModeAcksWhatCouldNotBeDelivered) {

@@ -9,6 +9,7 @@
 #include <stop_token>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -24,6 +25,7 @@
 #include <scopeflow/stages/redis_stage.h>
 
 #include "integration/redis_support.h"
+#include "unit/engine_support.h"
 
 namespace scopeflow {
 namespace {
@@ -194,7 +196,8 @@ TEST_F(RedisStageTest, ErrorsFailOrSkipPerOnError) {
     EXPECT_EQ(d2.process(e2), kActionDefault);
     EXPECT_FALSE(e2.contains("n"));
     EXPECT_EQ(skipping.skipped(), 1U);
-    // Buffered: a failed command fails the batch at end_batch (its events are nacked).
+    // Buffered: a failed command fails its event alone at end_batch (BatchContext::fail: to
+    // the dead-letter stage, else nacked); outside a pipeline end_batch throws for it.
     RedisStage batch({.client = client_, .command = RedisCommand::incr, .key = "n:${k}"});
     Driver d3(root_, batch);
     Event ok{{"k", "fine"}};
@@ -204,8 +207,12 @@ TEST_F(RedisStageTest, ErrorsFailOrSkipPerOnError) {
     try {
         d3.end_batch();
         FAIL();
-    } catch (const redis::CommandError& err) {
-        EXPECT_NE(std::string(err.what()).find("1 of 2"), std::string::npos) << err.what();
+    } catch (const BatchError& err) {
+        EXPECT_NE(std::string(err.what())
+                      .find("1 event(s) of the batch failed; first: stage "
+                            "'redis' on cache: INCR failed: ERR"),
+                  std::string::npos)
+            << err.what();
     }
     d3.end_batch();  // the failed batch is not sent again
     EXPECT_EQ(admin_.command({"GET", "n:fine"}).str(), "1");
@@ -310,6 +317,59 @@ TEST_F(RedisStageTest, PipelineOfEventsThroughTheStage) {
     EXPECT_EQ(admin_.command({"DBSIZE"}).integer(), 2000);
     EXPECT_EQ(admin_.command({"GET", "ev:1234"}).str(), "1234");
     EXPECT_EQ(redis_stage->round_trips(), 20U);  // one per batch of 100
+}
+
+TEST_F(RedisStageTest, AFailedBufferedWriteFailsItsEventAloneInAPipeline) {
+    for (const bool with_dead_letter : {true, false}) {
+        SCOPED_TRACE(with_dead_letter ? "dead-letter stage" : "no dead-letter stage");
+        admin_.command({"FLUSHDB"});
+        admin_.command({"SET", "n:7", "not a number"});
+        testing::CountingSource source(20);
+        std::mutex mu;
+        std::vector<Event> dead;
+        Graph g;
+        g.add_stage("count",
+                    std::make_unique<RedisStage>(RedisStageOptions{
+                        .client = client_, .command = RedisCommand::incr, .key = "n:${n}"}));
+        if (with_dead_letter) {
+            g.add_stage("dlq", std::make_unique<testing::LambdaStage>([&](Event& e, TaskContext&) {
+                            std::lock_guard lock(mu);
+                            dead.push_back(e);
+                            return kActionDefault;
+                        }));
+            g.set_dead_letter("dlq");
+        }
+        Pipeline p("p", std::move(g), source, {.workers = 2, .batch_size = 5});
+        p.run(root_);
+
+        // The other events of 7's batch were written and acked: only 7 failed.
+        for (int n = 0; n < 20; ++n) {
+            if (n != 7) {
+                EXPECT_EQ(admin_.command({"GET", "n:" + std::to_string(n)}).str(), "1") << n;
+            }
+        }
+        EXPECT_EQ(source.settled_twice(), 0U);
+        const PipelineStats s = p.stats();
+        EXPECT_EQ(s.flush_failed, 1U);
+        EXPECT_EQ(s.completed, 19U);
+        EXPECT_EQ(s.completed + s.dead_lettered + s.failed, s.read);
+        if (with_dead_letter) {
+            EXPECT_EQ(source.acked(), 20U);
+            EXPECT_EQ(source.nacked(), 0U);
+            std::lock_guard lock(mu);
+            ASSERT_EQ(dead.size(), 1U);
+            EXPECT_EQ(dead[0].get_int("n"), 7);  // the event itself, rebuilt
+            EXPECT_EQ(dead[0].get_string("_failed_stage").value_or(""), "count");
+            EXPECT_NE(dead[0].get_string("_error").value_or("").find(
+                          "stage 'redis' on cache: INCR failed: ERR"),
+                      std::string::npos)
+                << dead[0].get_string("_error").value_or("");
+        } else {
+            EXPECT_EQ(source.acked(), 19U);
+            EXPECT_EQ(source.nacked(), 1U);
+            EXPECT_NE(source.last_nack_reason().find("INCR failed"), std::string::npos);
+        }
+    }
 }
 
 TEST_F(RedisStageTest, ServerRestartMidRunLosesNoEvents) {

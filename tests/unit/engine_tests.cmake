@@ -23,3 +23,4 @@ gtest_discover_tests(plugin_test PROPERTIES LABELS unit TIMEOUT 120 DISCOVERY_TI
 scopeflow_add_test(builtin_stages_test SOURCES unit/builtin_stages_test.cc LABELS concurrency)
 scopeflow_add_test(process_stage_test SOURCES unit/process_stage_test.cc LABELS concurrency)
 scopeflow_add_test(aggregate_test SOURCES unit/aggregate_test.cc LABELS concurrency)
+scopeflow_add_test(batch_failure_test SOURCES unit/batch_failure_test.cc LABELS concurrency)

@@ -18,11 +18,15 @@
 // or sit in the middle of a graph.
 //
 // Failures: the client retries connection errors, timeouts, 5xx and 429 with backoff. When a
-// POST still fails, with on_error = fail (the default) the worker's whole pipeline batch is
-// failed (end_batch throws): its events are nacked to the source, which keeps them (a JSONL
-// source resumes before them), so nothing is lost; the rest of the batch is not POSTed. With
+// POST still fails, with on_error = fail (the default) its events are failed at the end of the
+// pipeline batch (BatchContext::fail), each rebuilt from the JSON that was sent: they go to the
+// graph's dead-letter stage (with `_error` naming the POST's failure; acked once it has them),
+// or are nacked to the source without one, which keeps them (a JSONL source resumes before
+// them), so nothing is lost. The rest of that worker's batch is not POSTed: it is failed the
+// same way. Events of the batch that did not pass through the stage, or were POSTed, are acked
+// as usual. A POST cut short by a stop nacks its events instead of dead-lettering them. With
 // on_error = drop the failed events are counted (events_dropped()) and acked anyway: for
-// best-effort endpoints only. A 4xx is not retried but fails the batch the same way.
+// best-effort endpoints only. A 4xx is not retried but fails its events the same way.
 //
 // Thread safety: as Stage; each worker touches only its own buffer; counters are atomic.
 #pragma once
@@ -45,7 +49,7 @@
 namespace scopeflow {
 
 enum class HttpPostOnError {
-    fail,  // the batch fails: its events are nacked (kept by the source)
+    fail,  // the events fail: to the dead-letter stage, else nacked (kept by the source)
     drop,  // count the events as dropped and ack them (best effort)
 };
 
@@ -72,19 +76,28 @@ protected:
     void on_open(Scope& stage_scope, std::size_t workers) override;
     void on_open_worker(Scope& worker_scope, std::size_t worker_index) override;
     ActionId on_process(Event& event, TaskContext& task) override;
-    void on_end_batch(std::size_t worker_index) override;
+    void on_flush_batch(BatchContext& batch) override;
 
 private:
+    struct Buffered {
+        std::uint64_t sequence = 0;  // the source event's
+        std::size_t begin = 0;       // where its JSON starts in the body
+    };
     struct alignas(64) Slot {
-        Scope* scope = nullptr;  // the stage's worker scope: session leases are tracked there
-        std::string body;        // "[{...},{...}" while events are buffered
-        std::size_t buffered = 0;
-        std::optional<std::string> failure;  // a POST of this pipeline batch failed
-        std::stop_token stop;                // the pipeline's, seen at the last process()
+        Scope* scope = nullptr;        // the stage's worker scope: session leases are tracked there
+        std::string body;              // "[{...},{...}" while events are buffered
+        std::vector<Buffered> events;  // one per event in `body`
+        std::optional<std::string> failure;  // a POST of this pipeline batch failed: why
+        bool stopped = false;                // ... because of a stop: nack, not dead-letter
+        std::vector<Event> failed;  // its events, then the batch's next ones; failed at end_batch
+        std::size_t failed_posted = 0;  // failed[0..failed_posted) were in the failed POST
+        std::stop_token stop;           // the pipeline's, seen at the last process()
     };
 
     // POSTs what `slot` buffered; on failure records it (fail) or counts it (drop).
     void send(Slot& slot);
+    // Rebuilds the events of a failed POST from its body into slot.failed.
+    static void keep_failed(Slot& slot, const std::string& body);
 
     const HttpPostOptions options_;
     std::vector<Slot> slots_;  // one per worker, touched only by that worker

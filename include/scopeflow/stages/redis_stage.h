@@ -24,8 +24,14 @@
 // Failures: a TransientError (lost connection, timeout, LOADING, refused connect) is retried
 // `retries` times on a fresh connection (redis::Client::run), with a doubling backoff. Then,
 // and for any other error (WRONGTYPE, a missing key field): on_error "fail" throws (the event
-// takes the error route; for a buffered write the whole batch is nacked and read again), "skip"
-// lets the event go on unchanged and counts it. Retried writes are at least once.
+// takes the error route), "skip" lets the event go on unchanged and counts it. A buffered
+// write fails at the end of the batch (BatchContext::fail): an error reply fails just the
+// event whose command got it (the others were written); a round trip that still fails after
+// its retries fails every event of the worker's batch. A failed event goes to the graph's
+// dead-letter stage, rebuilt from its JSON (with on_error "fail" the stage keeps each buffered
+// event's JSON until the end of the batch), or is nacked without one; after a stop it is only
+// nacked. Retried writes are at least once, and a round trip that failed may have been
+// partly applied.
 //
 // Thread safety: as Stage; per-worker buffers, the client is shared.
 #pragma once
@@ -89,7 +95,7 @@ protected:
     void on_open(Scope& stage_scope, std::size_t workers) override;
     void on_open_worker(Scope& worker_scope, std::size_t worker_index) override;
     ActionId on_process(Event& event, TaskContext& task) override;
-    void on_end_batch(std::size_t worker_index) override;
+    void on_flush_batch(BatchContext& batch) override;
 
 private:
     struct Worker;
@@ -103,6 +109,13 @@ private:
     ActionId run_now(Event& event, Worker& worker);
     // on_error: rethrows (fail) or counts and lets the event go on (skip).
     ActionId failed(std::exception_ptr error);
+    // A buffered event's write failed: skip counts it; fail fails it through `batch` (nacks
+    // it, with `nack_only`).
+    void fail_buffered(BatchContext& batch,
+                       Worker& w,
+                       std::size_t index,
+                       const std::string& reason,
+                       bool nack_only);
 
     const RedisStageOptions options_;
     std::unique_ptr<detail::KeyTemplate> key_;

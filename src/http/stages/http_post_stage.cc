@@ -1,4 +1,5 @@
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include <scopeflow/error.h>
@@ -47,31 +48,55 @@ ActionId HttpPostStage::on_process(Event& event, TaskContext& task) {
         slot.stop = task.stop_token();  // the pipeline's: the same for every event
     }
     if (slot.failure) {
-        return kActionDefault;  // this batch already failed: it will be nacked whole
+        // A POST of this batch failed after its retries: the endpoint is failing, so the rest
+        // of the batch fails with it instead of waiting through more retries.
+        failed_.fetch_add(1, std::memory_order_relaxed);
+        Event& copy = slot.failed.emplace_back(event);
+        copy.meta().sequence = task.sequence();
+        return kActionDefault;
     }
-    slot.body += slot.buffered == 0 ? '[' : ',';
+    slot.body += slot.events.empty() ? '[' : ',';
+    slot.events.push_back({task.sequence(), slot.body.size()});
     append_json(event, slot.body);
-    if (++slot.buffered >= options_.batch_size) {
+    if (slot.events.size() >= options_.batch_size) {
         send(slot);
     }
     return kActionDefault;
 }
 
-void HttpPostStage::on_end_batch(std::size_t worker_index) {
-    Slot& slot = slots_[worker_index];
-    if (slot.buffered > 0 && !slot.failure) {
+void HttpPostStage::on_flush_batch(BatchContext& batch) {
+    Slot& slot = slots_[batch.worker_index()];
+    if (!slot.events.empty() && !slot.failure) {
         send(slot);
     }
     slot.body.clear();
-    slot.buffered = 0;
-    if (auto failure = std::exchange(slot.failure, std::nullopt)) {
-        throw TransientError(*failure);  // the engine nacks the whole batch: nothing is lost
+    slot.events.clear();
+    if (!slot.failure) {
+        return;
     }
+    // The failed events take the engine's failure path (the dead-letter stage, else a nack);
+    // after a stop they are only nacked, since a restart may deliver them.
+    const std::string posted = "http_post: POST of " + std::to_string(slot.failed_posted) +
+                               " event(s) failed: " + *slot.failure;
+    const std::string skipped =
+        "http_post: not sent after a failed POST of this batch: " + *slot.failure;
+    for (std::size_t i = 0; i < slot.failed.size(); ++i) {
+        const std::string& reason = i < slot.failed_posted ? posted : skipped;
+        if (slot.stopped) {
+            batch.nack(slot.failed[i].meta().sequence, reason);
+        } else {
+            batch.fail(std::move(slot.failed[i]), reason);
+        }
+    }
+    slot.failed.clear();
+    slot.failed_posted = 0;
+    slot.failure.reset();
+    slot.stopped = false;
 }
 
 void HttpPostStage::send(Slot& slot) {
     slot.body += ']';
-    const std::size_t n = slot.buffered;
+    const std::size_t n = slot.events.size();
     http::Request req{.method = "POST", .target = options_.target, .body = std::move(slot.body)};
     for (const auto& h : options_.headers) {
         req.headers.add(h.name, h.value);
@@ -80,7 +105,6 @@ void HttpPostStage::send(Slot& slot) {
         req.headers.add("Content-Type", "application/json");
     }
     slot.body.clear();
-    slot.buffered = 0;
     requests_.fetch_add(1, std::memory_order_relaxed);
     try {
         (void)options_.client->request(*slot.scope, req, slot.stop);
@@ -88,13 +112,35 @@ void HttpPostStage::send(Slot& slot) {
     } catch (const std::exception& e) {
         if (options_.on_error == HttpPostOnError::drop) {
             dropped_.fetch_add(n, std::memory_order_relaxed);
-            return;
+        } else {
+            failed_.fetch_add(n, std::memory_order_relaxed);
+            slot.failure = e.what();
+            slot.stopped =
+                dynamic_cast<const CancelledError*>(&e) != nullptr || slot.stop.stop_requested();
+            keep_failed(slot, req.body);
         }
-        failed_.fetch_add(n, std::memory_order_relaxed);
-        slot.failure = "http_post: " + std::to_string(n) + " event(s) not delivered: " + e.what();
     }
+    slot.events.clear();
     slot.body = std::move(req.body);  // keep the buffer's capacity
     slot.body.clear();
+}
+
+void HttpPostStage::keep_failed(Slot& slot, const std::string& body) {
+    // Each event's JSON runs from its start to the ',' before the next one (or the final ']').
+    EventParser parser;
+    for (std::size_t i = 0; i < slot.events.size(); ++i) {
+        const std::size_t begin = slot.events[i].begin;
+        const std::size_t end =
+            i + 1 < slot.events.size() ? slot.events[i + 1].begin - 1 : body.size() - 1;
+        const std::string_view json = std::string_view(body).substr(begin, end - begin);
+        Event& e = slot.failed.emplace_back();
+        if (!parser.parse(json, e)) {
+            e.clear();
+            e.set("_body", Value(std::string(json)));  // what was sent, as text
+        }
+        e.meta().sequence = slot.events[i].sequence;
+    }
+    slot.failed_posted = slot.events.size();
 }
 
 namespace {
@@ -140,7 +186,8 @@ void register_http_stages(StageRegistry& registry, const Resources& resources) {
                     "path: path under the client's base_url (or url)\n"
                     "batch_size: events per request at most (default 100)\n"
                     "headers: object of header name -> value\n"
-                    "on_error: fail (nack the batch, default) or drop (count and ack)",
+                    "on_error: fail (default: failed events go to the dead-letter stage, else "
+                    "are nacked) or drop (count and ack)",
          .origin = "builtin"},
         [&resources](const StageOptions& o, const std::string& where) -> std::unique_ptr<Stage> {
             reject_unknown_fields(

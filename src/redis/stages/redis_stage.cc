@@ -7,6 +7,7 @@
 #include <vector>
 
 #include <scopeflow/error.h>
+#include <scopeflow/event_json.h>
 #include <scopeflow/redis/errors.h>
 #include <scopeflow/stages/redis_stage.h>
 
@@ -15,13 +16,23 @@
 namespace scopeflow {
 
 struct RedisStage::Worker {
+    // One buffered event: its commands in `pending` and, to fail it alone, its JSON.
+    struct Buffered {
+        std::uint64_t sequence = 0;
+        std::size_t commands = 0;    // 1, or 2 with a PEXPIRE
+        std::size_t json_begin = 0;  // in `json` (on_error: fail only)
+        std::size_t json_end = 0;
+    };
     Scope* scope = nullptr;  // the stage's worker scope: owns the leases of this worker
     redis::Batch pending;    // buffered writes, sent at end of batch
-    redis::Batch now;        // the command(s) of one event run at once
+    std::vector<Buffered> events;
+    std::string json;  // the buffered events, back to back (on_error: fail only)
+    redis::Batch now;  // the command(s) of one event run at once
     std::vector<redis::Reply> replies;
     std::string key;
     std::string field;
     std::string value;
+    EventParser parser;  // rebuilds failed events from `json`
 };
 
 namespace {
@@ -208,10 +219,19 @@ ActionId RedisStage::on_process(Event& event, TaskContext& task) {
     Worker& w = *workers_[task.worker_index()];
     if (deferred_) {
         std::string_view missing;
-        if (build(event, w, w.pending, missing) == 0) {
+        const std::size_t n = build(event, w, w.pending, missing);
+        if (n == 0) {
             return failed(std::make_exception_ptr(
                 Error("stage 'redis': the event has no field '" + std::string(missing) +
                       "' (or it is null) for " + std::string(wire_name(options_.command)))));
+        }
+        Worker::Buffered& b = w.events.emplace_back();
+        b.sequence = task.sequence();
+        b.commands = n;
+        if (options_.on_error == RedisOnError::fail) {
+            b.json_begin = w.json.size();
+            append_json(event, w.json);
+            b.json_end = w.json.size();
         }
         return kActionDefault;
     }
@@ -257,44 +277,80 @@ ActionId RedisStage::run_now(Event& event, Worker& w) {
     return kActionDefault;
 }
 
-void RedisStage::on_end_batch(std::size_t worker_index) {
-    Worker& w = *workers_[worker_index];
+void RedisStage::on_flush_batch(BatchContext& batch) {
+    Worker& w = *workers_[batch.worker_index()];
     if (w.pending.empty()) {
         return;
     }
     struct ClearOnExit {
-        redis::Batch& b;
-        ~ClearOnExit() { b.clear(); }
-    } clear{w.pending};
-    std::string first_error;
-    options_.client->run(
-        *w.scope,
-        [&](redis::Connection& c) {
-            round_trips_.fetch_add(1, std::memory_order_relaxed);
-            c.exec(w.pending, w.replies);
-            throw_first_transient(c, w.replies);  // LOADING & co: the whole batch again
-        },
-        options_.retry);
+        Worker& w;
+        ~ClearOnExit() {
+            w.pending.clear();  // written or failed: never carried into the next batch
+            w.events.clear();
+            w.json.clear();
+        }
+    } clear{w};
+    auto where = [&] { return "stage 'redis' on " + options_.client->name() + ": "; };
+    try {
+        options_.client->run(
+            *w.scope,
+            [&](redis::Connection& c) {
+                round_trips_.fetch_add(1, std::memory_order_relaxed);
+                c.exec(w.pending, w.replies);
+                throw_first_transient(c, w.replies);  // LOADING & co: the whole batch again
+            },
+            options_.retry);
+    } catch (const std::exception& e) {
+        // Retries exhausted (or a stop): none of the batch's writes is known to be in Redis.
+        const bool stopped = dynamic_cast<const CancelledError*>(&e) != nullptr ||
+                             batch.stop_token().stop_requested();
+        const std::string reason = where() + std::to_string(w.pending.size()) +
+                                   " buffered commands not written: " + e.what();
+        for (std::size_t i = 0; i < w.events.size(); ++i) {
+            fail_buffered(batch, w, i, reason, stopped);
+        }
+        return;
+    }
     commands_.fetch_add(w.pending.size(), std::memory_order_relaxed);
-    std::size_t errors = 0;
-    for (const redis::Reply& r : w.replies) {
-        if (r.is_error()) {
-            if (errors++ == 0) {
-                first_error = std::string(r.str());
+    // Each event whose command(s) got an error reply fails alone; the others were written.
+    std::size_t reply = 0;
+    for (std::size_t i = 0; i < w.events.size(); ++i) {
+        std::optional<std::string> error;
+        for (std::size_t k = 0; k < w.events[i].commands && reply < w.replies.size(); ++k) {
+            const redis::Reply& r = w.replies[reply++];
+            if (!error && r.is_error()) {
+                error = std::string(r.str());
             }
         }
+        if (error) {
+            fail_buffered(batch, w, i,
+                          where() + std::string(wire_name(options_.command)) + " failed: " + *error,
+                          false);
+        }
     }
-    if (errors == 0) {
-        return;
-    }
+}
+
+void RedisStage::fail_buffered(
+    BatchContext& batch, Worker& w, std::size_t index, const std::string& reason, bool nack_only) {
+    const Worker::Buffered& b = w.events[index];
     if (options_.on_error == RedisOnError::skip) {
-        skipped_.fetch_add(errors, std::memory_order_relaxed);
+        skipped_.fetch_add(1, std::memory_order_relaxed);
         return;
     }
-    throw redis::CommandError(
-        "stage 'redis' on " + options_.client->name() + ": " + std::to_string(errors) + " of " +
-            std::to_string(w.pending.size()) + " buffered commands failed; first: " + first_error,
-        std::string(redis::error_code(first_error)));
+    if (nack_only) {
+        batch.nack(b.sequence, reason);
+        return;
+    }
+    // The event as process() saw it, back from its JSON, for the dead-letter stage.
+    Event e;
+    const std::string_view json =
+        std::string_view(w.json).substr(b.json_begin, b.json_end - b.json_begin);
+    if (!w.parser.parse(json, e)) {
+        e.clear();
+        e.set("_body", Value(std::string(json)));
+    }
+    e.meta().sequence = b.sequence;
+    batch.fail(std::move(e), reason);
 }
 
 }  // namespace scopeflow
