@@ -260,5 +260,41 @@ TEST_F(SqlStagesTest, FailedUpsertNacksItsWholeBatch) {
     EXPECT_EQ(r.rows[0][0], "0");
 }
 
+TEST_F(SqlStagesTest, FailedUpsertDeadLettersItsBatchWhichIsThenAcked) {
+    const auto t = tables_.create("sf_upsert_dl", "k int PRIMARY KEY CHECK (k <> 120), v text");
+    StageOptions o{{"resource", "crm"},
+                   {"query", "INSERT INTO " + t + " (k, v) VALUES ($1, $2)"},
+                   {"params", "k, v"}};
+    std::mutex mu;
+    std::set<std::int64_t> dead;
+    std::string reason;
+    Graph g;
+    g.add_stage("store", registry_.create("sql_upsert", o, "graph.stages.store"));
+    g.add_stage("dlq", std::make_unique<testing::LambdaStage>([&](Event& e, TaskContext&) {
+                    std::lock_guard lock(mu);
+                    dead.insert(e.get_int("k").value_or(-1));
+                    reason = std::string(e.get_string("_error").value_or(""));
+                    return kActionDefault;
+                }));
+    g.set_dead_letter("dlq");
+    g.validate();
+    CommitCheckingSource source(300, t);
+    {
+        Pipeline p("store", std::move(g), source, {.workers = 2, .batch_size = 50});
+        p.run(root_);
+    }
+    EXPECT_EQ(source.nacked(), 0U);
+    EXPECT_EQ(source.acked(), 300U);
+    // The 50 events of the rolled-back batch reached the dead-letter stage, each once; they are
+    // the only ones acked without their row (it was never committed).
+    ASSERT_EQ(dead.size(), 50U);
+    EXPECT_EQ(*dead.begin(), 100);
+    EXPECT_EQ(*dead.rbegin(), 149);
+    EXPECT_EQ(source.acked_before_commit(), 50U);
+    EXPECT_NE(reason.find("upsert failed"), std::string::npos) << reason;
+    const auto r = db_->query(root_, "SELECT count(*) FROM " + t, {});
+    EXPECT_EQ(r.rows[0][0], "250");
+}
+
 }  // namespace
 }  // namespace scopeflow

@@ -23,9 +23,11 @@
 // - Transient failures (a lost connection, a pool timeout, a statement timeout) are retried per
 //   the RetryPolicy (max_attempts, backoff_ms, max_backoff_ms); a terminated backend costs one
 //   retry, since the pool discards the broken connection and the retry leases another.
-// - sql_upsert acks after commit: rows are written in Stage::end_batch, which the engine runs
-//   before acking the batch; a failed write (after its retries) nacks the whole batch, and
-//   events flow on to later stages before their batch is committed.
+// - sql_upsert acks after commit: rows are written at the end of the batch, which the engine
+//   runs before acking it. A write that fails for good (after retries of transient errors, or
+//   a constraint) fails every event of the rolled-back transaction: they go to the dead-letter
+//   stage (then are acked), or are nacked without one; a stop nacks them. Events flow on to
+//   later stages before their batch is committed.
 //
 // Thread safety: as Stage; leases are owned by the stage's worker scopes.
 #pragma once
@@ -99,12 +101,13 @@ protected:
     void on_open(Scope& stage_scope, std::size_t workers) override;
     void on_open_worker(Scope& worker_scope, std::size_t worker_index) override;
     ActionId on_process(Event& event, TaskContext& task) override;
-    void on_end_batch(std::size_t worker_index) override;
+    void on_flush_batch(BatchContext& batch) override;
 
 private:
     struct Worker {
         Scope* scope = nullptr;
         std::vector<sql::Params> rows;
+        std::vector<Event> events;  // the rows' events, for the dead-letter stage on a failure
     };
     const SqlUpsertOptions options_;
     std::vector<Worker> workers_;

@@ -171,37 +171,68 @@ void SqlUpsertStage::on_open_worker(Scope& worker_scope, std::size_t worker_inde
 }
 
 ActionId SqlUpsertStage::on_process(Event& event, TaskContext& task) {
-    workers_.at(task.worker_index()).rows.push_back(params_of(event, options_.params));
+    Worker& w = workers_.at(task.worker_index());
+    w.rows.push_back(params_of(event, options_.params));
+    w.events.push_back(event);  // keeps meta().sequence: the batch can fail it by that
     return kActionDefault;
 }
 
-void SqlUpsertStage::on_end_batch(std::size_t worker_index) {
+void SqlUpsertStage::on_flush_batch(BatchContext& batch) {
+    const std::size_t worker_index = batch.worker_index();
     Worker& w = workers_.at(worker_index);
     if (w.rows.empty()) {
         return;
     }
     struct Clear {
-        std::vector<sql::Params>& rows;
-        ~Clear() { rows.clear(); }  // written or nacked: never carried into the next batch
-    } clear{w.rows};
+        Worker& w;
+        ~Clear() {  // written, failed or nacked: never carried into the next batch
+            w.rows.clear();
+            w.events.clear();
+        }
+    } clear{w};
     if (w.scope == nullptr) {
         throw Error("sql_upsert: worker " + std::to_string(worker_index) + " was not opened");
     }
     const std::stop_token stop = w.scope->stop_token();
+    // The transaction is all or nothing: when it fails for good, every row of it failed.
+    const auto fail_all = [&](const std::string& reason) {
+        for (Event& e : w.events) {
+            batch.fail(std::move(e), reason);
+        }
+    };
     for (int attempt = 1;; ++attempt) {
         try {
             (void)options_.database->execute_batch(*w.scope, options_.query, w.rows);
             written_.fetch_add(w.rows.size(), std::memory_order_relaxed);
             return;
-        } catch (const TransientError&) {
-            if (attempt >= options_.retry.max_attempts || stop.stop_requested()) {
-                throw;
+        } catch (const CancelledError& e) {
+            for (const Event& ev : w.events) {
+                batch.nack(ev.meta().sequence, e.what());
             }
+            return;
+        } catch (const TransientError& e) {
+            if (stop.stop_requested() || batch.stop_token().stop_requested()) {
+                for (const Event& ev : w.events) {  // a later run will meet a healthy server
+                    batch.nack(ev.meta().sequence, e.what());
+                }
+                return;
+            }
+            if (attempt >= options_.retry.max_attempts) {
+                fail_all(std::string("upsert failed after ") + std::to_string(attempt) +
+                         " attempts: " + e.what());
+                return;
+            }
+        } catch (const Error& e) {  // not transient: a constraint, a bad statement
+            fail_all(std::string("upsert failed: ") + e.what());
+            return;
         }
         // Spread the workers' retries without a shared random source.
         const double unit = static_cast<double>((worker_index * 7 + 3) % 10) / 10.0;
         if (!sleep_for(options_.retry.backoff(attempt + 1, unit), stop)) {
-            throw CancelledError("sql_upsert: stopped while backing off");
+            for (const Event& ev : w.events) {
+                batch.nack(ev.meta().sequence, "sql_upsert: stopped while backing off");
+            }
+            return;
         }
     }
 }
