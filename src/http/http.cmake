@@ -3,6 +3,7 @@
 find_package(CURL REQUIRED)
 add_library(scopeflow_http STATIC
   ${CMAKE_CURRENT_LIST_DIR}/client.cc
+  ${CMAKE_CURRENT_LIST_DIR}/ingest_source.cc
   ${CMAKE_CURRENT_LIST_DIR}/message.cc
   ${CMAKE_CURRENT_LIST_DIR}/request_parser.cc
   ${CMAKE_CURRENT_LIST_DIR}/server.cc
@@ -19,6 +20,7 @@ list(APPEND SCOPEFLOW_PUBLIC_HEADERS
   http/client.h
   http/client_options.h
   http/errors.h
+  http/ingest_source.h
   http/message.h
   http/server.h
   http/session.h

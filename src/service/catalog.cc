@@ -1,6 +1,7 @@
 #include "service/catalog.h"
 
 #include <scopeflow/generator_source.h>
+#include <scopeflow/http/ingest_source.h>
 #include <scopeflow/jsonl_file_source.h>
 #include <scopeflow/sql_source.h>
 #include <scopeflow/stages/http_post_stage.h>
@@ -49,6 +50,61 @@ void add_sql_source(Catalog& c) {
             }
             o.poll_interval = std::chrono::milliseconds(poll);
             return std::make_unique<SqlSource>(std::move(db), std::move(o));
+        });
+}
+
+void add_http_source(Catalog& c) {
+    c.sources.add(
+        {"http",
+         "events POSTed to an HTTP endpoint; a request is answered once its events are "
+         "processed (200) or not (503: retry)",
+         "address: host:port to listen on (default 127.0.0.1:8080; port 0 picks one)\n"
+         "path: the endpoint (default /ingest); bodies are a JSON object, JSON lines or an "
+         "array\n"
+         "max_pending: events queued or in flight before new requests get 503 (default "
+         "10000)\n"
+         "max_requests: requests waiting for their events at once (default 16)\n"
+         "max_body_bytes: per request (default 8388608)"},
+        [](const Block& b) -> std::unique_ptr<Source> {
+            reject_unknown_fields(
+                b.options, {"address", "path", "max_pending", "max_requests", "max_body_bytes"},
+                b.path);
+            http::IngestSourceOptions o;
+            const std::string address =
+                optional_string(b.options, "address", "127.0.0.1:8080", b.path);
+            const auto colon = address.rfind(':');
+            int port = -1;
+            if (colon != std::string::npos) {
+                try {
+                    port = std::stoi(address.substr(colon + 1));
+                } catch (const std::exception&) {
+                    port = -1;
+                }
+            }
+            if (port < 0 || port > 65535) {
+                throw ConfigError(field(b, "address"), "expected host:port, got '" + address + "'");
+            }
+            o.address =
+                address.substr(0, colon) == "localhost" ? "127.0.0.1" : address.substr(0, colon);
+            o.port = static_cast<std::uint16_t>(port);
+            o.path = optional_string(b.options, "path", "/ingest", b.path);
+            const auto pending = optional_int(b.options, "max_pending", 10'000, b.path);
+            const auto requests = optional_int(b.options, "max_requests", 16, b.path);
+            const auto body = optional_int(b.options, "max_body_bytes", 8 << 20, b.path);
+            if (pending < 1 || requests < 1 || body < 1) {
+                throw ConfigError(b.path,
+                                  "max_pending, max_requests and max_body_bytes must be "
+                                  "positive");
+            }
+            o.max_pending = static_cast<std::size_t>(pending);
+            o.max_requests = static_cast<std::size_t>(requests);
+            o.max_body_bytes = static_cast<std::size_t>(body);
+            try {
+                return std::make_unique<http::HttpIngestSource>(std::move(o));
+            } catch (const ConfigError& e) {
+                throw ConfigError(b.path + e.where().substr(e.where().find('.')),
+                                  std::string(e.what()).substr(e.where().size() + 2));
+            }
         });
 }
 
@@ -103,6 +159,7 @@ Catalog standard_catalog(std::shared_ptr<Resources> resources) {
     c.resources = std::move(resources);
     add_sources(c);
     add_sql_source(c);
+    add_http_source(c);
     register_resource_types(c);
     register_builtin_stages(c.stages);
     register_redis_stages(c.stages, *c.resources);

@@ -8,3 +8,6 @@ scopeflow_add_test(http_post_stage_test SOURCES integration/http_post_stage_test
                    LABELS server LINK scopeflow::http)
 scopeflow_add_test(http_concurrency_test SOURCES integration/http_concurrency_test.cc
                    LABELS concurrency LINK scopeflow::http)
+# The HTTP ingest source in a real pipeline (no servers needed; also under TSan).
+scopeflow_add_test(http_ingest_test SOURCES integration/http_ingest_test.cc
+                   LABELS concurrency LINK scopeflow::http)
