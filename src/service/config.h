@@ -74,9 +74,9 @@ struct StageBlock : Block {
 struct ServiceSection {
     std::string admin = "127.0.0.1:9464";  // "off" disables the admin endpoint
     std::chrono::milliseconds shutdown_timeout{30'000};
-    std::string log_format = "plain";  // plain | json
-    std::string log_level = "info";    // trace | debug | info | warn | error
-    std::chrono::milliseconds progress_interval{5'000};
+    std::string log_format = "plain";                    // plain | json
+    std::string log_level = "info";                      // trace | debug | info | warn | error
+    std::chrono::milliseconds progress_interval{5'000};  // a progress line this often; 0: none
 };
 
 struct GraphSection {

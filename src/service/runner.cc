@@ -224,7 +224,22 @@ int run_service(const RunOptions& options) {
     spdlog::info("running {} ({} workers)", options.config_path, gen->cfg.graph.workers);
 
     bool stopping = false;
+    auto next_progress = std::chrono::steady_clock::now() + gen->cfg.service.progress_interval;
+    std::uint64_t last_read = 0;
     while (gen && !gen->pipeline->workers_done(100ms)) {
+        if (const auto now = std::chrono::steady_clock::now();
+            gen->cfg.service.progress_interval.count() > 0 && now >= next_progress) {
+            const PipelineStats s = gen->pipeline->stats();
+            const double secs =
+                std::chrono::duration<double>(gen->cfg.service.progress_interval).count();
+            spdlog::info(
+                "progress: read {} ({:.0f}/s), completed {}, dead-lettered {}, "
+                "dropped {}, nacked {}",
+                s.read, static_cast<double>(s.read - std::min(s.read, last_read)) / secs,
+                s.completed, s.dead_lettered, s.dropped, s.nacked);
+            last_read = s.read;
+            next_progress = now + gen->cfg.service.progress_interval;
+        }
         const int sig = g_signal.exchange(0);
         if (sig == SIGTERM || sig == SIGINT) {
             spdlog::info("signal {}: draining (deadline {}ms)", sig,

@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include <scopeflow/http/server.h>
+
 #include "service/service_support.h"
 
 namespace scopeflow::testing {
@@ -268,6 +270,41 @@ TEST(ServiceBinaryTest, ExamplePostgresRedisFileChecks) {
     EXPECT_NE(read_file((d / "log").string() + ".out").find("ok (3 resources, source sql"),
               std::string::npos)
         << svc.log();
+}
+
+TEST(ServiceBinaryTest, HttpSourceAnswersOnceTheEventsAreProcessed) {
+    TempDir d;
+    // A port free a moment ago (the kernel hands out ephemeral ports round robin).
+    std::uint16_t port = 0;
+    {
+        http::Server probe({.name = "probe"});
+        probe.start();
+        port = probe.port();
+    }
+    std::filesystem::create_directories(d / "out");
+    write_file(d / "p.yaml",
+               "service: {admin: 'off'}\nsource: {type: http, address: "
+               "'127.0.0.1:" +
+                   std::to_string(port) +
+                   "'}\ngraph:\n  stages:\n    sink: {type: file_sink, "
+                   "directory: " +
+                   (d / "out").string() + "}\n");
+    Service svc({"run", (d / "p.yaml").string()}, d / "log");
+    ASSERT_TRUE(svc.wait_for_log("running")) << svc.log();
+    auto options = std::make_shared<http::ClientOptions>();
+    options->name = "test";
+    http::Session session = http::Session::open(options);
+    http::Request post;
+    post.method = "POST";
+    post.target = "http://127.0.0.1:" + std::to_string(port) + "/ingest";
+    post.body = "{\"id\":1}\n{\"id\":2}\n{\"id\":3}\n";
+    const http::Response r = session.perform(post);
+    EXPECT_EQ(r.status, 200) << r.body << svc.log();
+    post.body = "{\"id\":4}\nnope\n";
+    EXPECT_EQ(session.perform(post).status, 400);
+    svc.signal(SIGTERM);
+    EXPECT_EQ(svc.wait(), 0) << svc.log();
+    EXPECT_EQ(count_sink(d / "out").lines, 3U);
 }
 
 // --- check ---------------------------------------------------------------------------------
