@@ -28,8 +28,9 @@ list(APPEND SCOPEFLOW_PUBLIC_HEADERS rotating_file_writer.h stages/aggregate_sta
      stages/process_stage.h stages/sql_stages.h stages/file_processor_stage.h
      stages/notify_stage.h)
 target_sources(scopeflow_core PRIVATE ${CMAKE_SOURCE_DIR}/src/sources/generator_source.cc
-  ${CMAKE_SOURCE_DIR}/src/sources/sql_source.cc)
-list(APPEND SCOPEFLOW_PUBLIC_HEADERS generator_source.h sql_source.h)
+  ${CMAKE_SOURCE_DIR}/src/sources/sql_source.cc
+  ${CMAKE_SOURCE_DIR}/src/sources/stream_source.cc)
+list(APPEND SCOPEFLOW_PUBLIC_HEADERS generator_source.h sql_source.h stream_source.h)
 target_sources(scopeflow_core PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/plugin.cc
   ${CMAKE_CURRENT_LIST_DIR}/stage_registry.cc

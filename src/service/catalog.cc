@@ -7,6 +7,7 @@
 #include <scopeflow/stages/http_post_stage.h>
 #include <scopeflow/stages/redis_stage.h>
 #include <scopeflow/stages/sql_stages.h>
+#include <scopeflow/stream_source.h>
 
 #include "service/resource_types.h"
 
@@ -133,6 +134,20 @@ void add_sources(Catalog& c) {
             }
             o.commit_interval = std::chrono::milliseconds(interval);
             return std::make_unique<JsonlFileSource>(std::move(o));
+        });
+    c.sources.add(
+        {"stdin",
+         "JSON objects, one per line, from standard input, until end of input (no "
+         "offsets: a nacked event cannot be read again; use a dead-letter stage)",
+         "max_line_bytes: longer lines go to the dead-letter stage (default 1048576)"},
+        [](const Block& b) -> std::unique_ptr<Source> {
+            reject_unknown_fields(b.options, {"max_line_bytes"}, b.path);
+            const auto max = optional_int(b.options, "max_line_bytes", 1 << 20, b.path);
+            if (max < 1) {
+                throw ConfigError(field(b, "max_line_bytes"), "must be positive");
+            }
+            return std::make_unique<StreamSource>(StreamSourceOptions{
+                .fd = 0, .name = "stdin", .max_line_bytes = static_cast<std::size_t>(max)});
         });
     c.sources.add({"generator", "synthetic events (load tests, demos)",
                    "count: events to produce, 0 for endless (default 0)\n"
