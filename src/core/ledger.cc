@@ -3,9 +3,9 @@
 #include <mutex>
 #include <utility>
 
+#include <scopeflow/detail/coarse_clock.h>
 #include <scopeflow/ledger.h>
 
-#include <scopeflow/detail/coarse_clock.h>
 #include "core/format_site.h"
 
 namespace scopeflow {

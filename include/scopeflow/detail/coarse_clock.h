@@ -1,5 +1,6 @@
-// A cheap monotonic timestamp for bookkeeping (ledger ages, pool lease times): CLOCK_MONOTONIC_COARSE costs a few
-// nanoseconds through the vDSO, at the price of a resolution of a few milliseconds.
+// A cheap monotonic timestamp for bookkeeping (ledger ages, pool lease times):
+// CLOCK_MONOTONIC_COARSE costs a few nanoseconds through the vDSO, at the price of a resolution of
+// a few milliseconds.
 #pragma once
 
 #include <chrono>
