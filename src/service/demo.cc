@@ -300,7 +300,6 @@ int run_demo(const DemoOptions& o) {
 
         FaultInjector faults(seed.value_or(1));
         if (seed) {
-            faults.set_recording(std::getenv("SCOPEFLOW_DEMO_TRACE") != nullptr);
             arm_demo_faults(faults);
             spdlog::info("demo: simulating failures with seed {}", *seed);
         }
@@ -333,15 +332,6 @@ int run_demo(const DemoOptions& o) {
             monitor.reset();
             current.set(nullptr, nullptr);
             stats = pipeline.stats();
-        }
-        if (std::getenv("SCOPEFLOW_DEMO_TRACE") != nullptr) {
-            std::set<std::string> points;
-            for (const auto& h : faults.trace()) {
-                points.insert(std::string(to_string(h.phase)) + " " + h.point);
-            }
-            for (const auto& p : points) {
-                spdlog::info("fault point: {}", p);
-            }
         }
         for (const auto& p : *built.probes) {
             if (p.pool && p.name == "orders_db") {
