@@ -64,9 +64,12 @@ class ConfigError : public Error {
 public:
     ConfigError(std::string where, const std::string& message);
     [[nodiscard]] const std::string& where() const noexcept { return where_; }
+    // The message without the "where: " prefix, to re-raise it at another place.
+    [[nodiscard]] const std::string& text() const noexcept { return text_; }
 
 private:
     std::string where_;
+    std::string text_;
 };
 
 // A stop was requested on the scope the operation ran in.

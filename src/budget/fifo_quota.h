@@ -15,6 +15,8 @@
 #include <deque>
 #include <mutex>
 #include <stop_token>
+#include <string>
+#include <utility>
 
 namespace scopeflow::detail {
 
@@ -72,6 +74,18 @@ private:
     std::uint64_t waits_ = 0;      // guarded by mu_
     std::uint64_t timeouts_ = 0;   // guarded by mu_
     std::uint64_t cancelled_ = 0;  // guarded by mu_
+};
+
+// What a named budget (files, memory) shares with the grants it hands out, which keep it alive.
+struct BudgetState {
+    BudgetState(std::string name_, std::uint64_t capacity, std::chrono::milliseconds timeout)
+        : name(std::move(name_)),
+          acquire_timeout(timeout),
+          quota(capacity) {}
+
+    const std::string name;
+    const std::chrono::milliseconds acquire_timeout;
+    FifoQuota quota;
 };
 
 }  // namespace scopeflow::detail

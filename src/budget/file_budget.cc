@@ -10,23 +10,6 @@
 
 namespace scopeflow {
 
-namespace detail {
-
-struct FileBudgetState {
-    FileBudgetState(std::string name_,
-                    std::size_t max_open,
-                    std::chrono::milliseconds acquire_timeout_)
-        : name(std::move(name_)),
-          acquire_timeout(acquire_timeout_),
-          quota(max_open) {}
-
-    const std::string name;
-    const std::chrono::milliseconds acquire_timeout;
-    FifoQuota quota;
-};
-
-}  // namespace detail
-
 FilePermit& FilePermit::operator=(FilePermit&& other) noexcept {
     if (this != &other) {
         release();
@@ -54,8 +37,8 @@ FileBudget::FileBudget(FileBudgetOptions options) {
     if (options.max_open == 0) {
         throw ConfigError("file_budget." + options.name + ".max_open", "must be at least 1");
     }
-    state_ = std::make_shared<detail::FileBudgetState>(std::move(options.name), options.max_open,
-                                                       options.acquire_timeout);
+    state_ = std::make_shared<detail::BudgetState>(std::move(options.name), options.max_open,
+                                                   options.acquire_timeout);
 }
 
 FileBudget::~FileBudget() = default;

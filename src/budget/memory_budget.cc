@@ -9,23 +9,6 @@
 
 namespace scopeflow {
 
-namespace detail {
-
-struct MemoryBudgetState {
-    MemoryBudgetState(std::string name_,
-                      std::uint64_t capacity,
-                      std::chrono::milliseconds acquire_timeout_)
-        : name(std::move(name_)),
-          acquire_timeout(acquire_timeout_),
-          quota(capacity) {}
-
-    const std::string name;
-    const std::chrono::milliseconds acquire_timeout;
-    FifoQuota quota;
-};
-
-}  // namespace detail
-
 MemoryReservation::MemoryReservation(MemoryReservation&& other) noexcept
     : state_(std::move(other.state_)),
       ticket_(std::move(other.ticket_)),
@@ -71,8 +54,8 @@ MemoryBudget::MemoryBudget(MemoryBudgetOptions options) {
         throw ConfigError("memory_budget." + options.name + ".capacity_bytes",
                           "must be at least 1");
     }
-    state_ = std::make_shared<detail::MemoryBudgetState>(
-        std::move(options.name), options.capacity_bytes, options.acquire_timeout);
+    state_ = std::make_shared<detail::BudgetState>(std::move(options.name), options.capacity_bytes,
+                                                   options.acquire_timeout);
 }
 
 MemoryBudget::~MemoryBudget() = default;

@@ -20,7 +20,8 @@ void Error::add_suppressed(std::exception_ptr e) {
 
 ConfigError::ConfigError(std::string where, const std::string& message)
     : Error(where.empty() ? message : where + ": " + message),
-      where_(std::move(where)) {}
+      where_(std::move(where)),
+      text_(message) {}
 
 namespace {
 

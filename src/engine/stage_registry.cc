@@ -54,6 +54,26 @@ std::string field_where(const std::string& where, std::string_view field) {
     return where + "." + std::string(field);
 }
 
+// "a, b,c" -> {a, b, c}: comma-separated, trimmed, empty items dropped.
+std::vector<std::string> split_list(std::string_view s) {
+    std::vector<std::string> out;
+    while (!s.empty()) {
+        const std::size_t comma = s.find(',');
+        std::string_view item = s.substr(0, comma);
+        while (!item.empty() && item.front() == ' ') {
+            item.remove_prefix(1);
+        }
+        while (!item.empty() && item.back() == ' ') {
+            item.remove_suffix(1);
+        }
+        if (!item.empty()) {
+            out.emplace_back(item);
+        }
+        s = comma == std::string_view::npos ? std::string_view() : s.substr(comma + 1);
+    }
+    return out;
+}
+
 }  // namespace
 
 void StageRegistry::add(StageTypeInfo info, Factory factory) {
@@ -135,29 +155,11 @@ std::vector<std::string> optional_string_list(const StageOptions& o,
     if (v == nullptr || v->is_null()) {
         return {};
     }
-    std::vector<std::string> out;
     if (v->kind() == ValueKind::string) {
-        std::string_view rest = v->as_string();
-        while (!rest.empty()) {
-            const auto comma = rest.find(',');
-            std::string_view item = rest.substr(0, comma);
-            while (!item.empty() && item.front() == ' ') {
-                item.remove_prefix(1);
-            }
-            while (!item.empty() && item.back() == ' ') {
-                item.remove_suffix(1);
-            }
-            if (!item.empty()) {
-                out.emplace_back(item);
-            }
-            if (comma == std::string_view::npos) {
-                break;
-            }
-            rest.remove_prefix(comma + 1);
-        }
-        return out;
+        return split_list(v->as_string());
     }
     if (v->kind() == ValueKind::raw) {
+        std::vector<std::string> out;
         simdjson::dom::parser parser;
         simdjson::dom::element doc;
         const std::string text(v->raw_json());
@@ -231,25 +233,6 @@ Event object_option(const StageOptions& o, std::string_view field, const std::st
     return out;
 }
 
-std::vector<std::string> split_list(std::string_view s) {
-    std::vector<std::string> out;
-    while (!s.empty()) {
-        const std::size_t comma = s.find(',');
-        std::string_view item = s.substr(0, comma);
-        while (!item.empty() && item.front() == ' ') {
-            item.remove_prefix(1);
-        }
-        while (!item.empty() && item.back() == ' ') {
-            item.remove_suffix(1);
-        }
-        if (!item.empty()) {
-            out.emplace_back(item);
-        }
-        s = comma == std::string_view::npos ? std::string_view() : s.substr(comma + 1);
-    }
-    return out;
-}
-
 }  // namespace
 
 void register_builtin_stages(StageRegistry& registry) {
@@ -289,7 +272,7 @@ void register_builtin_stages(StageRegistry& registry) {
                   .description = "sets, renames and drops fields (in that order)",
                   .options = "set: object of field -> value\n"
                              "rename: object of old name -> new name\n"
-                             "drop: comma-separated field names",
+                             "drop: field names (a list, or comma-separated)",
                   .origin = "builtin"},
                  [](const StageOptions& o, const std::string& where) -> std::unique_ptr<Stage> {
                      reject_unknown_fields(o, {"set", "rename", "drop"}, where);
@@ -305,7 +288,7 @@ void register_builtin_stages(StageRegistry& registry) {
                          f.operations.push_back(
                              FieldOp::rename(field.key, std::string(field.value.as_string())));
                      }
-                     for (auto& name : split_list(optional_string(o, "drop", "", where))) {
+                     for (auto& name : optional_string_list(o, "drop", where)) {
                          f.operations.push_back(FieldOp::drop(std::move(name)));
                      }
                      return std::make_unique<FieldsStage>(std::move(f));
@@ -418,8 +401,7 @@ void register_builtin_stages(StageRegistry& registry) {
                 return std::make_unique<FileProcessorStage>(std::move(f));
             } catch (const ConfigError& e) {
                 const std::string field = e.where().substr(e.where().find('.') + 1);
-                throw ConfigError(where + "." + field,
-                                  std::string(e.what()).substr(e.where().size() + 2));
+                throw ConfigError(where + "." + field, e.text());
             }
         });
     registry.add(

@@ -42,12 +42,11 @@ Built build(const ServiceConfig& cfg, Catalog& catalog) {
         if (w.rfind(kRoutes, 0) == 0) {
             const std::string rest = w.substr(kRoutes.size());
             const auto dot = rest.find('.');
-            const std::string text = std::string(e.what()).substr(w.size() + 2);
             const std::string path =
                 dot == std::string::npos
                     ? "graph.stages." + rest + ".routes"
                     : "graph.stages." + rest.substr(0, dot) + ".routes" + rest.substr(dot);
-            throw cfg.lines.located(ConfigError(path, text));
+            throw cfg.lines.located(ConfigError(path, e.text()));
         }
         throw cfg.lines.located(e);
     }

@@ -103,8 +103,7 @@ void add_http_source(Catalog& c) {
             try {
                 return std::make_unique<http::HttpIngestSource>(std::move(o));
             } catch (const ConfigError& e) {
-                throw ConfigError(b.path + e.where().substr(e.where().find('.')),
-                                  std::string(e.what()).substr(e.where().size() + 2));
+                throw ConfigError(b.path + e.where().substr(e.where().find('.')), e.text());
             }
         });
 }

@@ -42,12 +42,7 @@ std::string ConfigLines::locate(std::string_view path) const {
 }
 
 ConfigError ConfigLines::located(const ConfigError& e) const {
-    // The message is "where: text"; keep the text, put the file and line in front of where.
-    std::string text = e.what();
-    if (!e.where().empty() && text.rfind(e.where() + ": ", 0) == 0) {
-        text = text.substr(e.where().size() + 2);
-    }
-    return {locate(e.where()), text};
+    return {locate(e.where()), e.text()};  // the file and line in front of where
 }
 
 std::string interpolate_env(std::string_view text, const std::string& where) {
@@ -196,8 +191,7 @@ private:
             reject_unknown_fields(keys, known, path);
         } catch (const ConfigError& e) {
             if (path.empty() && e.where().starts_with('.')) {  // a top-level key
-                const std::string text = std::string(e.what()).substr(e.where().size() + 2);
-                throw lines_.located(ConfigError(e.where().substr(1), text));
+                throw lines_.located(ConfigError(e.where().substr(1), e.text()));
             }
             throw lines_.located(e);
         }

@@ -167,8 +167,7 @@ void add_redis(Catalog& c) {
             try {
                 redis::validate(o);
             } catch (const ConfigError& e) {
-                throw ConfigError(b.path + e.where().substr(e.where().find('.')),
-                                  std::string(e.what()).substr(e.where().size() + 2));
+                throw ConfigError(b.path + e.where().substr(e.where().find('.')), e.text());
             }
             auto client = std::make_shared<redis::Client>(pool_options(b, 8), std::move(o));
             res->add(b.name, client, b.path);
@@ -215,7 +214,7 @@ void add_http(Catalog& c) {
                 http::validate_client_options(o);
             } catch (const ConfigError& e) {
                 throw ConfigError(b.path + "." + e.where().substr(e.where().rfind('.') + 1),
-                                  std::string(e.what()).substr(e.where().size() + 2));
+                                  e.text());
             }
             auto client = http::Client::create(std::move(o), pool_options(b, 8));
             res->add(b.name, client, b.path);
@@ -340,10 +339,7 @@ PoolOptions pool_options(const Block& b, std::size_t default_max) {
     } catch (const ConfigError& e) {
         // "pool.<name>.<field>: ..." -> "<block.path>.<field>: ..."
         const std::string& w = e.where();
-        const std::string field = w.substr(w.rfind('.') + 1);
-        std::string text = e.what();
-        text = text.substr(std::min(text.size(), w.size() + 2));
-        throw ConfigError(at(b, field), text);
+        throw ConfigError(at(b, w.substr(w.rfind('.') + 1)), e.text());
     }
     return o;
 }

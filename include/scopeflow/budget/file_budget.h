@@ -88,7 +88,7 @@ public:
     [[nodiscard]] FileBudgetStats stats() const;
 
 private:
-    std::shared_ptr<detail::FileBudgetState> state_;
+    std::shared_ptr<detail::BudgetState> state_;
 };
 
 }  // namespace scopeflow

@@ -26,7 +26,7 @@ namespace scopeflow {
 class Scope;
 
 namespace detail {
-struct FileBudgetState;
+struct BudgetState;
 }  // namespace detail
 
 class [[nodiscard]] FilePermit {
@@ -50,7 +50,7 @@ public:
 
 private:
     friend class FileBudget;
-    std::shared_ptr<detail::FileBudgetState> state_;
+    std::shared_ptr<detail::BudgetState> state_;
     Ticket ticket_;
 };
 

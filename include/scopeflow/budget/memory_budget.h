@@ -39,7 +39,7 @@ namespace scopeflow {
 class Scope;
 
 namespace detail {
-struct MemoryBudgetState;
+struct BudgetState;
 }  // namespace detail
 
 // Used with designated initializers: {.name = "batches", .capacity_bytes = 64 << 20}.
@@ -79,7 +79,7 @@ public:
 
 private:
     friend class MemoryBudget;
-    std::shared_ptr<detail::MemoryBudgetState> state_;
+    std::shared_ptr<detail::BudgetState> state_;
     Ticket ticket_;
     std::uint64_t bytes_ = 0;
 };
@@ -143,7 +143,7 @@ private:
     void check_size(std::uint64_t bytes) const;
     MemoryReservation grant(Ticket ticket, std::uint64_t bytes) noexcept;
 
-    std::shared_ptr<detail::MemoryBudgetState> state_;
+    std::shared_ptr<detail::BudgetState> state_;
 };
 
 }  // namespace scopeflow

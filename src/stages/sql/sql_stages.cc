@@ -19,25 +19,6 @@ Value column_value(const sql::Value& v) {
     return v ? Value(*v) : Value();
 }
 
-std::vector<std::string> split_fields(std::string_view s) {
-    std::vector<std::string> out;
-    while (!s.empty()) {
-        const std::size_t comma = s.find(',');
-        std::string_view item = s.substr(0, comma);
-        while (!item.empty() && item.front() == ' ') {
-            item.remove_prefix(1);
-        }
-        while (!item.empty() && item.back() == ' ') {
-            item.remove_suffix(1);
-        }
-        if (!item.empty()) {
-            out.emplace_back(item);
-        }
-        s = comma == std::string_view::npos ? std::string_view() : s.substr(comma + 1);
-    }
-    return out;
-}
-
 sql::Params params_of(const Event& event, const std::vector<std::string>& fields) {
     sql::Params params;
     params.reserve(fields.size());
@@ -279,7 +260,7 @@ void register_sql_stages(StageRegistry& registry, const Resources& resources) {
          .description = "enriches events with the first row of a parameterized SQL query",
          .options = "resource: the sql database resource (required)\n"
                     "query: SQL with $1..$n (required)\n"
-                    "params: comma-separated event fields bound to $1..$n\n"
+                    "params: event fields bound to $1..$n (a list, or comma-separated)\n"
                     "into: column prefix (\"\", \"x_\", \"x.\") or target field (default \"\")\n"
                     "on_missing: keep, drop or error when no row (default keep)\n"
                     "max_attempts, backoff_ms, max_backoff_ms: retries of transient errors",
@@ -293,7 +274,7 @@ void register_sql_stages(StageRegistry& registry, const Resources& resources) {
                 SqlLookupOptions{.database = res->get<sql::Database>(
                                      require_string(o, "resource", where), where + ".resource"),
                                  .query = require_string(o, "query", where),
-                                 .params = split_fields(optional_string(o, "params", "", where)),
+                                 .params = optional_string_list(o, "params", where),
                                  .into = optional_string(o, "into", "", where),
                                  .on_missing = on_missing_option(o, where),
                                  .retry = retry_option(o, where)});
@@ -303,7 +284,7 @@ void register_sql_stages(StageRegistry& registry, const Resources& resources) {
          .description = "writes events to SQL, one transaction per batch, acked after commit",
          .options = "resource: the sql database resource (required)\n"
                     "query: INSERT/UPDATE with $1..$n (required)\n"
-                    "params: comma-separated event fields bound to $1..$n\n"
+                    "params: event fields bound to $1..$n (a list, or comma-separated)\n"
                     "max_attempts, backoff_ms, max_backoff_ms: retries of transient errors",
          .origin = "builtin"},
         [res](const StageOptions& o, const std::string& where) -> std::unique_ptr<Stage> {
@@ -314,7 +295,7 @@ void register_sql_stages(StageRegistry& registry, const Resources& resources) {
                 SqlUpsertOptions{.database = res->get<sql::Database>(
                                      require_string(o, "resource", where), where + ".resource"),
                                  .query = require_string(o, "query", where),
-                                 .params = split_fields(optional_string(o, "params", "", where)),
+                                 .params = optional_string_list(o, "params", where),
                                  .retry = retry_option(o, where)});
         });
 }
