@@ -24,15 +24,14 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <exception>
-#include <mutex>
 #include <stop_token>
 #include <string>
 #include <utility>
 
 #include <scopeflow/error.h>
+#include <scopeflow/interruptible_sleep.h>
 #include <scopeflow/stage.h>
 
 namespace scopeflow {
@@ -119,14 +118,6 @@ private:
         } catch (...) {
             return false;
         }
-    }
-
-    // Waits, returning false early if stop is requested.
-    static bool sleep_for(std::chrono::nanoseconds d, const std::stop_token& stop) {
-        std::mutex mu;
-        std::condition_variable_any cv;
-        std::unique_lock lock(mu);
-        return !cv.wait_for(lock, stop, d, [] { return false; }) && !stop.stop_requested();
     }
 
     double next_unit() noexcept {

@@ -1,6 +1,4 @@
 #include <charconv>
-#include <condition_variable>
-#include <mutex>
 #include <string>
 #include <utility>
 
@@ -37,14 +35,6 @@ void check_database(const std::shared_ptr<sql::Database>& db,
     if (query.empty()) {
         throw ConfigError(stage + ".query", "is required");
     }
-}
-
-// Waits `d`, returning false early when `stop` is requested.
-bool sleep_for(std::chrono::nanoseconds d, const std::stop_token& stop) {
-    std::mutex mu;
-    std::condition_variable_any cv;
-    std::unique_lock lock(mu);
-    return !cv.wait_for(lock, stop, d, [] { return false; }) && !stop.stop_requested();
 }
 
 }  // namespace
