@@ -6,7 +6,9 @@
 // writes it to `offset_path` atomically (temp file, fsync, rename); open() resumes from it.
 // Delivery is at-least-once: after a crash, lines past the committed offset are read again.
 // While running, progress is also committed every `commit_interval` by an acking worker; a
-// commit that fails (disk full) stops the pipeline with an error naming the offset file.
+// periodic commit that fails for want of space or descriptors is retried at the next interval
+// (degraded() says why meanwhile); any other failure stops the pipeline with an error naming the
+// offset file, as does a failed final commit().
 //
 // A line that is not a JSON object becomes an event with only two fields, `_error`
 // ("orders.jsonl:17 (byte 1234): expected a JSON object") and `_raw` (the line), marked
@@ -60,6 +62,8 @@ public:
     [[nodiscard]] std::uint64_t lines_read() const;
     [[nodiscard]] std::uint64_t decode_failures() const;
     [[nodiscard]] std::uint64_t nacked() const;
+    // Why the last periodic commit failed (disk full, no descriptor); empty once one succeeds.
+    [[nodiscard]] std::string degraded() const override;
 
 private:
     struct Line {
@@ -98,6 +102,8 @@ private:
     std::mutex commit_mu_;                                 // serializes offset file writes
     std::uint64_t committed_offset_ = 0;                   // guarded by commit_mu_
     std::chrono::steady_clock::time_point last_commit_{};  // guarded by commit_mu_
+    mutable std::mutex degraded_mu_;
+    std::string degraded_;  // guarded by degraded_mu_: why the last periodic commit failed
 };
 
 }  // namespace scopeflow

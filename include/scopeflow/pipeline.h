@@ -83,6 +83,7 @@ struct StageStats {
     std::string name;
     std::uint64_t processed = 0;  // process() calls
     std::uint64_t errors = 0;     // error actions, thrown or returned
+    std::string degraded;         // Stage::degraded(): why it cannot make progress now
 };
 
 struct PipelineStats {
@@ -101,6 +102,7 @@ struct PipelineStats {
     // so the totals above still add up. Also counted in that stage's StageStats::errors.
     std::uint64_t flush_failed = 0;
     std::vector<StageStats> stages;
+    std::string source_degraded;  // Source::degraded()
 };
 
 class Pipeline final : private detail::AckTarget {

@@ -8,6 +8,10 @@
 // flush() hands buffered bytes to the kernel (and fsyncs under FsyncPolicy::always); a part is
 // fsynced before its rename unless the policy is never.
 //
+// A full disk, an exhausted quota or no free descriptor throws TransientError: the writer stays
+// consistent (a failed flush keeps exactly the unwritten bytes; a failed append did not take its
+// line), so the caller may wait and call the same method again.
+//
 //   scopeflow::RotatingFileWriter w({.directory = "out", .prefix = "orders-w0"});
 //   w.append(line);     // buffered
 //   w.flush();          // after a batch, before acking it

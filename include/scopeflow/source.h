@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <span>
 #include <stop_token>
+#include <string>
 #include <string_view>
 
 namespace scopeflow {
@@ -49,6 +50,10 @@ public:
 
     // Persists progress (offsets) after the pipeline drained. Called once, only on success.
     virtual void commit() {}
+
+    // Why the source cannot make progress right now (e.g. its progress cannot be committed for
+    // want of disk space); empty when it can. /readyz shows it. Called from any thread.
+    [[nodiscard]] virtual std::string degraded() const { return {}; }
 };
 
 }  // namespace scopeflow

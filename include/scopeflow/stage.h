@@ -273,6 +273,11 @@ public:
     void flush(TaskContext& task) { on_flush(task); }
     void finish(Scope& stage_scope);
 
+    // Why the stage cannot make progress right now, e.g. "write 'out/x.jsonl.tmp': No space left
+    // on device" while a sink waits for space; empty when it can. /readyz and the stage metrics
+    // show it. Called from any thread, at any time after open().
+    [[nodiscard]] virtual std::string degraded() const { return {}; }
+
 protected:
     virtual void on_open(Scope& stage_scope, std::size_t workers);
     virtual void on_open_worker(Scope& worker_scope, std::size_t worker_index);

@@ -738,6 +738,7 @@ PipelineStats Pipeline::stats() const {
     s.stages.resize(nodes.size());
     for (std::size_t i = 0; i < nodes.size(); ++i) {
         s.stages[i].name = nodes[i].name;
+        s.stages[i].degraded = nodes[i].stage->degraded();
     }
     for (const auto& c : counters_) {
         s.read += c->read.load(std::memory_order_relaxed);
@@ -757,6 +758,7 @@ PipelineStats Pipeline::stats() const {
     s.acked += held_acked_.load(std::memory_order_relaxed);
     s.nacked += held_nacked_.load(std::memory_order_relaxed);
     s.held = held_.load(std::memory_order_relaxed);
+    s.source_degraded = source_.degraded();
     return s;
 }
 

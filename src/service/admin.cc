@@ -107,6 +107,20 @@ http::Response AdminServer::ready() {
             }
         }
     }
+    current_.read([&](const Pipeline* p, const Probes*, std::uint64_t, std::uint64_t) {
+        if (p == nullptr) {
+            return;
+        }
+        const PipelineStats s = p->stats();
+        if (!s.source_degraded.empty()) {
+            failing += "not ready: source degraded: " + s.source_degraded + "\n";
+        }
+        for (const auto& st : s.stages) {
+            if (!st.degraded.empty()) {
+                failing += "not ready: stage '" + st.name + "' degraded: " + st.degraded + "\n";
+            }
+        }
+    });
     if (!failing.empty()) {
         return http::Response::text(503, failing);
     }

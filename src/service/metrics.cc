@@ -89,6 +89,15 @@ void pipeline_metrics(Writer& w, const Pipeline& p) {
         w.sample("scopeflow_stage_errors_total", l + "," + label("stage", st.name),
                  static_cast<double>(st.errors));
     }
+    w.family("scopeflow_stage_degraded", "gauge",
+             "1 while a stage cannot make progress (e.g. a sink waiting for disk space).");
+    for (const auto& st : s.stages) {
+        w.sample("scopeflow_stage_degraded", l + "," + label("stage", st.name),
+                 st.degraded.empty() ? 0.0 : 1.0);
+    }
+    w.family("scopeflow_source_degraded", "gauge",
+             "1 while the source cannot make progress (e.g. its progress cannot be committed).");
+    w.sample("scopeflow_source_degraded", l, s.source_degraded.empty() ? 0.0 : 1.0);
 }
 
 void pool_metrics(Writer& w, const Probes& probes) {

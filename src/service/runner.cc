@@ -4,6 +4,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -116,6 +117,34 @@ std::unique_ptr<Generation> make_generation(ServiceConfig cfg,
     return gen;
 }
 
+// Logs each change in what keeps a stage or the source from making progress (a sink waiting
+// for disk space): a warning when it starts or its reason changes, an info line when it clears.
+class DegradedLog {
+public:
+    void update(const PipelineStats& s) {
+        note("source", s.source_degraded);
+        for (const auto& st : s.stages) {
+            note("stage '" + st.name + "'", st.degraded);
+        }
+    }
+
+private:
+    void note(const std::string& who, const std::string& reason) {
+        std::string& last = last_[who];
+        if (reason == last) {
+            return;
+        }
+        if (reason.empty()) {
+            spdlog::info("{} recovered", who);
+        } else {
+            spdlog::warn("{} degraded: {}", who, reason);
+        }
+        last = reason;
+    }
+
+    std::map<std::string, std::string> last_;
+};
+
 void log_stats(const Pipeline& p, std::uint64_t generation) {
     const PipelineStats s = p.stats();
     spdlog::info(
@@ -226,7 +255,9 @@ int run_service(const RunOptions& options) {
     bool stopping = false;
     auto next_progress = std::chrono::steady_clock::now() + gen->cfg.service.progress_interval;
     std::uint64_t last_read = 0;
+    DegradedLog degraded;
     while (gen && !gen->pipeline->workers_done(100ms)) {
+        degraded.update(gen->pipeline->stats());
         if (const auto now = std::chrono::steady_clock::now();
             gen->cfg.service.progress_interval.count() > 0 && now >= next_progress) {
             const PipelineStats s = gen->pipeline->stats();

@@ -226,8 +226,27 @@ void JsonlFileSource::maybe_commit() {
     if (offset == committed_offset_) {
         return;
     }
-    write_offset(offset);
     last_commit_ = now;
+    // A periodic commit that fails for want of space or descriptors only delays progress (the
+    // acked lines stay acked; a crash now would re-read more): the source goes on, says why in
+    // degraded(), and tries again at the next interval. The final commit() still throws.
+    try {
+        write_offset(offset);
+        const std::lock_guard lock(degraded_mu_);
+        degraded_.clear();
+    } catch (const std::system_error& e) {
+        const int err = e.code().value();
+        if (err != ENOSPC && err != EDQUOT && err != EMFILE && err != ENFILE) {
+            throw;
+        }
+        const std::lock_guard lock(degraded_mu_);
+        degraded_ = std::string("cannot commit progress: ") + e.what();
+    }
+}
+
+std::string JsonlFileSource::degraded() const {
+    const std::lock_guard lock(degraded_mu_);
+    return degraded_;
 }
 
 void JsonlFileSource::nack(std::uint64_t sequence, std::string_view /*reason*/) {

@@ -101,6 +101,8 @@ public:
     }
 
     void signal(int sig) { child_.send_signal(sig); }
+    // The service's process id (the shell execs it, so it is the child's).
+    [[nodiscard]] pid_t pid() const { return child_.pid(); }
 
     // The exit code; -1 when it did not end within `timeout` (then it is killed).
     int wait(std::chrono::milliseconds timeout = std::chrono::seconds(60)) {

@@ -6,10 +6,19 @@
 // appears under its final name only when complete: at rotation, at finish, or when the worker
 // scope closes after a failure (what was flushed was acked, so it is published, not dropped).
 //
+// A full disk, an exhausted quota or no free descriptor does not fail events: the worker waits
+// (backoff up to 1 s) and writes again, which holds the source back (backpressure), until the
+// resource comes back; meanwhile degraded() names the error, so /readyz answers 503. A stop
+// while waiting nacks the batch: the events are read again on restart.
+//
 //   g.add_stage("sink", std::make_unique<FileSinkStage>(FileSinkOptions{.directory = "out"}));
 #pragma once
 
+#include <atomic>
 #include <memory>
+#include <mutex>
+#include <stop_token>
+#include <string>
 #include <vector>
 
 #include <scopeflow/rotating_file_writer.h>
@@ -29,15 +38,21 @@ public:
     explicit FileSinkStage(FileSinkOptions options);
 
     [[nodiscard]] std::uint64_t events_written() const;
+    [[nodiscard]] std::string degraded() const override;
 
 protected:
     void on_open(Scope& stage_scope, std::size_t workers) override;
     void on_open_worker(Scope& worker_scope, std::size_t worker_index) override;
     ActionId on_process(Event& event, TaskContext& task) override;
-    void on_end_batch(std::size_t worker_index) override;
+    void on_flush_batch(BatchContext& batch) override;
     void on_finish(Scope& stage_scope) override;
 
 private:
+    // Runs `write` until it does not throw TransientError (disk full, no descriptor), waiting
+    // between attempts; throws CancelledError if `stop` is requested while waiting.
+    template <typename Write>
+    void write_through_exhaustion(Write&& write, const std::stop_token& stop);
+
     struct alignas(64) Slot {
         RotatingFileWriter* writer = nullptr;  // owned by the worker scope
         std::string line;                      // reused serialization buffer
@@ -46,6 +61,9 @@ private:
 
     const FileSinkOptions options_;
     std::vector<Slot> slots_;  // one per worker, touched only by that worker
+    mutable std::mutex degraded_mu_;
+    std::string degraded_;         // guarded by degraded_mu_
+    std::atomic<int> waiting_{0};  // workers waiting for an exhausted resource
 };
 
 }  // namespace scopeflow

@@ -1,9 +1,12 @@
+#include <chrono>
 #include <filesystem>
 #include <utility>
 
 #include <scopeflow/error.h>
 #include <scopeflow/event.h>
 #include <scopeflow/event_json.h>
+#include <scopeflow/interruptible_sleep.h>
+#include <scopeflow/node.h>
 #include <scopeflow/scope.h>
 #include <scopeflow/stages/file_sink_stage.h>
 
@@ -39,17 +42,55 @@ void FileSinkStage::on_open_worker(Scope& worker_scope, std::size_t worker_index
                             .fsync = options_.fsync}));
 }
 
+template <typename Write>
+void FileSinkStage::write_through_exhaustion(Write&& write, const std::stop_token& stop) {
+    constexpr RetryPolicy kWait{.initial_backoff = std::chrono::milliseconds(10),
+                                .max_backoff = std::chrono::seconds(1)};
+    for (int attempt = 1;; ++attempt) {
+        try {
+            write();
+            if (attempt > 1 && waiting_.fetch_sub(1) == 1) {
+                const std::lock_guard lock(degraded_mu_);
+                degraded_.clear();
+            }
+            return;
+        } catch (const TransientError& e) {
+            if (attempt == 1) {
+                waiting_.fetch_add(1);
+            }
+            {
+                const std::lock_guard lock(degraded_mu_);
+                degraded_ = e.what();
+            }
+            if (!sleep_for(kWait.backoff(attempt + 1, 0.5), stop)) {
+                if (waiting_.fetch_sub(1) == 1) {
+                    const std::lock_guard lock(degraded_mu_);
+                    degraded_.clear();
+                }
+                throw CancelledError("file_sink '" + options_.prefix +
+                                     "': stopped while waiting to write: " + e.what());
+            }
+        }
+    }
+}
+
 ActionId FileSinkStage::on_process(Event& event, TaskContext& task) {
     Slot& slot = slots_[task.worker_index()];
     slot.line.clear();
     append_json(event, slot.line);
-    slot.writer->append(slot.line);
+    write_through_exhaustion([&] { slot.writer->append(slot.line); }, task.stop_token());
     ++slot.written;
     return kActionDefault;
 }
 
-void FileSinkStage::on_end_batch(std::size_t worker_index) {
-    slots_[worker_index].writer->flush();
+void FileSinkStage::on_flush_batch(BatchContext& batch) {
+    RotatingFileWriter& writer = *slots_[batch.worker_index()].writer;
+    write_through_exhaustion([&] { writer.flush(); }, batch.stop_token());
+}
+
+std::string FileSinkStage::degraded() const {
+    const std::lock_guard lock(degraded_mu_);
+    return degraded_;
 }
 
 void FileSinkStage::on_finish(Scope& /*stage_scope*/) {

@@ -8,9 +8,21 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <scopeflow/error.h>
 #include <scopeflow/rotating_file_writer.h>
 
 namespace scopeflow {
+namespace {
+
+// Running out of space, quota or descriptors is a state the system recovers from (a consumer
+// frees space, descriptors are closed): TransientError, so the caller may wait and retry.
+void rethrow_if_exhausted(int err, const std::string& what) {
+    if (err == ENOSPC || err == EDQUOT || err == EMFILE || err == ENFILE) {
+        throw TransientError(what);
+    }
+}
+
+}  // namespace
 
 RotatingFileWriter::RotatingFileWriter(RotatingFileOptions options)
     : options_(std::move(options)) {
@@ -77,7 +89,12 @@ void RotatingFileWriter::open_part() {
            ::access(part_path(true).c_str(), F_OK) == 0) {
         ++part_index_;
     }
-    fd_ = UniqueFd::open(part_path(true), O_WRONLY | O_CREAT | O_EXCL);
+    try {
+        fd_ = UniqueFd::open(part_path(true), O_WRONLY | O_CREAT | O_EXCL);
+    } catch (const std::system_error& e) {
+        rethrow_if_exhausted(e.code().value(), e.what());
+        throw;
+    }
     part_bytes_ = 0;
 }
 
@@ -101,12 +118,29 @@ void RotatingFileWriter::append(std::string_view line) {
 }
 
 void RotatingFileWriter::flush() {
-    if (!buffer_.empty()) {
-        fd_.write_all(buffer_, "write " + part_path(true));
-        part_bytes_ += buffer_.size();
-        total_bytes_ += buffer_.size();
-        buffer_.clear();
+    // Bytes written leave the buffer as they go, so after a failed write (disk full) the part
+    // holds a prefix of the buffer and a later flush() writes exactly the rest: no line is
+    // written twice or cut.
+    std::size_t done = 0;
+    while (done < buffer_.size()) {
+        const ssize_t n = ::write(fd_.get(), buffer_.data() + done, buffer_.size() - done);
+        if (n < 0) {
+            const int err = errno;
+            if (err == EINTR) {
+                continue;
+            }
+            buffer_.erase(0, done);
+            part_bytes_ += done;
+            total_bytes_ += done;
+            const std::string what = "write " + part_path(true);
+            rethrow_if_exhausted(err, what + ": " + std::generic_category().message(err));
+            throw std::system_error(err, std::generic_category(), what);
+        }
+        done += static_cast<std::size_t>(n);
     }
+    part_bytes_ += done;
+    total_bytes_ += done;
+    buffer_.clear();
     if (options_.fsync == FsyncPolicy::always && fd_ && ::fsync(fd_.get()) != 0) {
         throw std::system_error(errno, std::generic_category(), "fsync " + part_path(true));
     }
