@@ -14,3 +14,19 @@ if(TARGET scopeflow)
   target_link_libraries(service_server_test PRIVATE scopeflow::http)
   add_dependencies(service_server_test scopeflow)
 endif()
+# Chaos (label "chaos"): server restarts, SIGTERM and SIGKILL under load; the short form runs
+# here, the long form is scripts/chaos.
+if(TARGET scopeflow)
+  scopeflow_add_test(chaos_test SOURCES service/chaos_test.cc LABELS chaos
+                     LINK scopeflow::postgres scopeflow::redis scopeflow::http)
+  target_compile_definitions(chaos_test PRIVATE SCOPEFLOW_BIN="$<TARGET_FILE:scopeflow>")
+  add_dependencies(chaos_test scopeflow)
+endif()
+# Resource exhaustion (label "service"): a full filesystem (tmpfs, needs root) and no free
+# descriptor, through the binary.
+if(TARGET scopeflow)
+  scopeflow_add_test(exhaustion_test SOURCES service/exhaustion_test.cc LABELS service)
+  target_compile_definitions(exhaustion_test PRIVATE SCOPEFLOW_BIN="$<TARGET_FILE:scopeflow>")
+  target_link_libraries(exhaustion_test PRIVATE scopeflow::http)
+  add_dependencies(exhaustion_test scopeflow)
+endif()
