@@ -22,6 +22,11 @@ function(scopeflow_enable_sanitizers target)
                                              -fno-omit-frame-pointer -fno-sanitize-recover=all)
     target_link_options(${target} PRIVATE -fsanitize=${SCOPEFLOW_SANITIZE})
   endif()
+  # Fuzzing builds instrument every target for libFuzzer's coverage; only the fuzzers link its
+  # main (tests/fuzz/CMakeLists.txt).
+  if(SCOPEFLOW_FUZZ)
+    target_compile_options(${target} PRIVATE -fsanitize=fuzzer-no-link)
+  endif()
 endfunction()
 
 # scopeflow_target_defaults(target): everything our own targets share.

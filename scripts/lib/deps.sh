@@ -31,6 +31,9 @@ SCOPEFLOW_DEPS=(
   postgresql           # real servers for the tests and benchmarks (scripts/test-servers); pgbench
   redis-server         # also brings redis-cli and redis-benchmark (redis-tools)
   prometheus           # promtool: the tests validate /metrics with it
+  clang-16             # the fuzzers (libFuzzer; clang 14 lacks the builtin g++ 12's <source_location> needs)
+  libclang-rt-16-dev   # ... libFuzzer's and the sanitizers' runtimes
+  llvm-16              # llvm-symbolizer: readable stacks in sanitizer and fuzzer reports
 )
 
 # Prints the packages of SCOPEFLOW_DEPS that are not installed, one per line.

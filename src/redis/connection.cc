@@ -13,47 +13,16 @@
 #include <scopeflow/redis/connection.h>
 #include <scopeflow/redis/errors.h>
 
+#include "redis/hiredis_reply.h"
+
 namespace scopeflow::redis {
 namespace {
-
-struct ReplyDeleter {
-    void operator()(redisReply* r) const noexcept { freeReplyObject(r); }
-};
-using ReplyPtr = std::unique_ptr<redisReply, ReplyDeleter>;
 
 timeval to_timeval(std::chrono::milliseconds ms) {
     timeval tv{};
     tv.tv_sec = static_cast<time_t>(ms.count() / 1000);
     tv.tv_usec = static_cast<suseconds_t>((ms.count() % 1000) * 1000);
     return tv;
-}
-
-// Copies a hiredis reply into `out`, reusing its buffers.
-void convert(const redisReply& r, Reply& out) {
-    switch (r.type) {
-        case REDIS_REPLY_STRING:
-            out.set_text(ReplyKind::string, std::string_view(r.str, r.len));
-            return;
-        case REDIS_REPLY_STATUS:
-            out.set_text(ReplyKind::status, std::string_view(r.str, r.len));
-            return;
-        case REDIS_REPLY_ERROR:
-            out.set_text(ReplyKind::error, std::string_view(r.str, r.len));
-            return;
-        case REDIS_REPLY_INTEGER:
-            out.set_integer(static_cast<std::int64_t>(r.integer));
-            return;
-        case REDIS_REPLY_ARRAY: {
-            std::vector<Reply>& elements = out.set_array(r.elements);
-            for (std::size_t i = 0; i < r.elements; ++i) {
-                convert(*r.element[i], elements[i]);
-            }
-            return;
-        }
-        default:  // REDIS_REPLY_NIL
-            out.set_nil();
-            return;
-    }
 }
 
 }  // namespace
@@ -175,7 +144,7 @@ Reply Connection::command(std::span<const std::string_view> args) {
     }
     Reply out;
     try {
-        convert(*reply, out);
+        copy_reply(*reply, out);
     } catch (...) {
         broken_ = true;  // out of memory mid-reply: nothing more can be trusted
         throw;
@@ -204,7 +173,7 @@ void Connection::exec(const Batch& batch, std::vector<Reply>& replies) {
                 // The server may echo arguments in an error ("unknown command ... 'x'").
                 out.set_text(ReplyKind::error, redacted(std::string_view(reply->str, reply->len)));
             } else {
-                convert(*reply, out);
+                copy_reply(*reply, out);
             }
         }
     } catch (const ConnectionLost&) {

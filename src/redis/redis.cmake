@@ -9,6 +9,7 @@ add_library(scopeflow_redis STATIC
   ${CMAKE_CURRENT_LIST_DIR}/connection_options.cc
   ${CMAKE_CURRENT_LIST_DIR}/connection_pool.cc
   ${CMAKE_CURRENT_LIST_DIR}/errors.cc
+  ${CMAKE_CURRENT_LIST_DIR}/hiredis_reply.cc
   ${CMAKE_CURRENT_LIST_DIR}/reply.cc
   ${CMAKE_CURRENT_LIST_DIR}/stages/key_template.cc
   ${CMAKE_CURRENT_LIST_DIR}/stages/redis_stage.cc
