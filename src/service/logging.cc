@@ -1,10 +1,13 @@
 #include "service/logging.h"
 
 #include <memory>
+#include <string_view>
 
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
+
+#include <scopeflow/log.h>
 
 namespace scopeflow::service {
 namespace {
@@ -52,6 +55,12 @@ void init_logging(const std::string& format, const std::string& level) {
     }
     logger->set_level(spdlog::level::from_str(level));
     spdlog::set_default_logger(std::move(logger));
+    // The library's own lines (recovered files, failed events) go to the same log.
+    set_log_sink([](LogLevel l, std::string_view line) {
+        constexpr spdlog::level::level_enum kLevels[] = {spdlog::level::debug, spdlog::level::info,
+                                                         spdlog::level::warn, spdlog::level::err};
+        spdlog::log(kLevels[static_cast<int>(l)], "{}", line);
+    });
 }
 
 }  // namespace scopeflow::service

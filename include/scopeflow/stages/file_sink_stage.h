@@ -5,6 +5,9 @@
 // acked (Stage::end_batch); the fsync policy decides whether that survives power loss. A part
 // appears under its final name only when complete: at rotation, at finish, or when the worker
 // scope closes after a failure (what was flushed was acked, so it is published, not dropped).
+// After a crash, when nothing could close the parts in progress, the next open() publishes them
+// (RotatingFileWriter::recover: cut after the last complete line, fsync, rename), for every
+// worker index, before any worker writes; it logs what it recovered.
 //
 //   g.add_stage("sink", std::make_unique<FileSinkStage>(FileSinkOptions{.directory = "out"}));
 #pragma once
@@ -29,6 +32,8 @@ public:
     explicit FileSinkStage(FileSinkOptions options);
 
     [[nodiscard]] std::uint64_t events_written() const;
+    // What open() recovered from a crashed run.
+    [[nodiscard]] const PartRecovery& recovered() const noexcept { return recovered_; }
 
 protected:
     void on_open(Scope& stage_scope, std::size_t workers) override;
@@ -38,6 +43,8 @@ protected:
     void on_finish(Scope& stage_scope) override;
 
 private:
+    void recover_leftovers();
+
     struct alignas(64) Slot {
         RotatingFileWriter* writer = nullptr;  // owned by the worker scope
         std::string line;                      // reused serialization buffer
@@ -46,6 +53,7 @@ private:
 
     const FileSinkOptions options_;
     std::vector<Slot> slots_;  // one per worker, touched only by that worker
+    PartRecovery recovered_;
 };
 
 }  // namespace scopeflow
