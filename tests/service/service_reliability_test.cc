@@ -137,5 +137,70 @@ TEST(ServiceReliabilityTest, SigkillMidRunThenRestartPublishesEveryAckedEvent) {
               << " duplicate line(s) of " << expected.size() << " events\n";
 }
 
+// Runs a strict JSON check over every line of `files` (Python's json.loads on strictly decoded
+// UTF-8); returns its exit status and prints what it refused.
+int strict_json_lines(const std::vector<fs::path>& files) {
+    std::string cmd =
+        "python3 -c 'import json,sys\n"
+        "bad = 0\n"
+        "for name in sys.argv[1:]:\n"
+        "    for n, raw in enumerate(open(name, \"rb\"), 1):\n"
+        "        try:\n"
+        "            json.loads(raw.decode(\"utf-8\", errors=\"strict\"))\n"
+        "        except Exception as e:\n"
+        "            bad += 1; print(name, n, repr(raw[:120]), e)\n"
+        "sys.exit(1 if bad else 0)'";
+    for (const auto& f : files) {
+        cmd += " '" + f.string() + "'";
+    }
+    return std::system(cmd.c_str());
+}
+
+TEST(ServiceReliabilityTest, EveryLineWrittenIsStrictJsonWhateverBytesTheInputHeld) {
+    TempDir d;
+    // Lines that are not valid UTF-8 are dead-lettered with their bytes in `_raw`; lines the
+    // parser accepts go through a log stage (stdout) to a file_sink.
+    const std::vector<std::string> invalid = {
+        "{\"id\":\"\xFF\"}",                      // a byte never used in UTF-8
+        "{\"id\":\"\xC0\xAF\"}",                  // overlong '/'
+        "{\"id\":\"\xED\xA0\x80\"}",              // a surrogate encoded in UTF-8
+        "{\"id\":\"\xE2\x82\"}",                  // a truncated sequence
+        "\xF0\x9F\x98 not json \x80\x00 either",  // garbage, a NUL included
+    };
+    std::string input;
+    for (int i = 0; i < 50; ++i) {
+        input += "{\"id\":" + std::to_string(i) + ",\"name\":\"caf\xC3\xA9 \xE2\x82\xAC\"}\n";
+        input += invalid[static_cast<std::size_t>(i) % invalid.size()] + "\n";
+    }
+    write_file(d / "in.jsonl", input);
+    fs::create_directories(d / "out");
+    fs::create_directories(d / "dead");
+    write_file(d / "p.yaml",
+               "service:\n  admin: off\n  log_format: json\n  log_level: debug\n"
+               "source: {type: jsonl, path: " +
+                   (d / "in.jsonl").string() +
+                   "}\n"
+                   "graph:\n  workers: 2\n  dead_letter: dlq\n  stages:\n"
+                   "    show: {type: log, stream: stdout, routes: {default: sink}}\n"
+                   "    sink: {type: file_sink, directory: " +
+                   (d / "out").string() +
+                   "}\n"
+                   "    dlq: {type: file_sink, directory: " +
+                   (d / "dead").string() + ", prefix: dead}\n");
+    Service svc({"run", (d / "p.yaml").string()}, d / "log");
+    ASSERT_EQ(svc.wait(), 0) << svc.log();
+    std::vector<fs::path> files = {d / "log", d / "log.out"};
+    std::size_t dead = 0;
+    for (const fs::path& dir : {d / "out", d / "dead"}) {
+        for (const auto& e : fs::directory_iterator(dir)) {
+            files.push_back(e.path());
+        }
+    }
+    dead = published_lines(d / "dead").size();
+    EXPECT_EQ(dead, 50U);
+    EXPECT_EQ(published_lines(d / "out").size(), 50U);
+    EXPECT_EQ(strict_json_lines(files), 0) << "a line is not strict JSON";
+}
+
 }  // namespace
 }  // namespace scopeflow::testing
