@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <set>
+#include <sstream>
 #include <string>
 #include <thread>
 
@@ -200,6 +201,47 @@ TEST(ServiceReliabilityTest, EveryLineWrittenIsStrictJsonWhateverBytesTheInputHe
     EXPECT_EQ(dead, 50U);
     EXPECT_EQ(published_lines(d / "out").size(), 50U);
     EXPECT_EQ(strict_json_lines(files), 0) << "a line is not strict JSON";
+}
+
+TEST(ServiceReliabilityTest, AProcessStagesChildSeesOnlyTheEnvironmentItIsGiven) {
+    TempDir d;
+    write_file(d / "in.jsonl", "{\"id\":1}\n{\"id\":2}\n");
+    fs::create_directories(d / "out");
+    // The service holds a secret in its environment, as for a password_env option.
+    ASSERT_EQ(::setenv("SCOPEFLOW_FAKE_DB_PASSWORD", "s3cret-value", 1), 0);
+    ASSERT_EQ(::setenv("SCOPEFLOW_SHARED", "shared-value", 1), 0);
+    write_file(d / "p.yaml",
+               "service:\n  admin: off\n"
+               "source: {type: jsonl, path: " +
+                   (d / "in.jsonl").string() +
+                   "}\n"
+                   "graph:\n  workers: 1\n  stages:\n"
+                   "    child:\n      type: process\n"
+                   "      command: [/bin/sh, -c, 'env > " +
+                   (d / "child.env").string() +
+                   "; exec cat']\n"
+                   "      env: [GREETING=hi, SCOPEFLOW_SHARED]\n"
+                   "      routes: {default: sink}\n"
+                   "    sink: {type: file_sink, directory: " +
+                   (d / "out").string() + "}\n");
+    Service svc({"run", (d / "p.yaml").string()}, d / "log");
+    const int code = svc.wait();
+    ::unsetenv("SCOPEFLOW_FAKE_DB_PASSWORD");
+    ::unsetenv("SCOPEFLOW_SHARED");
+    ASSERT_EQ(code, 0) << svc.log();
+    EXPECT_EQ(published_lines(d / "out").size(), 2U);
+    const std::string env = read_file(d / "child.env");
+    EXPECT_EQ(env.find("SCOPEFLOW_FAKE_DB_PASSWORD"), std::string::npos) << env;
+    EXPECT_EQ(env.find("s3cret-value"), std::string::npos) << env;
+    EXPECT_NE(env.find("GREETING=hi\n"), std::string::npos) << env;
+    EXPECT_NE(env.find("SCOPEFLOW_SHARED=shared-value\n"), std::string::npos) << env;
+    std::istringstream lines(env);
+    const std::set<std::string> allowed = {"PATH", "LANG",     "LC_ALL",
+                                           "TZ",   "GREETING", "SCOPEFLOW_SHARED",
+                                           "PWD",  "SHLVL",    "_"};  // the ones sh sets itself
+    for (std::string line; std::getline(lines, line);) {
+        EXPECT_EQ(allowed.count(line.substr(0, line.find('='))), 1U) << "leaked: " << line;
+    }
 }
 
 }  // namespace
