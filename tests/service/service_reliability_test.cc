@@ -244,5 +244,39 @@ TEST(ServiceReliabilityTest, AProcessStagesChildSeesOnlyTheEnvironmentItIsGiven)
     }
 }
 
+TEST(ServiceReliabilityTest, EventsFailingWithNowhereToGoAreLoggedAndExit1) {
+    TempDir d;
+    std::string input;
+    for (int i = 0; i < 500; ++i) {
+        input += "{\"id\":" + std::to_string(i) + ",\"payload\":\"not json\"}\n";
+    }
+    write_file(d / "in.jsonl", input);
+    fs::create_directories(d / "out");
+    write_file(d / "p.yaml",
+               "service:\n  admin: off\n"
+               "source: {type: jsonl, path: " +
+                   (d / "in.jsonl").string() +
+                   "}\n"
+                   "graph:\n  workers: 2\n  stages:\n"
+                   "    decode: {type: json_parse, field: payload, routes: {default: sink}}\n"
+                   "    sink: {type: file_sink, directory: " +
+                   (d / "out").string() + "}\n");
+    Service svc({"run", (d / "p.yaml").string()}, d / "log");
+    EXPECT_EQ(svc.wait(), 1) << svc.log();
+    const std::string log = svc.log();
+    // The first failure at once, naming the stage and the reason; the rest as a count.
+    EXPECT_NE(log.find(" error pipeline 'main': stage 'decode': event failed (error), nacked: no "
+                       "dead-letter stage took it: stage 'decode': "),
+              std::string::npos)
+        << log;
+    EXPECT_NE(log.find("499 times since the last such line"), std::string::npos) << log;
+    EXPECT_NE(log.find("500 event(s) failed with no route"), std::string::npos) << log;
+    std::size_t lines = 0;
+    for (const char c : log) {
+        lines += c == '\n' ? 1U : 0U;
+    }
+    EXPECT_LT(lines, 15U) << "a storm of failures must not flood the log:\n" << log;
+}
+
 }  // namespace
 }  // namespace scopeflow::testing
