@@ -627,5 +627,35 @@ TEST_F(BatchFailureTest, DeadLetteredFailuresAreLoggedAsWarnings) {
     EXPECT_NE(lines[1].second.find("49 times"), std::string::npos) << lines[1].second;
 }
 
+TEST_F(BatchFailureTest, ACycleHittingTheHopLimitIsLoggedAsSuch) {
+    std::mutex mu;
+    std::vector<std::pair<LogLevel, std::string>> lines;
+    set_log_sink([&](LogLevel level, std::string_view line) {
+        std::lock_guard lock(mu);
+        lines.emplace_back(level, line);
+    });
+    CountingSource source(10);
+    Scope svc = root();
+    Graph g;
+    g.add_stage("a",
+                std::make_unique<LambdaStage>([](Event&, TaskContext&) { return kActionDefault; }));
+    g.add_stage("b",
+                std::make_unique<LambdaStage>([](Event&, TaskContext&) { return kActionDefault; }));
+    g.route("a", "default", "b");
+    g.route("b", "default", "a");
+    Pipeline p("main", std::move(g), source, {.workers = 1, .batch_size = 10});
+    p.run(svc);
+    set_log_sink({});
+    EXPECT_EQ(p.stats().failed, 10U);
+    ASSERT_EQ(lines.size(), 2U);
+    EXPECT_EQ(lines[0].first, LogLevel::error);
+    EXPECT_NE(lines[0].second.find("event failed (hop limit), nacked: no dead-letter stage took "
+                                   "it: hop limit of "),
+              std::string::npos)
+        << lines[0].second;
+    EXPECT_NE(lines[1].second.find(": 9 times since the last such line"), std::string::npos)
+        << lines[1].second;
+}
+
 }  // namespace
 }  // namespace scopeflow
