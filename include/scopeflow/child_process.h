@@ -2,7 +2,8 @@
 //
 // The program is started without a shell (fork + execve, argv passed as is), with stdin and
 // stdout connected to pipes by default. Every descriptor the parent holds is O_CLOEXEC, and the
-// child closes everything but 0, 1 and 2 before exec, so it inherits nothing by accident. An exec
+// child closes everything but 0, 1 and 2 before exec, so it inherits nothing by accident; nor
+// does it inherit the environment, unless asked (ChildOptions::env_pass, env_add). An exec
 // failure (no such program, not executable, bad working directory) travels back over a CLOEXEC
 // pipe: spawn() throws SpawnError naming the program and the errno, and the failed child is
 // reaped before it returns.
@@ -41,9 +42,11 @@
 // up to four descriptors in the parent: the stdio pipes it asked for and a pidfd.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <sys/types.h>
@@ -70,18 +73,28 @@ struct ExitStatus {
     friend bool operator==(const ExitStatus&, const ExitStatus&) = default;
 };
 
+// The parent's variables every child gets when the parent has them: where to find programs
+// and how to render text and times. HOME, USER and the rest must be named (env_pass).
+inline constexpr std::array<std::string_view, 4> kChildBaseEnvironment = {"PATH", "LANG", "LC_ALL",
+                                                                          "TZ"};
+
 struct ChildOptions {
     // The program and its arguments, never interpreted by a shell. argv[0] is looked up in the
     // parent's PATH unless it contains '/' (then it is relative to working_dir); relative PATH
     // entries, including empty ones, are skipped.
     std::vector<std::string> argv;
-    std::vector<std::string> env_add;  // "K=V" entries added to (or replacing in) the environment
-    std::string working_dir;           // empty: the parent's
-    bool pipe_stdin = true;            // false: the child's stdin is /dev/null
-    bool pipe_stdout = true;           // false: stdout is inherited
-    bool pipe_stderr = false;          // false: stderr is inherited
-    bool die_with_parent = true;       // PR_SET_PDEATHSIG(SIGKILL) in the child (see above)
-    bool new_process_group = true;     // lead its own group; terminate signals reach the group
+    // The environment. By default the child sees only what it is given, never the parent's
+    // secrets (a password in the environment for a *_env option): the variables named in
+    // kChildBaseEnvironment and in env_pass that the parent has, then env_add.
+    std::vector<std::string> env_add;   // "K=V" entries added to (or replacing in) the environment
+    std::vector<std::string> env_pass;  // names of the parent's variables passed through if set
+    bool inherit_environment = false;   // true: the parent's whole environment (a test harness)
+    std::string working_dir;            // empty: the parent's
+    bool pipe_stdin = true;             // false: the child's stdin is /dev/null
+    bool pipe_stdout = true;            // false: stdout is inherited
+    bool pipe_stderr = false;           // false: stderr is inherited
+    bool die_with_parent = true;        // PR_SET_PDEATHSIG(SIGKILL) in the child (see above)
+    bool new_process_group = true;      // lead its own group; terminate signals reach the group
     // close(): after SIGTERM, wait this long for the child to exit before SIGKILL.
     std::chrono::milliseconds terminate_grace{2000};
     // close(): after closing stdin, wait this long for the child to exit on its own before
@@ -120,7 +133,8 @@ public:
 
     // Starts the program; returns once it has been exec'd. Throws SpawnError (the exec or the
     // set-up before it failed; the child is reaped), TransientError (out of processes or
-    // descriptors) or ConfigError (empty argv, an env_add entry without '=', a NUL byte).
+    // descriptors) or ConfigError (empty argv, an env_add entry without '=', an env_pass entry
+    // with one, a NUL byte).
     [[nodiscard]] static ChildProcess spawn(const ChildOptions& options);
 
     // The process id; stays readable after the child is reaped (for logs). -1: no process.

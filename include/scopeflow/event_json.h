@@ -22,12 +22,16 @@
 //   }
 //
 // Serialization is compact, fields in order. Strings escape '"', '\\' and control characters
-// (\b \f \n \r \t, others as \u00XX); all other bytes, UTF-8 included, pass through. Doubles are
-// written so they read back to the same bits: as a short decimal when one with at most 6
-// fractional digits does ("9.5", "0.000125"), else in the shortest form (std::to_chars), with
+// (\b \f \n \r \t, others as \u00XX); valid UTF-8 passes through. Bytes that are not valid
+// UTF-8 (a stray continuation byte, 0xC0/0xC1 or 0xF5..0xFF, an overlong form, a surrogate
+// encoded in UTF-8, a truncated sequence) are replaced by U+FFFD, one per maximal invalid
+// subpart (Unicode's recommended practice, as WHATWG decoders do), so every string written is
+// valid UTF-8 and every line valid JSON for strict parsers. Keys get the same treatment.
+// Doubles are written so they read back to the same bits: as a short decimal when one with at most
+// 6 fractional digits does ("9.5", "0.000125"), else in the shortest form (std::to_chars), with
 // ".0" added where the text would look like an integer, so a number stays a number across a round
 // trip. NaN and infinities become null (JSON has no spelling for them). Raw values are copied
-// verbatim.
+// verbatim (the parser made them from validated input).
 #pragma once
 
 #include <cstddef>
@@ -94,6 +98,8 @@ private:
 void append_json(const Event& event, std::string& out);
 // Appends one value as JSON.
 void append_json(const Value& value, std::string& out);
+// Appends `s` as a quoted JSON string, escaped and with invalid UTF-8 replaced as above.
+void append_json_string(std::string_view s, std::string& out);
 // The compact JSON object of `event`.
 [[nodiscard]] std::string to_json(const Event& event);
 

@@ -8,7 +8,9 @@
 //
 // Retries use exponential backoff with jitter, wait on the task's stop token (a shutdown does
 // not sit out a backoff), and by default retry only TransientError: anything else is a bug or
-// bad input, and repeating it helps nobody.
+// bad input, and repeating it helps nobody. A stop during the retries (a failed attempt after
+// it, or the backoff cut short) throws CancelledError, which the engine nacks: the event did
+// not fail, it is read again after a restart.
 //
 //   struct Lookup final : scopeflow::NodeStage<std::string, std::string> {
 //       Lookup() : NodeStage("lookup", {.max_attempts = 4}) {}
@@ -96,7 +98,13 @@ private:
                 return exec(p);
             } catch (...) {
                 std::exception_ptr error = std::current_exception();
-                if (attempt >= policy_.max_attempts || !retryable(error) || stop.stop_requested()) {
+                if (stop.stop_requested() && retryable(error)) {
+                    // A retry cut short by a stop is not a failure of the event: the engine nacks
+                    // it and a later run tries again.
+                    throw CancelledError("stage '" + type() +
+                                         "': stopped while retrying: " + message_of(error));
+                }
+                if (attempt >= policy_.max_attempts || !retryable(error)) {
                     return fallback(p, error);
                 }
             }

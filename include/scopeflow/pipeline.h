@@ -44,7 +44,13 @@
 //   ...                        // on SIGTERM: p.request_stop();
 //   p.wait();
 //   auto s = p.stats();        // read == completed + dropped + dead_lettered + failed
+//                              //         + interrupted
 //                              // (linear graphs; fan-out and emitted events add branches)
+//
+// Failures are logged (scopeflow/log.h) with the pipeline, the stage, the kind and the reason:
+// dead-lettered at warn, nacked with nowhere to go at error, interrupted by a stop at info. The
+// first of each (stage, kind, outcome) is logged at once, then at most one line per 10 s with
+// the count held back (LogLimiter), and the rest when the run ends.
 #pragma once
 
 #include <atomic>
@@ -61,11 +67,13 @@
 #include <set>
 #include <stop_token>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
 #include <scopeflow/gate.h>
 #include <scopeflow/graph.h>
+#include <scopeflow/log_limiter.h>
 #include <scopeflow/scope.h>
 #include <scopeflow/source.h>
 #include <scopeflow/ticket.h>
@@ -92,10 +100,14 @@ struct PipelineStats {
     std::uint64_t dropped = 0;        // branches a stage dropped (filtered)
     std::uint64_t dead_lettered = 0;  // branches that reached the end of the dead-letter stage
     std::uint64_t failed = 0;         // branches that failed with nowhere to go
-    std::uint64_t acked = 0;          // events acked to the source
-    std::uint64_t nacked = 0;         // events nacked to the source
-    std::uint64_t emitted = 0;        // events stages created with TaskContext::emit
-    std::uint64_t held = 0;           // acks stages took over with TaskContext::hold_ack
+    // Branches a stop interrupted: a CancelledError (or ScopeClosedError) from process(), a
+    // TransientError once the stop was requested, BatchContext::nack. Their events are nacked,
+    // so the source offers them again; a stop is never a failure of the event.
+    std::uint64_t interrupted = 0;
+    std::uint64_t acked = 0;    // events acked to the source
+    std::uint64_t nacked = 0;   // events nacked to the source
+    std::uint64_t emitted = 0;  // events stages created with TaskContext::emit
+    std::uint64_t held = 0;     // acks stages took over with TaskContext::hold_ack
     // Events stages failed or nacked from end_batch (BatchContext). Each is counted out of where
     // its branch had ended (completed at the stage, or wherever it ended further down if the
     // stage passed it on) and counted where its failure path ended (dead_lettered or failed),
@@ -145,7 +157,14 @@ private:
     struct Branch;
     // Where a branch of the batch ended and how it was counted, kept for the batch so that a
     // stage failing the event from end_batch can count it out again.
-    enum class EndKind : std::uint8_t { completed, dead_lettered, dropped, failed };
+    enum class EndKind : std::uint8_t { completed, dead_lettered, dropped, failed, interrupted };
+    enum class FailureOutcome : std::uint8_t {
+        dead_lettered,       // warn
+        failed,              // error: no dead-letter stage
+        failed_dead_letter,  // error: failed on the dead-letter path
+        interrupted,         // info: a stop interrupted it; nacked
+        batch,               // error: an end_batch threw; the whole batch nacked
+    };
     struct BranchEnd {
         std::uint64_t sequence = 0;
         std::uint32_t node = 0;
@@ -222,6 +241,16 @@ private:
                       std::vector<BranchEnd>& ends);
     // After the input is exhausted: Stage::flush in graph order, walking what they emit.
     void flush_stages();
+    // Logs a failure through failure_log_: the first of each (stage, kind, outcome) at once,
+    // then at most one line per interval with the count (see LogLimiter).
+    void report_failure(std::string_view stage,
+                        FailureOutcome outcome,
+                        std::string_view kind,
+                        std::string_view reason);
+    // Logs the counts failure_log_ holds back (all of them at the end of the run).
+    void log_owed_failures(bool all);
+    // True when the pipeline is stopping and every error is one a stop explains.
+    [[nodiscard]] bool stopping(const FlushErrors& errors) const;
 
     std::string name_;
     Graph graph_;
@@ -240,6 +269,7 @@ private:
     std::vector<std::uint32_t> dead_letter_reach_;     // the dead-letter stage and what it reaches
     std::vector<std::uint8_t> reaches_;  // [from * n + to]: `to` is `from` or routed to from it
     Gate gate_;
+    LogLimiter failure_log_{std::chrono::seconds(10)};
     std::stop_source stop_;
     std::latch go_{1};  // opened once start() has fully succeeded
     std::mutex held_mu_;

@@ -6,7 +6,13 @@
 // Existing parts are never overwritten: numbering starts after the highest index already in the
 // directory (final or .tmp), so a restarted pipeline adds its parts after the previous run's.
 // flush() hands buffered bytes to the kernel (and fsyncs under FsyncPolicy::always); a part is
-// fsynced before its rename unless the policy is never.
+// fsynced before its rename, and the directory after it, unless the policy is never.
+//
+// After a crash (SIGKILL, OOM kill, power loss) the part in progress stays behind as a .tmp
+// holding flushed lines, which may have been acked. recover() publishes such leftovers: each is
+// cut after its last complete line, fsynced and renamed to its final name (one holding no
+// complete line is removed), then the directory is fsynced. Run it before any writer of those
+// prefixes opens (the file sink does, when the stage opens).
 //
 // A full disk, an exhausted quota or no free descriptor throws TransientError: the writer stays
 // consistent (a failed flush keeps exactly the unwritten bytes; a failed append did not take its
@@ -20,9 +26,12 @@
 // Thread safety: none; one writer per thread (the file sink keeps one per worker).
 #pragma once
 
+#include <concepts>
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include <scopeflow/unique_fd.h>
 
@@ -42,8 +51,25 @@ struct RotatingFileOptions {
     FsyncPolicy fsync = FsyncPolicy::on_rotate;
 };
 
+// What recover() did.
+struct PartRecovery {
+    std::uint64_t parts = 0;            // leftover parts published under their final names
+    std::uint64_t empty_removed = 0;    // leftovers without one complete line, removed
+    std::uint64_t lines = 0;            // complete lines published
+    std::uint64_t bytes_truncated = 0;  // bytes of incomplete last lines cut off
+};
+
 class RotatingFileWriter {
 public:
+    // Publishes every leftover "<p>-<n>.jsonl.tmp" in `directory` whose part prefix <p> (the
+    // writer's `prefix` option) `owns` accepts. Throws std::system_error naming the file.
+    template <std::predicate<std::string_view> Owns>
+    static PartRecovery recover(const std::string& directory, Owns&& owns);
+    // The leftovers of the writer with exactly this prefix.
+    static PartRecovery recover(const std::string& directory, std::string_view prefix) {
+        return recover(directory, [prefix](std::string_view p) { return p == prefix; });
+    }
+
     explicit RotatingFileWriter(RotatingFileOptions options);
     RotatingFileWriter(RotatingFileWriter&&) noexcept;
     RotatingFileWriter& operator=(RotatingFileWriter&&) = delete;
@@ -61,6 +87,12 @@ public:
     [[nodiscard]] std::uint64_t bytes_written() const noexcept { return total_bytes_; }
 
 private:
+    // Leftover parts in `directory`: path and part prefix, sorted by name.
+    static std::vector<std::pair<std::string, std::string>> leftover_parts(
+        const std::string& directory);
+    // Publishes one leftover part; adds to `report`.
+    static void publish_leftover(const std::string& path, PartRecovery& report);
+
     void open_part();
     [[nodiscard]] std::uint64_t first_free_index() const;
     void finish_part();
@@ -76,5 +108,19 @@ private:
     bool numbered_ = false;  // part_index_ placed after the parts already in the directory
     bool closed_ = false;
 };
+
+template <std::predicate<std::string_view> Owns>
+PartRecovery RotatingFileWriter::recover(const std::string& directory, Owns&& owns) {
+    PartRecovery report;
+    for (const auto& [path, prefix] : leftover_parts(directory)) {
+        if (owns(std::string_view(prefix))) {
+            publish_leftover(path, report);
+        }
+    }
+    if (report.parts + report.empty_removed > 0) {
+        UniqueFd::sync_directory(directory);
+    }
+    return report;
+}
 
 }  // namespace scopeflow

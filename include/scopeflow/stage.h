@@ -214,8 +214,8 @@ public:
     void fail(Event event, std::string_view reason);
 
     // Nacks the source event `sequence` without dead-lettering it, so the source offers it again:
-    // for a failure a later attempt will not meet (a stop interrupted the write), or a stage
-    // that kept nothing of the event. Throws Error as fail() does.
+    // the write was interrupted, not failed (a stop cut a retry or a backoff short). Counted as
+    // PipelineStats::interrupted, not as failed. Throws Error as fail() does.
     void nack(std::uint64_t sequence, std::string_view reason);
 
     // Events failed or nacked through this context so far in this batch, by any stage.

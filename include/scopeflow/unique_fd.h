@@ -34,6 +34,12 @@ public:
     // Writes all of `data`, retrying short writes and EINTR; throws std::system_error whose
     // message starts with `what` (e.g. "write /var/log/app.log").
     void write_all(std::string_view data, const std::string& what) const;
+    // fsync(2): the file's data and metadata reach the disk; throws std::system_error whose
+    // message starts with `what`.
+    void sync(const std::string& what) const;
+    // fsyncs the directory `path`, so the entries created, renamed or removed in it survive a
+    // power loss (a rename is durable only then). Throws std::system_error naming it.
+    static void sync_directory(const std::string& path);
 
     // Closes the descriptor; throws std::system_error if close(2) reports an error (the
     // descriptor is released either way). Idempotent.

@@ -1,6 +1,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <exception>
+#include <system_error>
 #include <utility>
 #include <vector>
 
@@ -13,6 +14,7 @@
 #include <scopeflow/error.h>
 #include <scopeflow/resource_monitor.h>
 #include <scopeflow/scope.h>
+#include <scopeflow/unique_fd.h>
 
 #include "budget/open_fd.h"
 
@@ -106,16 +108,12 @@ void TempFile::commit(const std::string& final_path) {
     }
     // The rename is durable once the directory entry is: fsync the directory.
     const std::string dir = directory_of(final_path);
-    const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd < 0 || ::fsync(dfd) != 0) {
-        const int err = errno;
-        if (dfd >= 0) {
-            ::close(dfd);
-        }
+    try {
+        UniqueFd::sync_directory(dir);
+    } catch (const std::system_error& e) {
         throw Error("temp file committed as '" + final_path + "', but fsync of '" + dir +
-                    "' failed: " + detail::errno_text(err));
+                    "' failed: " + detail::errno_text(e.code().value()));
     }
-    ::close(dfd);
 }
 
 void TempFile::close() {

@@ -53,6 +53,18 @@ void UniqueFd::write_all(std::string_view data, const std::string& what) const {
     }
 }
 
+void UniqueFd::sync(const std::string& what) const {
+    if (::fsync(fd_) != 0) {
+        throw std::system_error(errno, std::generic_category(), what);
+    }
+}
+
+void UniqueFd::sync_directory(const std::string& path) {
+    UniqueFd dir = open(path.empty() ? std::string(".") : path, O_RDONLY | O_DIRECTORY);
+    dir.sync("fsync directory '" + path + "'");
+    dir.close();
+}
+
 void UniqueFd::close() {
     const int fd = std::exchange(fd_, -1);
     // Linux releases the descriptor even when close() fails, so it is never retried.

@@ -1,10 +1,12 @@
 # The pipeline engine: stages, graph, pipeline execution.
 target_sources(scopeflow_core PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/graph.cc
+  ${CMAKE_CURRENT_LIST_DIR}/log.cc
   ${CMAKE_CURRENT_LIST_DIR}/pipeline.cc
   ${CMAKE_CURRENT_LIST_DIR}/stage.cc
 )
-list(APPEND SCOPEFLOW_PUBLIC_HEADERS gate.h graph.h node.h pipeline.h source.h stage.h)
+list(APPEND SCOPEFLOW_PUBLIC_HEADERS gate.h graph.h log.h log_limiter.h node.h pipeline.h source.h
+     stage.h)
 target_sources(scopeflow_core PRIVATE ${CMAKE_SOURCE_DIR}/src/sources/jsonl_file_source.cc)
 list(APPEND SCOPEFLOW_PUBLIC_HEADERS jsonl_file_source.h)
 

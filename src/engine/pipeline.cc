@@ -5,6 +5,7 @@
 #include <scopeflow/detail/coarse_clock.h>
 #include <scopeflow/error.h>
 #include <scopeflow/event.h>
+#include <scopeflow/log.h>
 #include <scopeflow/pipeline.h>
 #include <scopeflow/resource_monitor.h>
 
@@ -38,6 +39,7 @@ struct Pipeline::Counters {
     std::atomic<std::uint64_t> dropped{0};
     std::atomic<std::uint64_t> dead_lettered{0};
     std::atomic<std::uint64_t> failed{0};
+    std::atomic<std::uint64_t> interrupted{0};
     std::atomic<std::uint64_t> acked{0};
     std::atomic<std::uint64_t> nacked{0};
     std::atomic<std::uint64_t> emitted{0};
@@ -214,6 +216,9 @@ void Pipeline::worker_main(std::size_t index, const std::stop_token& stop) {
                 run_event(batch[i], task, counters, work, outcomes);
             }
             settle_batch(outcomes, counters, task, batch_context, work);
+            if (failure_log_.owing()) {
+                log_owed_failures(false);
+            }
         }
     } catch (...) {
         {
@@ -245,6 +250,11 @@ void Pipeline::settle_batch(BatchOutcomes& outcomes,
     }
     if (!errors.errors.empty()) {
         const std::string reason = "flush failed: " + errors.reason;
+        report_failure("end of batch",
+                       stopping(errors) ? FailureOutcome::interrupted : FailureOutcome::batch,
+                       "flush",
+                       reason + " (" + std::to_string(outcomes.acked.size()) +
+                           " event(s) of the batch nacked)");
         for (const std::uint64_t s : outcomes.acked) {
             outcomes.failed.emplace_back(s, reason);
         }
@@ -361,6 +371,9 @@ std::optional<bool> Pipeline::take_end(std::vector<BranchEnd>& ends,
         case EndKind::failed:
             Counters::unbump(counters.failed);
             break;
+        case EndKind::interrupted:
+            Counters::unbump(counters.interrupted);
+            break;
     }
     return found->dead_letter;
 }
@@ -383,9 +396,20 @@ Pipeline::FlushErrors Pipeline::fail_events(
         return take_end(outcomes.ends, f.sequence, f.node, counters)
             .value_or(f.node == dead_letter);
     };
-    auto nowhere = [&](const BatchContext::Failure& f) {
-        Counters::bump(counters.failed);
-        nacks.emplace_back(f.sequence, "stage '" + nodes[f.node].name + "': " + f.reason);
+    auto nowhere = [&](const BatchContext::Failure& f, bool on_dead_letter_path) {
+        std::string reason = "stage '" + nodes[f.node].name + "': " + f.reason;
+        if (!f.dead_letter) {
+            // BatchContext::nack: the write was interrupted (a stop), not failed: read again.
+            Counters::bump(counters.interrupted);
+            report_failure(nodes[f.node].name, FailureOutcome::interrupted, "end of batch", reason);
+        } else {
+            Counters::bump(counters.failed);
+            report_failure(
+                nodes[f.node].name,
+                on_dead_letter_path ? FailureOutcome::failed_dead_letter : FailureOutcome::failed,
+                "end of batch", reason);
+        }
+        nacks.emplace_back(f.sequence, std::move(reason));
     };
     std::vector<BatchContext::Failure> failures = std::move(batch.failures());
     batch.failures().clear();
@@ -395,9 +419,11 @@ Pipeline::FlushErrors Pipeline::fail_events(
     for (BatchContext::Failure& f : failures) {
         const bool on_dead_letter = count(f);
         if (!f.dead_letter || dead_letter == Graph::kNoNode || on_dead_letter) {
-            nowhere(f);
+            nowhere(f, on_dead_letter);
             continue;
         }
+        report_failure(nodes[f.node].name, FailureOutcome::dead_lettered, "end of batch",
+                       "stage '" + nodes[f.node].name + "': " + f.reason);
         f.event.meta().sequence = f.sequence;
         f.event.set("_error", Value("stage '" + nodes[f.node].name + "': " + f.reason));
         f.event.set("_failed_stage", Value(nodes[f.node].name));
@@ -423,7 +449,7 @@ Pipeline::FlushErrors Pipeline::fail_events(
             });
             for (const BatchContext::Failure& f : batch.failures()) {
                 (void)count(f);
-                nowhere(f);  // failed on the dead-letter path: not dead-lettered again
+                nowhere(f, true);  // failed on the dead-letter path: not dead-lettered again
             }
         }
         batch.failures().clear();
@@ -477,9 +503,12 @@ std::optional<std::string> Pipeline::walk(TaskContext& task,
         Graph::Node& node = nodes[b.node];
         ActionId action = kActionError;
         std::string error;
+        const char* kind = "error";
+        bool stopped = false;  // a stop interrupted it: not a failure of the event
         if (b.hops >= graph_.max_hops()) {
             error = "hop limit of " + std::to_string(graph_.max_hops()) + " reached at stage '" +
                     node.name + "'";
+            kind = "hop limit";
         } else {
             Counters::bump(counters.processed[b.node]);
             counters.current_stage.store(b.node, std::memory_order_relaxed);
@@ -488,6 +517,16 @@ std::optional<std::string> Pipeline::walk(TaskContext& task,
                 if (action == kActionError) {
                     error = "stage '" + node.name + "' returned error";
                 }
+            } catch (const CancelledError& e) {
+                error = "stage '" + node.name + "': " + e.what();
+                stopped = true;
+            } catch (const ScopeClosedError& e) {
+                error = "stage '" + node.name + "': " + e.what();
+                stopped = true;
+            } catch (const TransientError& e) {
+                // A retriable error once the pipeline is stopping: a later run will retry it.
+                error = "stage '" + node.name + "': " + e.what();
+                stopped = task.stop_token().stop_requested();
             } catch (const std::exception& e) {
                 error = "stage '" + node.name + "': " + e.what();
             } catch (...) {
@@ -507,15 +546,28 @@ std::optional<std::string> Pipeline::walk(TaskContext& task,
         }
         const std::vector<std::uint32_t>* targets =
             action < node.routes.size() ? &node.routes[action] : nullptr;
+        if (stopped) {
+            // Nacked, so the source offers it again; never dead-lettered, never counted failed.
+            Counters::bump(counters.interrupted);
+            ends.push_back({task.sequence(), b.node, EndKind::interrupted, b.dead_letter});
+            report_failure(node.name, FailureOutcome::interrupted, kind, error);
+            failure = std::move(error);
+            continue;
+        }
         if (action == kActionError &&
             (targets == nullptr || targets->empty() || b.hops >= graph_.max_hops())) {
             if (dead_letter != Graph::kNoNode && !b.dead_letter) {
+                report_failure(node.name, FailureOutcome::dead_lettered, kind, error);
                 b.event->set("_error", Value(error));
                 b.event->set("_failed_stage", Value(node.name));
                 work.push_back({dead_letter, 0, true, b.event, std::move(b.copy)});
             } else {
                 Counters::bump(counters.failed);
                 ends.push_back({task.sequence(), b.node, EndKind::failed, b.dead_letter});
+                report_failure(
+                    node.name,
+                    b.dead_letter ? FailureOutcome::failed_dead_letter : FailureOutcome::failed,
+                    kind, error);
                 failure = std::move(error);
             }
             continue;
@@ -552,8 +604,9 @@ void Pipeline::run_event(Event& event,
         // The source could not decode it (its `_error` field says where): no stage can use it.
         if (dead_letter == Graph::kNoNode) {
             Counters::bump(counters.failed);
-            outcomes.failed.emplace_back(event.meta().sequence,
-                                         event.get_string("_error").value_or("decode failed"));
+            std::string reason(event.get_string("_error").value_or("decode failed"));
+            report_failure("source", FailureOutcome::failed, "undecodable", reason);
+            outcomes.failed.emplace_back(event.meta().sequence, std::move(reason));
             return;
         }
         work.push_back({dead_letter, 0, true, &event, nullptr});
@@ -655,6 +708,7 @@ void Pipeline::wait() {
     }
     threads_.clear();
     thread_tickets_.clear();
+    log_owed_failures(true);
     std::exception_ptr fatal;
     {
         std::lock_guard lock(fatal_mu_);
@@ -732,6 +786,85 @@ std::vector<std::string> Pipeline::busy_workers() const {
     return out;
 }
 
+namespace {
+
+// The failure log's keys: the level's letter, then the line's text before the reason.
+char level_letter(LogLevel level) {
+    return level == LogLevel::error ? 'E' : level == LogLevel::warn ? 'W' : 'I';
+}
+LogLevel letter_level(char c) {
+    return c == 'E' ? LogLevel::error : c == 'W' ? LogLevel::warn : LogLevel::info;
+}
+
+}  // namespace
+
+bool Pipeline::stopping(const FlushErrors& errors) const {
+    if (!stop_.stop_requested()) {
+        return false;
+    }
+    for (const std::exception_ptr& e : errors.errors) {
+        try {
+            std::rethrow_exception(e);
+        } catch (const CancelledError&) {
+        } catch (const ScopeClosedError&) {
+        } catch (const TransientError&) {
+        } catch (...) {
+            return false;
+        }
+    }
+    return true;
+}
+
+void Pipeline::report_failure(std::string_view stage,
+                              FailureOutcome outcome,
+                              std::string_view kind,
+                              std::string_view reason) {
+    LogLevel level = LogLevel::error;
+    std::string_view what;
+    switch (outcome) {
+        case FailureOutcome::dead_lettered:
+            level = LogLevel::warn;
+            what = "dead-lettered";
+            break;
+        case FailureOutcome::failed:
+            what = "nacked: no dead-letter stage took it";
+            break;
+        case FailureOutcome::failed_dead_letter:
+            what = "nacked: it failed on the dead-letter path";
+            break;
+        case FailureOutcome::interrupted:
+            level = LogLevel::info;
+            what = "nacked: interrupted by the stop, read again after a restart";
+            break;
+        case FailureOutcome::batch:
+            what = "the batch was nacked";
+            break;
+    }
+    std::string key(1, level_letter(level));
+    key += "pipeline '" + name_ + "': ";
+    key += stage == "source" || stage == "end of batch" ? std::string(stage)
+                                                        : "stage '" + std::string(stage) + "'";
+    key += ": event failed (";
+    key += kind;
+    key += "), ";
+    key += what;
+    const std::uint64_t n = failure_log_.hit(key, reason);
+    if (n == 1) {
+        log(level, key.substr(1) + ": " + std::string(reason));
+    } else if (n > 1) {
+        log(level, key.substr(1) + ": " + std::to_string(n) +
+                       " times since the last such line; last: " + std::string(reason));
+    }
+}
+
+void Pipeline::log_owed_failures(bool all) {
+    for (const LogLimiter::Owed& owed : failure_log_.due(LogLimiter::Clock::now(), all)) {
+        log(letter_level(owed.key.front()),
+            owed.key.substr(1) + ": " + std::to_string(owed.count) +
+                " times since the last such line; last: " + owed.last);
+    }
+}
+
 PipelineStats Pipeline::stats() const {
     PipelineStats s;
     const auto& nodes = graph_.nodes();
@@ -746,6 +879,7 @@ PipelineStats Pipeline::stats() const {
         s.dropped += c->dropped.load(std::memory_order_relaxed);
         s.dead_lettered += c->dead_lettered.load(std::memory_order_relaxed);
         s.failed += c->failed.load(std::memory_order_relaxed);
+        s.interrupted += c->interrupted.load(std::memory_order_relaxed);
         s.acked += c->acked.load(std::memory_order_relaxed);
         s.nacked += c->nacked.load(std::memory_order_relaxed);
         s.emitted += c->emitted.load(std::memory_order_relaxed);

@@ -423,7 +423,8 @@ void register_builtin_stages(StageRegistry& registry) {
          .description = "runs each event through an external program (one JSON line in, one "
                         "out), one child per worker",
          .options = "command: the program and its arguments, a list (required; no shell)\n"
-                    "env: K=V entries added to its environment (list)\n"
+                    "env: its environment, a list: NAME=value sets one, NAME passes the "
+                    "service's own on (default: only PATH, LANG, LC_ALL, TZ)\n"
                     "timeout_ms: per event (default 5000)\n"
                     "terminate_grace_ms: SIGTERM, then SIGKILL after this (default 2000)",
          .origin = "builtin"},
@@ -434,7 +435,10 @@ void register_builtin_stages(StageRegistry& registry) {
             if (p.argv.empty()) {
                 throw ConfigError(where + ".command", "is required: [program, arg, ...]");
             }
-            p.env_add = optional_string_list(o, "env", where);
+            for (std::string& entry : optional_string_list(o, "env", where)) {
+                (entry.find('=') == std::string::npos ? p.env_pass : p.env_add)
+                    .push_back(std::move(entry));
+            }
             const auto timeout = optional_int(o, "timeout_ms", 5000, where);
             const auto grace = optional_int(o, "terminate_grace_ms", 2000, where);
             if (timeout <= 0 || grace < 0) {

@@ -167,27 +167,111 @@ std::size_t first_escape(std::string_view s) noexcept {
     return needs_escape(w) ? scan_bytes(s, 0) : n;
 }
 
+// True when no byte of s has its high bit set (plain ASCII: valid UTF-8 by construction).
+bool is_ascii(std::string_view s) noexcept {
+    const char* const p = s.data();
+    const std::size_t n = s.size();
+    std::uint64_t any = 0;
+    std::size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        std::uint64_t w;
+        std::memcpy(&w, p + i, 8);
+        any |= w;
+    }
+    for (; i < n; ++i) {
+        any |= static_cast<unsigned char>(p[i]);
+    }
+    return (any & (kOnes * 0x80)) == 0;
+}
+
+// The length of the well-formed UTF-8 sequence starting at s[i] (Unicode table 3-7), or 0 with
+// `bad` set to the length of its maximal invalid subpart (at least 1).
+std::size_t utf8_sequence(std::string_view s, std::size_t i, std::size_t& bad) noexcept {
+    const auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
+    const unsigned char lead = b(i);
+    std::size_t need = 0;
+    unsigned char lo = 0x80;
+    unsigned char hi = 0xBF;
+    if (lead >= 0xC2 && lead <= 0xDF) {
+        need = 1;
+    } else if (lead >= 0xE0 && lead <= 0xEF) {
+        need = 2;
+        lo = lead == 0xE0 ? 0xA0 : 0x80;  // no overlong encodings
+        hi = lead == 0xED ? 0x9F : 0xBF;  // no surrogates
+    } else if (lead >= 0xF0 && lead <= 0xF4) {
+        need = 3;
+        lo = lead == 0xF0 ? 0x90 : 0x80;  // no overlong encodings
+        hi = lead == 0xF4 ? 0x8F : 0xBF;  // nothing above U+10FFFF
+    } else {
+        bad = 1;  // a continuation byte, C0/C1 (overlong) or F5..FF
+        return 0;
+    }
+    for (std::size_t k = 1; k <= need; ++k) {
+        const bool in_range = i + k < s.size() && b(i + k) >= (k == 1 ? lo : 0x80) &&
+                              b(i + k) <= (k == 1 ? hi : 0xBF);
+        if (!in_range) {
+            bad = k;
+            return 0;
+        }
+    }
+    return need + 1;
+}
+
+void write_escaped_byte(unsigned char c, Writer& w) {
+    constexpr std::string_view kHex = "0123456789abcdef";
+    const char esc = kEscapes[c];
+    if (esc == 0) {
+        w.put(static_cast<char>(c));
+    } else if (esc == 'u') {
+        w.put("\\u00", 4);
+        w.put(kHex[c >> 4]);
+        w.put(kHex[c & 0xF]);
+    } else {
+        w.put('\\');
+        w.put(esc);
+    }
+}
+
+// The slow path, for strings that are not valid UTF-8: each maximal invalid subpart becomes
+// U+FFFD, so the output is valid UTF-8 (and so valid JSON) whatever the input held.
+void write_quoted_repairing(std::string_view s, Writer& w) {
+    constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
+    w.reserve(s.size() + 2);
+    w.put('"');
+    for (std::size_t i = 0; i < s.size();) {
+        w.reserve(7);  // the longest escape or sequence, and the closing quote
+        const auto c = static_cast<unsigned char>(s[i]);
+        if (c < 0x80) {
+            write_escaped_byte(c, w);
+            ++i;
+            continue;
+        }
+        std::size_t bad = 0;
+        const std::size_t n = utf8_sequence(s, i, bad);
+        if (n == 0) {
+            w.put(kReplacement);
+            i += bad;
+        } else {
+            w.put(s.data() + i, n);
+            i += n;
+        }
+    }
+    w.put('"');
+}
+
 void write_quoted(std::string_view s, Writer& w) {
+    if (!is_ascii(s) && !simdjson::validate_utf8(s.data(), s.size())) [[unlikely]] {
+        write_quoted_repairing(s, w);
+        return;
+    }
     w.reserve(s.size() + 2);
     w.put('"');
     const std::size_t clean = first_escape(s);
     w.put(s.data(), clean);
     if (clean != s.size()) [[unlikely]] {
-        constexpr std::string_view kHex = "0123456789abcdef";
         for (const char ch : s.substr(clean)) {
             w.reserve(7);  // the longest escape, and the closing quote
-            const auto c = static_cast<unsigned char>(ch);
-            const char esc = kEscapes[c];
-            if (esc == 0) {
-                w.put(ch);
-            } else if (esc == 'u') {
-                w.put("\\u00", 4);
-                w.put(kHex[c >> 4]);
-                w.put(kHex[c & 0xF]);
-            } else {
-                w.put('\\');
-                w.put(esc);
-            }
+            write_escaped_byte(static_cast<unsigned char>(ch), w);
         }
     }
     w.put('"');
@@ -522,6 +606,12 @@ void append_json(const Event& event, std::string& out) {
     }
     w.reserve(1);
     w.put('}');
+    w.finish();
+}
+
+void append_json_string(std::string_view s, std::string& out) {
+    Writer w(out, s.size() + 2);
+    write_quoted(s, w);
     w.finish();
 }
 

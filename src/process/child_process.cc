@@ -193,6 +193,12 @@ void validate(const ChildOptions& options) {
             throw ConfigError("ChildOptions.env_add", "'" + kv + "' is not of the form K=V");
         }
     }
+    for (const std::string& name : options.env_pass) {
+        require_no_nul(name, "ChildOptions.env_pass");
+        if (name.empty() || name.find('=') != std::string::npos) {
+            throw ConfigError("ChildOptions.env_pass", "'" + name + "' is not a variable name");
+        }
+    }
     require_no_nul(options.working_dir, "ChildOptions.working_dir");
 }
 
@@ -231,13 +237,24 @@ std::string resolve_program(const std::string& name) {
         (error == EACCES ? "not executable anywhere in PATH (" : "not in PATH (") + search + ")");
 }
 
-// The inherited environment with options.env_add applied (an added K replaces every K=).
-std::vector<std::string> child_environment(const std::vector<std::string>& env_add) {
+// The child's environment: the parent's whole one, or only the variables kChildBaseEnvironment
+// and options.env_pass name (those the parent has); then options.env_add (an added K replaces
+// every K=).
+std::vector<std::string> child_environment(const ChildOptions& options) {
     std::vector<std::string> env;
+    const auto passed = [&](std::string_view entry) {
+        const std::string_view name = entry.substr(0, entry.find('='));
+        return std::find(kChildBaseEnvironment.begin(), kChildBaseEnvironment.end(), name) !=
+                   kChildBaseEnvironment.end() ||
+               std::find(options.env_pass.begin(), options.env_pass.end(), name) !=
+                   options.env_pass.end();
+    };
     for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
-        env.emplace_back(*e);
+        if (options.inherit_environment || passed(*e)) {
+            env.emplace_back(*e);
+        }
     }
-    for (const std::string& kv : env_add) {
+    for (const std::string& kv : options.env_add) {
         const std::string_view key(kv.data(), kv.find('=') + 1);  // "K=", validated
         std::erase_if(env, [&](const std::string& e) { return e.starts_with(key); });
         env.push_back(kv);
@@ -383,7 +400,7 @@ ChildProcess ChildProcess::spawn(const ChildOptions& options) {
 
     // Everything the child touches is allocated now: after fork() it must not allocate.
     const std::string path = resolve_program(program);
-    const std::vector<std::string> env = child_environment(options.env_add);
+    const std::vector<std::string> env = child_environment(options);
     const std::vector<char*> argv = pointers(options.argv);
     const std::vector<char*> envp = pointers(env);
     ChildProcess child(-1, options);

@@ -1,35 +1,30 @@
 #include "service/logging.h"
 
 #include <memory>
+#include <string>
+#include <string_view>
 
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <scopeflow/event_json.h>
+#include <scopeflow/log.h>
+
 namespace scopeflow::service {
 namespace {
 
-// %j: the message escaped for a JSON string.
+// %j: the message escaped for a JSON string, invalid UTF-8 replaced (as in every JSON line the
+// library writes: event_json.h).
 class JsonMessage final : public spdlog::custom_flag_formatter {
 public:
     void format(const spdlog::details::log_msg& msg,
                 const std::tm& /*tm*/,
                 spdlog::memory_buf_t& dest) override {
-        static constexpr char kHex[] = "0123456789abcdef";
-        for (const char c : std::string_view(msg.payload.data(), msg.payload.size())) {
-            const auto u = static_cast<unsigned char>(c);
-            if (c == '"' || c == '\\') {
-                dest.push_back('\\');
-                dest.push_back(c);
-            } else if (c == '\n') {
-                dest.append(std::string_view("\\n"));
-            } else if (u < 0x20) {
-                const char esc[] = {'\\', 'u', '0', '0', kHex[u >> 4], kHex[u & 15]};
-                dest.append(esc, esc + sizeof(esc));
-            } else {
-                dest.push_back(c);
-            }
-        }
+        thread_local std::string quoted;
+        quoted.clear();
+        append_json_string(std::string_view(msg.payload.data(), msg.payload.size()), quoted);
+        dest.append(quoted.data() + 1, quoted.data() + quoted.size() - 1);  // without the quotes
     }
     [[nodiscard]] std::unique_ptr<custom_flag_formatter> clone() const override {
         return std::make_unique<JsonMessage>();
@@ -52,6 +47,12 @@ void init_logging(const std::string& format, const std::string& level) {
     }
     logger->set_level(spdlog::level::from_str(level));
     spdlog::set_default_logger(std::move(logger));
+    // The library's own lines (recovered files, failed events) go to the same log.
+    set_log_sink([](LogLevel l, std::string_view line) {
+        constexpr spdlog::level::level_enum kLevels[] = {spdlog::level::debug, spdlog::level::info,
+                                                         spdlog::level::warn, spdlog::level::err};
+        spdlog::log(kLevels[static_cast<int>(l)], "{}", line);
+    });
 }
 
 }  // namespace scopeflow::service

@@ -69,6 +69,8 @@ void pipeline_metrics(Writer& w, const Pipeline& p) {
          s.dead_lettered},
         {"scopeflow_events_failed_total", "Event branches that failed with nowhere to go.",
          s.failed},
+        {"scopeflow_events_interrupted_total",
+         "Event branches a stop interrupted (nacked, read again after a restart).", s.interrupted},
         {"scopeflow_events_acked_total", "Events acknowledged to the source.", s.acked},
         {"scopeflow_events_nacked_total", "Events handed back to the source (not acknowledged).",
          s.nacked},

@@ -149,8 +149,9 @@ void log_stats(const Pipeline& p, std::uint64_t generation) {
     const PipelineStats s = p.stats();
     spdlog::info(
         "pipeline 'main' (generation {}): read {}, completed {}, dropped {}, "
-        "dead-lettered {}, failed {}, acked {}, nacked {}",
-        generation, s.read, s.completed, s.dropped, s.dead_lettered, s.failed, s.acked, s.nacked);
+        "dead-lettered {}, failed {}, interrupted {}, acked {}, nacked {}",
+        generation, s.read, s.completed, s.dropped, s.dead_lettered, s.failed, s.interrupted,
+        s.acked, s.nacked);
 }
 
 // Drains a generation within the deadline. False: workers are stuck (reported).
@@ -165,7 +166,8 @@ bool drain(Generation& gen) {
     return false;
 }
 
-// Stops and closes a generation; false when it failed.
+// Stops and closes a generation; false when it failed, or when events failed with nowhere to
+// go (no dead-letter stage took them: each kind was logged as it happened).
 bool finish(std::unique_ptr<Generation> gen, CurrentGeneration& current) {
     bool ok = true;
     try {
@@ -175,6 +177,13 @@ bool finish(std::unique_ptr<Generation> gen, CurrentGeneration& current) {
         ok = false;
     }
     log_stats(*gen->pipeline, gen->number);
+    if (const std::uint64_t failed = gen->pipeline->stats().failed; failed > 0) {
+        spdlog::error(
+            "pipeline 'main' (generation {}): {} event(s) failed with no route (no dead-letter "
+            "stage took them); they were nacked",
+            gen->number, failed);
+        ok = false;
+    }
     current.set(nullptr, nullptr);
     gen.reset();
     return ok;

@@ -4,12 +4,14 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <gtest/gtest.h>
 
 #include <scopeflow/event_json.h>
 #include <scopeflow/graph.h>
+#include <scopeflow/log.h>
 #include <scopeflow/pipeline.h>
 #include <scopeflow/postgres/postgres_pool.h>
 #include <scopeflow/resources.h>
@@ -294,6 +296,42 @@ TEST_F(SqlStagesTest, FailedUpsertDeadLettersItsBatchWhichIsThenAcked) {
     EXPECT_NE(reason.find("upsert failed"), std::string::npos) << reason;
     const auto r = db_->query(root_, "SELECT count(*) FROM " + t, {});
     EXPECT_EQ(r.rows[0][0], "250");
+}
+
+TEST_F(SqlStagesTest, AWrongPasswordIsLoggedAsAnErrorNamingTheStageNeverThePassword) {
+    const std::string wrong = "wrong-password-7f3a9c";
+    pg::ConnectionOptions bad = pg_options();
+    bad.password = Secret(wrong);
+    auto db = pg::make_postgres_database({.name = "crm-bad", .max_size = 1}, bad);
+    std::mutex mu;
+    std::vector<std::pair<LogLevel, std::string>> lines;
+    set_log_sink([&](LogLevel level, std::string_view line) {
+        std::lock_guard lock(mu);
+        lines.emplace_back(level, line);
+    });
+    testing::CountingSource source(30);
+    {
+        Graph g;
+        g.add_stage("orders_db", std::make_unique<SqlUpsertStage>(SqlUpsertOptions{
+                                     .database = db,
+                                     .query = "INSERT INTO " + customers_ + " VALUES ($1::int)",
+                                     .params = {"n"}}));
+        Pipeline p("main", std::move(g), source, {.workers = 1, .batch_size = 10});
+        p.run(root_);
+        EXPECT_EQ(p.stats().failed, 30U);
+    }
+    set_log_sink({});
+    (void)db->close(1s);
+    ASSERT_FALSE(lines.empty()) << "a wrong password must be seen in the log";
+    bool named = false;
+    for (const auto& [level, line] : lines) {
+        EXPECT_EQ(line.find(wrong), std::string::npos) << line;
+        named = named ||
+                (level == LogLevel::error && line.find("stage 'orders_db'") != std::string::npos &&
+                 line.find("authentication failed") != std::string::npos);
+    }
+    EXPECT_TRUE(named) << lines.front().second;
+    EXPECT_LE(lines.size(), 3U) << "one line, then a count";
 }
 
 }  // namespace

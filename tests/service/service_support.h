@@ -65,7 +65,9 @@ public:
             cmd += " '" + a + "'";
         }
         cmd += " 2>'" + log_.string() + "' >>'" + log_.string() + ".out'";
+        // The service is started as an operator would, with the whole environment.
         child_ = ChildProcess::spawn({.argv = {"/bin/sh", "-c", cmd},
+                                      .inherit_environment = true,
                                       .pipe_stdin = false,
                                       .pipe_stdout = false,
                                       .terminate_grace = std::chrono::seconds(10)});

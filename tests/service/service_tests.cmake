@@ -30,3 +30,10 @@ if(TARGET scopeflow)
   target_link_libraries(exhaustion_test PRIVATE scopeflow::http)
   add_dependencies(exhaustion_test scopeflow)
 endif()
+if(TARGET scopeflow)
+  scopeflow_add_test(service_reliability_test SOURCES service/service_reliability_test.cc
+                     LABELS service LINK scopeflow::http)
+  target_compile_definitions(service_reliability_test PRIVATE
+    SCOPEFLOW_BIN="$<TARGET_FILE:scopeflow>")
+  add_dependencies(service_reliability_test scopeflow)
+endif()

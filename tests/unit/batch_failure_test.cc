@@ -8,6 +8,8 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <string_view>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -16,6 +18,8 @@
 #include <scopeflow/event.h>
 #include <scopeflow/fault_injector.h>
 #include <scopeflow/graph.h>
+#include <scopeflow/log.h>
+#include <scopeflow/node.h>
 #include <scopeflow/pipeline.h>
 #include <scopeflow/scope.h>
 
@@ -146,7 +150,7 @@ protected:
                      {.level = ScopeLevel::service, .monitor = &iso_.monitor, .faults = faults});
     }
     static void expect_exact_accounting(const PipelineStats& s) {
-        EXPECT_EQ(s.completed + s.dead_lettered + s.dropped + s.failed, s.read);
+        EXPECT_EQ(s.completed + s.dead_lettered + s.dropped + s.failed + s.interrupted, s.read);
         EXPECT_EQ(s.acked + s.nacked, s.read);
     }
 
@@ -266,7 +270,8 @@ TEST_F(BatchFailureTest, NackSendsTheEventBackWithoutDeadLettering) {
     EXPECT_EQ(source.nacked(), 10U);
     EXPECT_EQ(source.last_nack_reason(), "stage 'sink': write interrupted");
     const PipelineStats s = p.stats();
-    EXPECT_EQ(s.failed, 10U);
+    EXPECT_EQ(s.interrupted, 10U);  // a nack is an interrupted write, not a failed event
+    EXPECT_EQ(s.failed, 0U);
     EXPECT_EQ(s.dead_lettered, 0U);
     expect_exact_accounting(s);
 }
@@ -495,7 +500,7 @@ TEST_F(BatchFailureTest, FaultAtEveryPointKeepsTheAccountingExact) {
             // open/finish/close faults fail the run; checked through the ledger
         }
         const PipelineStats s = p.stats();
-        EXPECT_EQ(s.completed + s.dead_lettered + s.dropped + s.failed, s.read);
+        EXPECT_EQ(s.completed + s.dead_lettered + s.dropped + s.failed + s.interrupted, s.read);
         EXPECT_EQ(source.acked() + source.nacked(), s.read);
         EXPECT_EQ(source.settled_twice(), 0U);
         if (s.read > 0) {
@@ -517,6 +522,139 @@ TEST_F(BatchFailureTest, FaultAtEveryPointKeepsTheAccountingExact) {
             EXPECT_EQ(iso_.ledger.live_total(), 0U);
         }
     }
+}
+
+// A NodeStage whose every attempt meets a server that is down.
+class DownServer final : public NodeStage<int, int> {
+public:
+    DownServer()
+        : NodeStage("down",
+                    {.max_attempts = 1000, .initial_backoff = std::chrono::milliseconds(5)}) {}
+    std::atomic<int> attempts{0};
+
+protected:
+    int prep(Event&, TaskContext&) override { return 0; }
+    int exec(int&) override {
+        ++attempts;
+        throw TransientError("db: cannot connect: connection refused");
+    }
+    ActionId post(Event&, int&, int&) override { return kActionDefault; }
+};
+
+TEST_F(BatchFailureTest, AStopDuringRetriesNacksTheEventsAndNeverDeadLettersThem) {
+    CountingSource source(8);
+    Scope svc = root();
+    auto down = std::make_unique<DownServer>();
+    DownServer* server = down.get();
+    auto dead = std::make_unique<BufferingSink>();
+    BufferingSink* dlq = dead.get();
+    Graph g;
+    g.add_stage("db", std::move(down));
+    g.add_stage("dlq", std::move(dead));
+    g.set_dead_letter("dlq");
+    Pipeline p("p", std::move(g), source, {.workers = 1, .batch_size = 8});
+    p.start(svc);
+    while (server->attempts.load() < 5) {  // retrying the first event against the outage
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    p.request_stop();  // SIGTERM
+    p.wait();
+    EXPECT_TRUE(dlq->delivered().empty()) << "a stop is not a failure of the event";
+    EXPECT_EQ(source.acked(), 0U);
+    EXPECT_EQ(source.nacked(), 8U);  // read again after a restart
+    EXPECT_NE(source.last_nack_reason().find("stopped while"), std::string::npos)
+        << source.last_nack_reason();
+    const PipelineStats s = p.stats();
+    EXPECT_EQ(s.interrupted, 8U);
+    EXPECT_EQ(s.failed, 0U);
+    EXPECT_EQ(s.dead_lettered, 0U);
+    expect_exact_accounting(s);
+}
+
+TEST_F(BatchFailureTest, FailuresAreLoggedWithStageAndReasonOnceThenAsACount) {
+    std::mutex mu;
+    std::vector<std::pair<LogLevel, std::string>> lines;
+    set_log_sink([&](LogLevel level, std::string_view line) {
+        std::lock_guard lock(mu);
+        lines.emplace_back(level, line);
+    });
+    CountingSource source(1000);
+    Scope svc = root();
+    Graph g;
+    g.add_stage("parse", std::make_unique<LambdaStage>([](Event&, TaskContext&) -> ActionId {
+                    throw Error("field 'payload' is not a JSON object");
+                }));
+    Pipeline p("main", std::move(g), source, {.workers = 2, .batch_size = 16});
+    p.run(svc);
+    set_log_sink({});
+    EXPECT_EQ(p.stats().failed, 1000U);
+    ASSERT_EQ(lines.size(), 2U) << "a storm is not a flood";
+    EXPECT_EQ(lines[0].first, LogLevel::error);
+    EXPECT_EQ(lines[0].second,
+              "pipeline 'main': stage 'parse': event failed (error), nacked: no dead-letter stage "
+              "took it: stage 'parse': field 'payload' is not a JSON object");
+    EXPECT_EQ(lines[1].first, LogLevel::error);
+    EXPECT_NE(lines[1].second.find("stage 'parse'"), std::string::npos) << lines[1].second;
+    EXPECT_NE(lines[1].second.find(": 999 times since the last such line; last: stage 'parse': "
+                                   "field 'payload' is not a JSON object"),
+              std::string::npos)
+        << lines[1].second;
+}
+
+TEST_F(BatchFailureTest, DeadLetteredFailuresAreLoggedAsWarnings) {
+    std::mutex mu;
+    std::vector<std::pair<LogLevel, std::string>> lines;
+    set_log_sink([&](LogLevel level, std::string_view line) {
+        std::lock_guard lock(mu);
+        lines.emplace_back(level, line);
+    });
+    CountingSource source(50);
+    Scope svc = root();
+    Graph g;
+    g.add_stage("sink",
+                std::make_unique<BufferingSink>([](const Event&) { return Verdict::fail; }));
+    g.add_stage("dlq", std::make_unique<BufferingSink>());
+    g.set_dead_letter("dlq");
+    Pipeline p("main", std::move(g), source, {.workers = 1, .batch_size = 10});
+    p.run(svc);
+    set_log_sink({});
+    EXPECT_EQ(p.stats().dead_lettered, 50U);
+    ASSERT_EQ(lines.size(), 2U);
+    EXPECT_EQ(lines[0].first, LogLevel::warn);
+    EXPECT_EQ(lines[0].second,
+              "pipeline 'main': stage 'sink': event failed (end of batch), dead-lettered: stage "
+              "'sink': write failed");
+    EXPECT_NE(lines[1].second.find("49 times"), std::string::npos) << lines[1].second;
+}
+
+TEST_F(BatchFailureTest, ACycleHittingTheHopLimitIsLoggedAsSuch) {
+    std::mutex mu;
+    std::vector<std::pair<LogLevel, std::string>> lines;
+    set_log_sink([&](LogLevel level, std::string_view line) {
+        std::lock_guard lock(mu);
+        lines.emplace_back(level, line);
+    });
+    CountingSource source(10);
+    Scope svc = root();
+    Graph g;
+    g.add_stage("a",
+                std::make_unique<LambdaStage>([](Event&, TaskContext&) { return kActionDefault; }));
+    g.add_stage("b",
+                std::make_unique<LambdaStage>([](Event&, TaskContext&) { return kActionDefault; }));
+    g.route("a", "default", "b");
+    g.route("b", "default", "a");
+    Pipeline p("main", std::move(g), source, {.workers = 1, .batch_size = 10});
+    p.run(svc);
+    set_log_sink({});
+    EXPECT_EQ(p.stats().failed, 10U);
+    ASSERT_EQ(lines.size(), 2U);
+    EXPECT_EQ(lines[0].first, LogLevel::error);
+    EXPECT_NE(lines[0].second.find("event failed (hop limit), nacked: no dead-letter stage took "
+                                   "it: hop limit of "),
+              std::string::npos)
+        << lines[0].second;
+    EXPECT_NE(lines[1].second.find(": 9 times since the last such line"), std::string::npos)
+        << lines[1].second;
 }
 
 }  // namespace

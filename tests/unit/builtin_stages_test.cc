@@ -1,5 +1,6 @@
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -14,6 +15,7 @@
 #include <scopeflow/scope.h>
 #include <scopeflow/stage_registry.h>
 #include <scopeflow/stages/fields_stage.h>
+#include <scopeflow/stages/file_processor_stage.h>
 #include <scopeflow/stages/file_sink_stage.h>
 #include <scopeflow/stages/filter_stage.h>
 #include <scopeflow/stages/json_stages.h>
@@ -138,6 +140,66 @@ TEST_F(BuiltinStagesTest, RotatingWriterNeverOverwritesAnEarlierRunsParts) {
     EXPECT_EQ(count_lines(), 11U);        // 5 + 5 + 1: nothing replaced
     EXPECT_EQ(files(".tmp").size(), 1U);  // the crashed run's part is left for the operator
     EXPECT_TRUE(std::filesystem::exists(dir_ / "p-10.jsonl"));
+}
+
+TEST_F(BuiltinStagesTest, RecoverPublishesLeftoverPartsCutAfterTheirLastCompleteLine) {
+    { std::ofstream(dir_ / "p-3.jsonl.tmp") << "{\"id\":1}\n{\"id\":2}\n{\"id\":"; }
+    { std::ofstream(dir_ / "p-4.jsonl.tmp") << "{\"half"; }  // not one complete line
+    { std::ofstream(dir_ / "p-5.jsonl.tmp"); }               // created, nothing written
+    { std::ofstream(dir_ / "q-1.jsonl.tmp") << "another writer's\n"; }
+    { std::ofstream(dir_ / "p-x.jsonl.tmp") << "not a part name\n"; }
+    const PartRecovery r = RotatingFileWriter::recover(dir_.string(), "p");
+    EXPECT_EQ(r.parts, 1U);
+    EXPECT_EQ(r.empty_removed, 2U);
+    EXPECT_EQ(r.lines, 2U);
+    EXPECT_EQ(r.bytes_truncated, 6U + 6U);  // '{"id":' and '{"half'
+    std::ifstream in(dir_ / "p-3.jsonl");
+    std::stringstream text;
+    text << in.rdbuf();
+    EXPECT_EQ(text.str(), "{\"id\":1}\n{\"id\":2}\n");
+    EXPECT_EQ(files(".tmp"), (std::vector<std::string>{"p-x.jsonl.tmp", "q-1.jsonl.tmp"}));
+    // Nothing left: a second recovery is a no-op, and a writer continues after the part.
+    const PartRecovery again = RotatingFileWriter::recover(dir_.string(), "p");
+    EXPECT_EQ(again.parts + again.empty_removed, 0U);
+    RotatingFileWriter w({.directory = dir_.string(), .prefix = "p"});
+    w.append("next");
+    w.close();
+    EXPECT_TRUE(fs::exists(dir_ / "p-4.jsonl"));
+}
+
+TEST_F(BuiltinStagesTest, FileSinkOpenRecoversTheLeftoversOfEveryWorkerOfACrashedRun) {
+    // A crashed run with 6 workers left parts in progress; this run has 2.
+    { std::ofstream(dir_ / "events-w0-2.jsonl.tmp") << "{\"id\":\"a\"}\n{\"id\":\"b\"}\n{\"i"; }
+    { std::ofstream(dir_ / "events-w5-0.jsonl.tmp") << "{\"id\":\"c\"}\n"; }
+    { std::ofstream(dir_ / "events-w1-7.jsonl.tmp"); }
+    { std::ofstream(dir_ / "other-w0-1.jsonl.tmp") << "{\"id\":\"other sink\"}\n"; }
+    GeneratorSource source({.count = 100});
+    Graph g;
+    auto sink = std::make_unique<FileSinkStage>(FileSinkOptions{.directory = dir_.string()});
+    FileSinkStage* raw = sink.get();
+    g.add_stage("sink", std::move(sink));
+    Pipeline p("p", std::move(g), source, {.workers = 2});
+    p.run(scope_);
+    EXPECT_EQ(raw->recovered().parts, 2U);
+    EXPECT_EQ(raw->recovered().empty_removed, 1U);
+    EXPECT_EQ(raw->recovered().lines, 3U);
+    EXPECT_EQ(raw->recovered().bytes_truncated, 3U);
+    EXPECT_EQ(count_lines(), 100U + 3U);
+    EXPECT_EQ(files(".tmp"), std::vector<std::string>{"other-w0-1.jsonl.tmp"});
+    EXPECT_TRUE(fs::exists(dir_ / "events-w0-2.jsonl"));
+    EXPECT_TRUE(fs::exists(dir_ / "events-w5-0.jsonl"));
+}
+
+TEST_F(BuiltinStagesTest, FileProcessorOpenRemovesTempFilesACrashedRunLeft) {
+    // Files are published before their events are acked: a leftover temp file is garbage.
+    fs::create_directories(dir_ / "tmp");
+    { std::ofstream(dir_ / "tmp" / "processing-Ab12Cd") << "{\"id\":1"; }
+    { std::ofstream(dir_ / "tmp" / "processing-notmine.json") << "kept"; }
+    FileProcessorStage stage(
+        {.directory = dir_.string(), .temp_directory = (dir_ / "tmp").string()});
+    stage.open(scope_, 1);
+    EXPECT_FALSE(fs::exists(dir_ / "tmp" / "processing-Ab12Cd"));
+    EXPECT_TRUE(fs::exists(dir_ / "tmp" / "processing-notmine.json"));
 }
 
 TEST_F(BuiltinStagesTest, FileSinkWritesEveryEventOncePerWorkerFiles) {

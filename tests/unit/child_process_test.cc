@@ -8,6 +8,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <optional>
 #include <set>
@@ -177,6 +178,41 @@ TEST(ChildProcessTest, ExitCodesAndSignalsAreDescribed) {
     EXPECT_EQ(usr1.describe(), "killed by SIGUSR1");
 
     EXPECT_EQ(ExitStatus{}.describe(), "exit status unknown");
+}
+
+TEST(ChildProcessTest, TheChildSeesACleanEnvironmentNeverTheParentsSecrets) {
+    ASSERT_EQ(::setenv("SCOPEFLOW_TEST_DB_PASSWORD", "hunter2", 1), 0);
+    ASSERT_EQ(::setenv("SCOPEFLOW_TEST_PASSED", "yes", 1), 0);
+    ChildProcess env = ChildProcess::spawn({.argv = {"env"},
+                                            .env_add = {"ADDED=1"},
+                                            .env_pass = {"SCOPEFLOW_TEST_PASSED", "UNSET_VAR"}});
+    LineChannel io{env};
+    const Lines lines = read_all(io);
+    EXPECT_TRUE(env.wait().succeeded());
+    ::unsetenv("SCOPEFLOW_TEST_DB_PASSWORD");
+    ::unsetenv("SCOPEFLOW_TEST_PASSED");
+    const std::set<std::string> allowed = {"PATH", "LANG", "LC_ALL", "TZ", "SCOPEFLOW_TEST_PASSED",
+                                           "ADDED"};
+    for (const std::string& line : lines) {
+        EXPECT_EQ(allowed.count(line.substr(0, line.find('='))), 1U)
+            << "leaked to the child: " << line;
+        EXPECT_EQ(line.find("hunter2"), std::string::npos) << line;
+    }
+    EXPECT_EQ(std::count(lines.begin(), lines.end(), "SCOPEFLOW_TEST_PASSED=yes"), 1);
+    EXPECT_EQ(std::count(lines.begin(), lines.end(), "ADDED=1"), 1);
+    if (const char* path = std::getenv("PATH"); path != nullptr) {
+        EXPECT_EQ(std::count(lines.begin(), lines.end(), std::string("PATH=") + path), 1);
+    }
+    EXPECT_THROW((void)ChildProcess::spawn({.argv = {"env"}, .env_pass = {"A=B"}}), ConfigError);
+
+    // A harness may still hand its whole environment on.
+    ASSERT_EQ(::setenv("SCOPEFLOW_TEST_HARNESS", "1", 1), 0);
+    ChildProcess all = ChildProcess::spawn({.argv = {"env"}, .inherit_environment = true});
+    LineChannel all_io{all};
+    const Lines every = read_all(all_io);
+    ::unsetenv("SCOPEFLOW_TEST_HARNESS");
+    EXPECT_EQ(std::count(every.begin(), every.end(), "SCOPEFLOW_TEST_HARNESS=1"), 1);
+    EXPECT_TRUE(all.wait().succeeded());
 }
 
 TEST(ChildProcessTest, EnvironmentAdditionsAndWorkingDirectoryReachTheChild) {

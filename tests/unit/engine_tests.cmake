@@ -25,3 +25,4 @@ scopeflow_add_test(process_stage_test SOURCES unit/process_stage_test.cc LABELS 
 scopeflow_add_test(aggregate_test SOURCES unit/aggregate_test.cc LABELS concurrency)
 scopeflow_add_test(batch_failure_test SOURCES unit/batch_failure_test.cc LABELS concurrency)
 scopeflow_add_test(stream_source_test SOURCES unit/stream_source_test.cc LABELS concurrency)
+scopeflow_add_test(log_limiter_test SOURCES unit/log_limiter_test.cc LABELS concurrency)

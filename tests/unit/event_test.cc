@@ -622,3 +622,108 @@ TEST(EventJsonTest, RoundTripSamples) {
 
 }  // namespace
 }  // namespace scopeflow
+
+namespace scopeflow {
+namespace {
+
+// A strict UTF-8 check written from Unicode table 3-7, independent of the serializer's.
+bool strict_utf8(std::string_view s) {
+    std::size_t i = 0;
+    while (i < s.size()) {
+        const auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
+        const unsigned char c = b(i);
+        std::uint32_t cp = 0;
+        std::size_t n = 0;
+        if (c < 0x80) {
+            ++i;
+            continue;
+        }
+        if ((c & 0xE0) == 0xC0) {
+            n = 2;
+            cp = c & 0x1FU;
+        } else if ((c & 0xF0) == 0xE0) {
+            n = 3;
+            cp = c & 0x0FU;
+        } else if ((c & 0xF8) == 0xF0) {
+            n = 4;
+            cp = c & 0x07U;
+        } else {
+            return false;
+        }
+        if (i + n > s.size()) {
+            return false;
+        }
+        for (std::size_t k = 1; k < n; ++k) {
+            if ((b(i + k) & 0xC0) != 0x80) {
+                return false;
+            }
+            cp = (cp << 6) | (b(i + k) & 0x3FU);
+        }
+        const std::uint32_t min = n == 2 ? 0x80 : n == 3 ? 0x800 : 0x10000;
+        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+            return false;
+        }
+        i += n;
+    }
+    return true;
+}
+
+std::string json_string(std::string_view s) {
+    std::string out;
+    append_json_string(s, out);
+    return out;
+}
+
+TEST(EventJsonUtf8Test, InvalidSequencesBecomeOneReplacementPerMaximalSubpart) {
+    const std::string r = "\xEF\xBF\xBD";  // U+FFFD
+    struct Case {
+        std::string in;
+        std::string out;
+    };
+    const std::vector<Case> cases = {
+        {"a\xFF"
+         "b",
+         "a" + r + "b"},                      // a byte never used in UTF-8
+        {"\xC0\xAF", r + r},                  // overlong '/', two bytes
+        {"\xE0\x80\xAF", r + r + r},          // overlong '/', three bytes
+        {"\xF0\x80\x80\xAF", r + r + r + r},  // overlong '/', four bytes
+        {"\xED\xA0\x80", r + r + r},          // a lone surrogate (U+D800)
+        {"\xED\xB0\x80\xED\xA0\x80", r + r + r + r + r + r},
+        {"x\xE2\x82", "x" + r},               // truncated at the end: one subpart
+        {"\xE2\x82x", r + "x"},               // truncated before ASCII
+        {"\xF0\x9F\x98", r},                  // truncated 4-byte sequence
+        {"\xF4\x90\x80\x80", r + r + r + r},  // above U+10FFFF
+        {"\x80\xBF", r + r},                  // stray continuation bytes
+        {"\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80", "\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80"},  // valid
+        {"quote\" \xFF\n", "quote\\\" " + r + "\\n"},  // escapes still apply around it
+    };
+    for (const Case& c : cases) {
+        const std::string out = json_string(c.in);
+        EXPECT_EQ(out, "\"" + c.out + "\"") << "input bytes: " << ::testing::PrintToString(c.in);
+        EXPECT_TRUE(strict_utf8(out)) << ::testing::PrintToString(c.in);
+    }
+}
+
+TEST(EventJsonUtf8Test, EveryEventWithArbitraryBytesSerializesToStrictJson) {
+    // Random bytes in keys and values (the dead-letter `_raw` field carries whatever a line
+    // held): the output is strict UTF-8 and parses back.
+    std::mt19937 rng(7);
+    EventParser parser;
+    for (int round = 0; round < 2000; ++round) {
+        std::string junk(static_cast<std::size_t>(rng() % 40), '\0');
+        for (char& ch : junk) {
+            ch = static_cast<char>(rng() % 256);
+        }
+        Event e{{"_raw", Value(junk)}, {junk, Value(std::int64_t{1})}};
+        const std::string json = to_json(e);
+        ASSERT_TRUE(strict_utf8(json)) << ::testing::PrintToString(junk);
+        Event back;
+        ASSERT_TRUE(parser.parse(json, back)) << json;
+        if (strict_utf8(junk)) {
+            EXPECT_EQ(back.get_string("_raw").value_or("?"), junk);  // valid text is kept as is
+        }
+    }
+}
+
+}  // namespace
+}  // namespace scopeflow

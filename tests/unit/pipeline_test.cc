@@ -330,7 +330,7 @@ TEST_F(PipelineTest, FaultAtEveryLifecyclePointLeavesNothingLive) {
             // open/finish/close faults fail the run; checked by the caller through the ledger
         }
         const PipelineStats s = p.stats();
-        EXPECT_EQ(s.completed + s.dead_lettered + s.dropped + s.failed, s.read);
+        EXPECT_EQ(s.completed + s.dead_lettered + s.dropped + s.failed + s.interrupted, s.read);
         EXPECT_EQ(source.acked() + source.nacked(), s.read);
         EXPECT_EQ(source.settled_twice(), 0U);
         if (s.read > 0) {

@@ -9,6 +9,9 @@
 // published (a write error, an injected fault at point "file_processor.write" or
 // "file_processor.publish", a stop), it is removed, so a failing run leaves no temp file behind.
 // With a FileBudget, each open file counts against it (waits, then fails naming the budget).
+// A file is published before its event can be acked (never ack before publishing), so after a
+// crash a leftover "processing-XXXXXX" belongs to an event that will be read again: open()
+// removes them. With fsync: false a published file survives a process crash, not a power loss.
 #pragma once
 
 #include <string>
@@ -32,6 +35,7 @@ public:
     explicit FileProcessorStage(FileProcessorOptions options);
 
 protected:
+    void on_open(Scope& stage_scope, std::size_t workers) override;
     ActionId on_process(Event& event, TaskContext& task) override;
 
 private:

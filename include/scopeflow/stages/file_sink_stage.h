@@ -5,6 +5,9 @@
 // acked (Stage::end_batch); the fsync policy decides whether that survives power loss. A part
 // appears under its final name only when complete: at rotation, at finish, or when the worker
 // scope closes after a failure (what was flushed was acked, so it is published, not dropped).
+// After a crash, when nothing could close the parts in progress, the next open() publishes them
+// (RotatingFileWriter::recover: cut after the last complete line, fsync, rename), for every
+// worker index, before any worker writes; it logs what it recovered.
 //
 // A full disk, an exhausted quota or no free descriptor does not fail events: the worker waits
 // (backoff up to 1 s) and writes again, which holds the source back (backpressure), until the
@@ -39,6 +42,8 @@ public:
 
     [[nodiscard]] std::uint64_t events_written() const;
     [[nodiscard]] std::string degraded() const override;
+    // What open() recovered from a crashed run.
+    [[nodiscard]] const PartRecovery& recovered() const noexcept { return recovered_; }
 
 protected:
     void on_open(Scope& stage_scope, std::size_t workers) override;
@@ -52,6 +57,7 @@ private:
     // between attempts; throws CancelledError if `stop` is requested while waiting.
     template <typename Write>
     void write_through_exhaustion(Write&& write, const std::stop_token& stop);
+    void recover_leftovers();
 
     struct alignas(64) Slot {
         RotatingFileWriter* writer = nullptr;  // owned by the worker scope
@@ -64,6 +70,7 @@ private:
     mutable std::mutex degraded_mu_;
     std::string degraded_;         // guarded by degraded_mu_
     std::atomic<int> waiting_{0};  // workers waiting for an exhausted resource
+    PartRecovery recovered_;
 };
 
 }  // namespace scopeflow

@@ -24,8 +24,10 @@
 namespace scopeflow {
 
 struct ProcessStageOptions {
-    std::vector<std::string> argv;                    // the program and its arguments
+    std::vector<std::string> argv;  // the program and its arguments
+    // The child's environment is clean (ChildProcess: PATH, LANG, LC_ALL, TZ when set) plus:
     std::vector<std::string> env_add;                 // "K=V" added to the environment
+    std::vector<std::string> env_pass;                // names passed on from the service's
     std::chrono::milliseconds timeout{5000};          // per event, write plus reply
     std::chrono::milliseconds terminate_grace{2000};  // on close: SIGTERM, then SIGKILL after this
 };

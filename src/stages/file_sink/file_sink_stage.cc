@@ -1,11 +1,14 @@
 #include <chrono>
 #include <filesystem>
+#include <string>
+#include <string_view>
 #include <utility>
 
 #include <scopeflow/error.h>
 #include <scopeflow/event.h>
 #include <scopeflow/event_json.h>
 #include <scopeflow/interruptible_sleep.h>
+#include <scopeflow/log.h>
 #include <scopeflow/node.h>
 #include <scopeflow/scope.h>
 #include <scopeflow/stages/file_sink_stage.h>
@@ -31,6 +34,31 @@ void FileSinkStage::on_open(Scope& /*stage_scope*/, std::size_t workers) {
                           "'" + options_.directory + "' is not an existing directory");
     }
     slots_ = std::vector<Slot>(workers);
+    recover_leftovers();
+}
+
+void FileSinkStage::recover_leftovers() {
+    // Parts a crashed run left in progress hold lines that may have been acked: publish them
+    // before any worker writes, whatever worker (of any earlier worker count) wrote them.
+    const std::string head = options_.prefix + "-w";
+    const PartRecovery r =
+        RotatingFileWriter::recover(options_.directory, [&head](std::string_view part_prefix) {
+            if (!part_prefix.starts_with(head) || part_prefix.size() == head.size()) {
+                return false;
+            }
+            return part_prefix.substr(head.size()).find_first_not_of("0123456789") ==
+                   std::string_view::npos;
+        });
+    recovered_ = r;
+    if (r.parts + r.empty_removed == 0) {
+        return;
+    }
+    log(r.bytes_truncated > 0 ? LogLevel::warn : LogLevel::info,
+        "file_sink '" + options_.directory + "/" + options_.prefix +
+            "': recovered after a crash: " + std::to_string(r.parts) + " part(s) published (" +
+            std::to_string(r.lines) + " line(s)), " + std::to_string(r.empty_removed) +
+            " empty part(s) removed, " + std::to_string(r.bytes_truncated) +
+            " byte(s) of incomplete lines cut off");
 }
 
 void FileSinkStage::on_open_worker(Scope& worker_scope, std::size_t worker_index) {

@@ -2,10 +2,13 @@
 #include <cerrno>
 #include <charconv>
 #include <filesystem>
+#include <optional>
+#include <string_view>
 #include <system_error>
 #include <utility>
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <scopeflow/error.h>
@@ -54,6 +57,102 @@ std::string RotatingFileWriter::part_path(bool temporary) const {
         p += ".tmp";
     }
     return p;
+}
+
+namespace {
+
+constexpr std::string_view kTmpSuffix = ".jsonl.tmp";
+
+// "<prefix>-<n>.jsonl.tmp" -> prefix; nullopt for any other name.
+std::optional<std::string> leftover_prefix(std::string_view name) {
+    if (!name.ends_with(kTmpSuffix)) {
+        return std::nullopt;
+    }
+    name.remove_suffix(kTmpSuffix.size());
+    const std::size_t dash = name.rfind('-');
+    if (dash == std::string_view::npos || dash == 0 || dash + 1 == name.size()) {
+        return std::nullopt;
+    }
+    for (const char c : name.substr(dash + 1)) {
+        if (c < '0' || c > '9') {
+            return std::nullopt;
+        }
+    }
+    return std::string(name.substr(0, dash));
+}
+
+}  // namespace
+
+std::vector<std::pair<std::string, std::string>> RotatingFileWriter::leftover_parts(
+    const std::string& directory) {
+    std::vector<std::pair<std::string, std::string>> out;
+    for (const auto& entry : std::filesystem::directory_iterator(directory)) {
+        const std::string name = entry.path().filename().string();
+        if (auto prefix = leftover_prefix(name); prefix && entry.is_regular_file()) {
+            out.emplace_back(entry.path().string(), std::move(*prefix));
+        }
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+void RotatingFileWriter::publish_leftover(const std::string& path, PartRecovery& report) {
+    // Every line up to the last newline was flushed whole by a writer before the crash, and may
+    // have been acked; what follows it is a line that was being written: cut it off.
+    UniqueFd fd = UniqueFd::open(path, O_RDWR);
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0) {
+        throw std::system_error(errno, std::generic_category(), "stat " + path);
+    }
+    const auto size = static_cast<std::uint64_t>(st.st_size);
+    std::uint64_t keep = 0;
+    std::uint64_t lines = 0;
+    std::string chunk(std::size_t{1} << 16, '\0');
+    for (std::uint64_t at = 0; at < size;) {
+        const ssize_t n = ::pread(fd.get(), chunk.data(), chunk.size(), static_cast<off_t>(at));
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            throw std::system_error(errno, std::generic_category(), "read " + path);
+        }
+        if (n == 0) {
+            break;
+        }
+        for (ssize_t i = 0; i < n; ++i) {
+            if (chunk[static_cast<std::size_t>(i)] == '\n') {
+                keep = at + static_cast<std::uint64_t>(i) + 1;
+                ++lines;
+            }
+        }
+        at += static_cast<std::uint64_t>(n);
+    }
+    if (keep == 0) {
+        fd.close();
+        if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
+            throw std::system_error(errno, std::generic_category(), "remove " + path);
+        }
+        ++report.empty_removed;
+        report.bytes_truncated += size;
+        return;
+    }
+    if (keep < size && ::ftruncate(fd.get(), static_cast<off_t>(keep)) != 0) {
+        throw std::system_error(errno, std::generic_category(), "truncate " + path);
+    }
+    fd.sync("fsync " + path);
+    fd.close();
+    const std::string final_path = path.substr(0, path.size() - 4);  // without ".tmp"
+    // link + unlink instead of rename: never replaces a published part of the same name.
+    if (::link(path.c_str(), final_path.c_str()) != 0) {
+        throw std::system_error(errno, std::generic_category(),
+                                "publish " + path + " as " + final_path);
+    }
+    if (::unlink(path.c_str()) != 0) {
+        throw std::system_error(errno, std::generic_category(), "remove " + path);
+    }
+    ++report.parts;
+    report.lines += lines;
+    report.bytes_truncated += size - keep;
 }
 
 // The index after the highest part "<prefix>-<n>.jsonl[.tmp]" already in the directory.
@@ -141,19 +240,32 @@ void RotatingFileWriter::flush() {
     part_bytes_ += done;
     total_bytes_ += done;
     buffer_.clear();
-    if (options_.fsync == FsyncPolicy::always && fd_ && ::fsync(fd_.get()) != 0) {
-        throw std::system_error(errno, std::generic_category(), "fsync " + part_path(true));
+    if (options_.fsync == FsyncPolicy::always && fd_) {
+        fd_.sync("fsync " + part_path(true));
     }
 }
 
 void RotatingFileWriter::finish_part() {
     flush();
-    if (options_.fsync != FsyncPolicy::never && ::fsync(fd_.get()) != 0) {
-        throw std::system_error(errno, std::generic_category(), "fsync " + part_path(true));
+    UniqueFd dir;
+    if (options_.fsync != FsyncPolicy::never) {
+        // The directory is opened before anything changes: without a free descriptor this
+        // throws with the part still open, so the caller may wait and finish it again.
+        try {
+            dir = UniqueFd::open(options_.directory.empty() ? "." : options_.directory,
+                                 O_RDONLY | O_DIRECTORY);
+        } catch (const std::system_error& e) {
+            rethrow_if_exhausted(e.code().value(), e.what());
+            throw;
+        }
+        fd_.sync("fsync " + part_path(true));
     }
     fd_.close();
     if (::rename(part_path(true).c_str(), part_path(false).c_str()) != 0) {
         throw std::system_error(errno, std::generic_category(), "rename " + part_path(true));
+    }
+    if (dir) {
+        dir.sync("fsync directory '" + options_.directory + "'");  // the rename survives too
     }
     ++parts_;
 }

@@ -1,12 +1,20 @@
 #include <filesystem>
+#include <string>
+#include <string_view>
 
 #include <scopeflow/budget/temp_file.h>
 #include <scopeflow/error.h>
 #include <scopeflow/event_json.h>
+#include <scopeflow/log.h>
 #include <scopeflow/scope.h>
 #include <scopeflow/stages/file_processor_stage.h>
 
 namespace scopeflow {
+namespace {
+
+constexpr std::string_view kTempPrefix = "processing-";  // then mkstemp's 6 characters
+
+}  // namespace
 
 FileProcessorStage::FileProcessorStage(FileProcessorOptions options)
     : Stage("file_processor"),
@@ -23,6 +31,27 @@ FileProcessorStage::FileProcessorStage(FileProcessorOptions options)
                                                          : "file_processor.temp_directory",
                               "'" + *dir + "' is not an existing directory");
         }
+    }
+}
+
+void FileProcessorStage::on_open(Scope& /*stage_scope*/, std::size_t /*workers*/) {
+    // A temp file is committed (renamed) inside process(), before its event can be acked, so
+    // one left by a crashed run belongs to an event that was not acked and will be read again:
+    // garbage. Removed before any worker creates new ones.
+    std::uint64_t removed = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(options_.temp_directory)) {
+        const std::string name = entry.path().filename().string();
+        if (name.size() == kTempPrefix.size() + 6 && name.starts_with(kTempPrefix) &&
+            entry.is_regular_file()) {
+            std::filesystem::remove(entry.path());
+            ++removed;
+        }
+    }
+    if (removed > 0) {
+        log(LogLevel::info, "file_processor '" + options_.directory + "': removed " +
+                                std::to_string(removed) + " temp file(s) '" +
+                                options_.temp_directory + "/" + std::string(kTempPrefix) +
+                                "*' left by a crashed run (their events were not acked)");
     }
 }
 
@@ -43,7 +72,7 @@ ActionId FileProcessorStage::on_process(Event& event, TaskContext& task) {
         }
     }
     TempFile file = TempFile::create(scope, {.directory = options_.temp_directory,
-                                             .prefix = "processing-",
+                                             .prefix = std::string(kTempPrefix),
                                              .budget = options_.budget,
                                              .writer = {},
                                              .durable = options_.fsync});

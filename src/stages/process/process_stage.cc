@@ -46,6 +46,7 @@ struct ProcessStage::Worker {
         }
         child_.emplace(ChildProcess::spawn({.argv = options_->argv,
                                             .env_add = options_->env_add,
+                                            .env_pass = options_->env_pass,
                                             .terminate_grace = options_->terminate_grace,
                                             .eof_grace = std::chrono::milliseconds(200),
                                             .monitor = &scope_->monitor()}));

@@ -1,9 +1,11 @@
 #include <charconv>
+#include <stop_token>
 #include <string>
 #include <utility>
 
 #include <scopeflow/error.h>
 #include <scopeflow/event_json.h>
+#include <scopeflow/interruptible_sleep.h>
 #include <scopeflow/stages/sql_stages.h>
 
 namespace scopeflow {
@@ -164,11 +166,23 @@ void SqlUpsertStage::on_flush_batch(BatchContext& batch) {
     if (w.scope == nullptr) {
         throw Error("sql_upsert: worker " + std::to_string(worker_index) + " was not opened");
     }
-    const std::stop_token stop = w.scope->stop_token();
+    // A stop of the pipeline (SIGTERM) or of the worker's scope ends a backoff at once.
+    std::stop_source stop_source;
+    const std::stop_callback on_pipeline_stop(batch.stop_token(),
+                                              [&stop_source] { stop_source.request_stop(); });
+    const std::stop_callback on_scope_stop(w.scope->stop_token(),
+                                           [&stop_source] { stop_source.request_stop(); });
+    const std::stop_token stop = stop_source.get_token();
     // The transaction is all or nothing: when it fails for good, every row of it failed.
     const auto fail_all = [&](const std::string& reason) {
         for (Event& e : w.events) {
             batch.fail(std::move(e), reason);
+        }
+    };
+    // A stop is never a failure of the events: they are nacked and read again after a restart.
+    const auto nack_all = [&](const std::string& reason) {
+        for (const Event& ev : w.events) {
+            batch.nack(ev.meta().sequence, reason);
         }
     };
     for (int attempt = 1;; ++attempt) {
@@ -177,15 +191,14 @@ void SqlUpsertStage::on_flush_batch(BatchContext& batch) {
             written_.fetch_add(w.rows.size(), std::memory_order_relaxed);
             return;
         } catch (const CancelledError& e) {
-            for (const Event& ev : w.events) {
-                batch.nack(ev.meta().sequence, e.what());
-            }
+            nack_all(e.what());
+            return;
+        } catch (const ScopeClosedError& e) {  // the pool closed under a shutdown
+            nack_all(e.what());
             return;
         } catch (const TransientError& e) {
-            if (stop.stop_requested() || batch.stop_token().stop_requested()) {
-                for (const Event& ev : w.events) {  // a later run will meet a healthy server
-                    batch.nack(ev.meta().sequence, e.what());
-                }
+            if (stop.stop_requested()) {
+                nack_all(std::string("sql_upsert: stopped while retrying: ") + e.what());
                 return;
             }
             if (attempt >= options_.retry.max_attempts) {
@@ -193,16 +206,14 @@ void SqlUpsertStage::on_flush_batch(BatchContext& batch) {
                          " attempts: " + e.what());
                 return;
             }
-        } catch (const Error& e) {  // not transient: a constraint, a bad statement
+        } catch (const Error& e) {  // not transient: a constraint, a bad statement, a password
             fail_all(std::string("upsert failed: ") + e.what());
             return;
         }
         // Spread the workers' retries without a shared random source.
         const double unit = static_cast<double>((worker_index * 7 + 3) % 10) / 10.0;
         if (!sleep_for(options_.retry.backoff(attempt + 1, unit), stop)) {
-            for (const Event& ev : w.events) {
-                batch.nack(ev.meta().sequence, "sql_upsert: stopped while backing off");
-            }
+            nack_all("sql_upsert: stopped while backing off");
             return;
         }
     }
