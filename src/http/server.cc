@@ -144,7 +144,6 @@ struct Server::Impl {
     struct Exchange {
         Request req;
         bool head_seen = false;     // the access handler saw the head (first call done)
-        bool keep_alive_ok = true;  // false: answer with Connection: close
         int refuse = 0;             // status decided while the body still arrives (413)
         std::size_t discarded = 0;  // body bytes dropped after `refuse`
         bool dispatched = false;    // given to a worker (counts in `in_flight`)
@@ -228,8 +227,7 @@ struct Server::Impl {
 
     // --- MHD callbacks (all on MHD's event thread) ---
 
-    static void* on_uri(void* cls, const char* uri, MHD_Connection* /*c*/) {
-        (void)cls;
+    static void* on_uri(void* /*cls*/, const char* uri, MHD_Connection* /*c*/) {
         auto* ex = new Exchange();  // owned by MHD as con_cls; freed in on_completed
         ex->req.target = uri;
         return ex;
@@ -320,7 +318,7 @@ struct Server::Impl {
             return MHD_YES;  // cannot happen: resumed only once answered
         }
         lock.unlock();
-        return s.answer(c, ex->resp, !ex->keep_alive_ok);
+        return s.answer(c, ex->resp, false);
     }
 
     MHD_Result on_head(MHD_Connection* c, Exchange& ex, const char* method, const char* version) {
