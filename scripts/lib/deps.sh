@@ -24,6 +24,7 @@ SCOPEFLOW_DEPS=(
   libpq-dev            # PostgreSQL connector (issue 4)
   libhiredis-dev       # Redis connector
   libcurl4-openssl-dev # HTTP client
+  libmicrohttpd-dev    # HTTP server (admin endpoints, http ingest): event-driven, epoll
   libsqlite3-dev       # SQLite connector (the embedded default database)
   libyaml-cpp-dev      # the service's pipeline files (issue 5)
   libcli11-dev         # the service's command line

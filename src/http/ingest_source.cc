@@ -2,6 +2,8 @@
 #include <scopeflow/event_json.h>
 #include <scopeflow/http/ingest_source.h>
 
+#include "http/ingest_body.h"
+
 namespace scopeflow::http {
 
 // One POST waiting for its events to be settled.
@@ -70,63 +72,16 @@ Response HttpIngestSource::handle(const http::Request& request) {
     // Parse everything first: a bad body is rejected whole, nothing of it is queued.
     std::vector<Event> events;
     EventParser parser;
-    const std::string_view body = request.body;
-    std::size_t i = 0;
-    while (i < body.size() && (body[i] == ' ' || body[i] == '\n' || body[i] == '\r')) {
-        ++i;
+    if (std::string why = detail::parse_ingest_body(request.body, parser, events); !why.empty()) {
+        return Response::text(400, why + "\n");
     }
-    if (i < body.size() && body[i] == '[') {
-        // An array of objects: split at the top level.
-        std::size_t depth = 0;
-        std::size_t start = 0;
-        bool in_string = false;
-        for (std::size_t k = i; k < body.size(); ++k) {
-            const char c = body[k];
-            if (in_string) {
-                if (c == '\\') {
-                    ++k;
-                } else if (c == '"') {
-                    in_string = false;
-                }
-                continue;
-            }
-            if (c == '"') {
-                in_string = true;
-            } else if (c == '{') {
-                if (depth++ == 0) {
-                    start = k;
-                }
-            } else if (c == '}' && depth > 0 && --depth == 0) {
-                Event e;
-                if (ParseStatus st = parser.parse(body.substr(start, k + 1 - start), e); !st) {
-                    return Response::text(
-                        400, "element " + std::to_string(events.size()) + ": " + st.message + "\n");
-                }
-                events.push_back(std::move(e));
-            }
-        }
-    } else {
-        std::size_t line_no = 0;
-        std::size_t pos = 0;
-        while (pos < body.size()) {
-            const auto end = body.find('\n', pos);
-            const std::string_view line = body.substr(
-                pos, end == std::string_view::npos ? std::string_view::npos : end - pos);
-            ++line_no;
-            pos = end == std::string_view::npos ? body.size() : end + 1;
-            if (line.find_first_not_of(" \r\t") == std::string_view::npos) {
-                continue;
-            }
-            Event e;
-            if (ParseStatus st = parser.parse(line, e); !st) {
-                return Response::text(400,
-                                      "line " + std::to_string(line_no) + ": " + st.message + "\n");
-            }
-            events.push_back(std::move(e));
-        }
-    }
-    if (events.empty()) {
-        return Response::text(400, "no events in the body\n");
+    if (events.size() > options_.max_pending) {
+        // Waiting cannot help: this request alone is more than the source ever holds. 413, so
+        // a client that retries on 503 does not loop forever.
+        return Response::text(413, "the request carries " + std::to_string(events.size()) +
+                                       " events, more than max_pending (" +
+                                       std::to_string(options_.max_pending) +
+                                       ") allows at once; split it into smaller requests\n");
     }
     auto req = std::make_shared<Request>();
     req->remaining = events.size();

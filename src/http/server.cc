@@ -1,115 +1,62 @@
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <cerrno>
+#include <charconv>
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
 #include <deque>
 #include <memory>
 #include <mutex>
-#include <set>
+#include <optional>
 #include <stdexcept>
 #include <stop_token>
 #include <string>
-#include <system_error>
+#include <string_view>
 #include <thread>
 #include <utility>
 #include <vector>
 
 #include <arpa/inet.h>
+#include <microhttpd.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <poll.h>
-#include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
 #include <scopeflow/error.h>
 #include <scopeflow/http/server.h>
 #include <scopeflow/unique_fd.h>
-
-#include "http/request_parser.h"
 
 namespace scopeflow::http {
 namespace {
 
 using Clock = std::chrono::steady_clock;
 
-int poll_timeout_ms(Clock::time_point deadline) {
-    const auto left =
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
-    if (left <= 0) {
-        return 0;
-    }
-    return static_cast<int>(std::min<long long>(left + 1, 60'000));
-}
+// The owner of one running MHD daemon: MHD_stop_daemon() on destruction.
+class MhdDaemon {
+public:
+    MhdDaemon() noexcept = default;
+    explicit MhdDaemon(MHD_Daemon* d) noexcept
+        : d_(d) {}
+    [[nodiscard]] MHD_Daemon* get() const noexcept { return d_.get(); }
+    explicit operator bool() const noexcept { return d_ != nullptr; }
+    // Stops the daemon: its thread is joined and every connection closed.
+    void reset() noexcept { d_.reset(); }
 
-// Waits for `events` on fd until `deadline`; false on timeout.
-bool wait_fd(int fd, short events, Clock::time_point deadline) {
-    for (;;) {
-        pollfd p{.fd = fd, .events = events, .revents = 0};
-        const int rc = ::poll(&p, 1, poll_timeout_ms(deadline));
-        if (rc > 0) {
-            return true;
-        }
-        if (rc == 0) {
-            if (Clock::now() >= deadline) {
-                return false;
-            }
-            continue;
-        }
-        if (errno != EINTR) {
-            return true;  // let the read/write report the error
-        }
-    }
-}
+private:
+    struct Stop {
+        void operator()(MHD_Daemon* d) const noexcept { MHD_stop_daemon(d); }
+    };
+    std::unique_ptr<MHD_Daemon, Stop> d_;
+};
 
-enum class ReadResult { data, eof, timeout, error };
-
-// Appends what arrives (up to `max` bytes) to `in`, waiting until `deadline`.
-ReadResult read_some(int fd, std::string& in, std::size_t max, Clock::time_point deadline) {
-    char buf[16384];
-    for (;;) {
-        const ssize_t n = ::recv(fd, buf, std::min(sizeof buf, max), 0);
-        if (n > 0) {
-            in.append(buf, static_cast<std::size_t>(n));
-            return ReadResult::data;
-        }
-        if (n == 0) {
-            return ReadResult::eof;
-        }
-        if (errno == EINTR) {
-            continue;
-        }
-        if (errno != EAGAIN && errno != EWOULDBLOCK) {
-            return ReadResult::error;
-        }
-        if (!wait_fd(fd, POLLIN, deadline)) {
-            return ReadResult::timeout;
-        }
-    }
-}
-
-bool write_all(int fd, std::string_view data, Clock::time_point deadline) {
-    while (!data.empty()) {
-        const ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
-        if (n > 0) {
-            data.remove_prefix(static_cast<std::size_t>(n));
-            continue;
-        }
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            if (!wait_fd(fd, POLLOUT, deadline)) {
-                return false;
-            }
-            continue;
-        }
-        return false;
-    }
-    return true;
-}
+// The owner of one MHD response (reference counted by MHD once queued).
+struct MhdResponseFree {
+    void operator()(MHD_Response* r) const noexcept { MHD_destroy_response(r); }
+};
+using MhdResponse = std::unique_ptr<MHD_Response, MhdResponseFree>;
 
 bool safe_header(const Header& h) {
     if (h.name.empty() || h.name.find_first_of(":\r\n ") != std::string::npos ||
@@ -121,39 +68,66 @@ bool safe_header(const Header& h) {
            !iequals(h.name, "Transfer-Encoding");
 }
 
-std::string serialize(const Response& r, bool keep_alive, bool head_only) {
-    const bool bodyless = r.status < 200 || r.status == 204 || r.status == 304;
-    std::string out;
-    out.reserve(128 + r.body.size());
-    out += "HTTP/1.1 ";
-    out += std::to_string(r.status);
-    out += ' ';
-    out += reason_phrase(r.status);
-    out += "\r\n";
-    for (const auto& h : r.headers) {
-        if (safe_header(h)) {
-            out += h.name;
-            out += ": ";
-            out += h.value;
-            out += "\r\n";
-        }
+std::string peer_of(const sockaddr* a) {
+    if (a == nullptr) {
+        return {};
     }
-    if (!bodyless) {
-        out += "Content-Length: ";
-        out += std::to_string(r.body.size());
-        out += "\r\n";
+    char buf[INET6_ADDRSTRLEN] = {};
+    if (a->sa_family == AF_INET6) {
+        const auto* in6 = reinterpret_cast<const sockaddr_in6*>(a);
+        ::inet_ntop(AF_INET6, &in6->sin6_addr, buf, sizeof buf);
+        return "[" + std::string(buf) + "]:" + std::to_string(ntohs(in6->sin6_port));
     }
-    out += keep_alive ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n";
-    if (!bodyless && !head_only) {
-        out += r.body;
-    }
-    return out;
+    const auto* in = reinterpret_cast<const sockaddr_in*>(a);
+    ::inet_ntop(AF_INET, &in->sin_addr, buf, sizeof buf);
+    return std::string(buf) + ":" + std::to_string(ntohs(in->sin_port));
 }
 
-std::string peer_of(const sockaddr_in& a) {
-    char buf[INET_ADDRSTRLEN] = {};
-    ::inet_ntop(AF_INET, &a.sin_addr, buf, sizeof buf);
-    return std::string(buf) + ":" + std::to_string(ntohs(a.sin_port));
+bool is_token(std::string_view s) {
+    static constexpr std::string_view kSpecial = "!#$%&'*+-.^_`|~";
+    return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) != 0 ||
+               kSpecial.find(c) != std::string_view::npos;
+    });
+}
+
+// What MHD 0.9.75 lets through but RFC 9110/9112 forbid; nullptr when the head is fine.
+const char* malformed(const Request& r) {
+    if (!r.target.starts_with('/') && !(r.method == "OPTIONS" && r.target == "*")) {
+        return "the request target must start with '/'";
+    }
+    std::optional<std::string_view> length;
+    for (const auto& h : r.headers) {
+        if (!is_token(h.name)) {
+            return "a header field name is not a token";
+        }
+        if (iequals(h.name, "Content-Length")) {
+            if (length && *length != h.value) {
+                return "conflicting Content-Length fields";
+            }
+            length = h.value;
+        }
+    }
+    return nullptr;
+}
+
+bool is_ipv6(const std::string& address) {
+    in6_addr probe{};
+    return ::inet_pton(AF_INET6, address.c_str(), &probe) == 1;
+}
+
+unsigned whole_seconds(std::chrono::milliseconds d) {
+    return static_cast<unsigned>((d.count() + 999) / 1000);
+}
+
+// Raises the soft RLIMIT_NOFILE towards the hard one when it is below `needed`.
+void ensure_descriptor_limit(std::size_t needed) {
+    rlimit lim{};
+    if (::getrlimit(RLIMIT_NOFILE, &lim) != 0 || lim.rlim_cur >= needed) {
+        return;
+    }
+    lim.rlim_cur = std::min<rlim_t>(lim.rlim_max, static_cast<rlim_t>(needed));
+    (void)::setrlimit(RLIMIT_NOFILE, &lim);
 }
 
 }  // namespace
@@ -166,24 +140,20 @@ struct Server::Impl {
         Handler handler;
     };
 
-    struct Conn {
-        Conn(UniqueFd f, std::string p, std::atomic<std::uint64_t>& open)
-            : fd(std::move(f)),
-              peer(std::move(p)),
-              open_count(&open) {
-            open_count->fetch_add(1, std::memory_order_relaxed);
-        }
-        Conn(const Conn&) = delete;
-        Conn& operator=(const Conn&) = delete;
-        ~Conn() { open_count->fetch_sub(1, std::memory_order_relaxed); }
+    // One request, from its request line to the end of its response (MHD's con_cls).
+    struct Exchange {
+        Request req;
+        bool head_seen = false;     // the access handler saw the head (first call done)
+        int refuse = 0;             // status decided while the body still arrives (413)
+        std::size_t discarded = 0;  // body bytes dropped after `refuse`
+        bool dispatched = false;    // given to a worker (counts in `in_flight`)
+        bool answered = false;      // guarded by mu: `resp` holds the handler's answer
+        Response resp;
+    };
 
-        UniqueFd fd;
-        std::string peer;
-        std::string in;  // received, not consumed yet (pipelined requests)
-        Clock::time_point idle_since = Clock::now();
-        bool busy = false;     // guarded by Impl::mu: a complete request is being served
-        bool aborted = false;  // guarded by Impl::mu: close() shut it down while it waited
-        std::atomic<std::uint64_t>* open_count;
+    struct Job {
+        MHD_Connection* connection;
+        Exchange* exchange;
     };
 
     explicit Impl(ServerOptions o)
@@ -191,23 +161,20 @@ struct Server::Impl {
 
     ServerOptions options;
     std::vector<Route> routes;
-    UniqueFd listen_fd;
-    UniqueFd wake_fd;  // eventfd: wakes the I/O thread
     std::atomic<std::uint16_t> port{0};
+    bool ipv6 = false;
     bool started = false;
     bool closed = false;
     std::atomic<bool> stopping{false};
     std::stop_source handler_stop;
 
-    std::mutex mu;
-    std::condition_variable work_cv;              // workers: ready_ or workers_stop
-    std::condition_variable done_cv;              // close(): workers_running == 0
-    std::deque<std::unique_ptr<Conn>> ready;      // guarded by mu: connections with data
-    std::vector<std::unique_ptr<Conn>> returned;  // guarded by mu: back to the I/O thread
-    std::set<Conn*> active;                       // guarded by mu: with a worker
-    bool workers_stop = false;                    // guarded by mu
-    std::size_t workers_running = 0;              // guarded by mu
-    std::string last_error;                       // guarded by mu
+    mutable std::mutex mu;
+    std::condition_variable work_cv;  // workers: a job, or workers_stop
+    std::condition_variable idle_cv;  // close(): in_flight == 0
+    std::deque<Job> jobs;             // guarded by mu; at most one per connection
+    std::size_t in_flight = 0;        // guarded by mu: dispatched, response not yet sent
+    bool workers_stop = false;        // guarded by mu
+    std::string last_error;           // guarded by mu
 
     std::atomic<std::uint64_t> accepted{0};
     std::atomic<std::uint64_t> rejected{0};
@@ -218,141 +185,13 @@ struct Server::Impl {
     std::atomic<std::uint64_t> handler_errors{0};
     std::atomic<std::uint64_t> timeouts{0};
 
-    std::thread io_thread;
+    MhdDaemon daemon;
     std::vector<std::thread> workers;
 
     std::string where() const {
         const std::uint16_t p = port.load() != 0 ? port.load() : options.port;
-        return "http server '" + options.name + "' (" + options.address + ":" + std::to_string(p) +
-               ")";
-    }
-
-    void wake() const noexcept {
-        const std::uint64_t one = 1;
-        [[maybe_unused]] const ssize_t n = ::write(wake_fd.get(), &one, sizeof one);
-    }
-
-    // --- the I/O thread: accepts, watches idle connections, hands ready ones to workers ---
-    void io_main() {
-        std::vector<std::unique_ptr<Conn>> idle;
-        std::vector<pollfd> fds;
-        while (!stopping.load()) {
-            {
-                std::lock_guard lock(mu);
-                for (auto& c : returned) {
-                    c->idle_since = Clock::now();
-                    idle.push_back(std::move(c));
-                }
-                returned.clear();
-            }
-            fds.clear();
-            fds.push_back({.fd = wake_fd.get(), .events = POLLIN, .revents = 0});
-            fds.push_back({.fd = listen_fd.get(), .events = POLLIN, .revents = 0});
-            auto next_expiry = Clock::time_point::max();
-            for (const auto& c : idle) {
-                fds.push_back({.fd = c->fd.get(), .events = POLLIN, .revents = 0});
-                next_expiry = std::min(next_expiry, c->idle_since + options.idle_timeout);
-            }
-            const int timeout =
-                next_expiry == Clock::time_point::max() ? -1 : poll_timeout_ms(next_expiry);
-            const int rc = ::poll(fds.data(), static_cast<nfds_t>(fds.size()), timeout);
-            if (rc < 0 && errno != EINTR) {
-                break;  // cannot happen with valid fds; close() still cleans up
-            }
-            if ((fds[0].revents & POLLIN) != 0) {
-                std::uint64_t v = 0;
-                [[maybe_unused]] const ssize_t n = ::read(wake_fd.get(), &v, sizeof v);
-            }
-            if (stopping.load()) {
-                break;
-            }
-            // Idle connections with data (or a hangup) go to a worker; expired ones close.
-            std::vector<std::unique_ptr<Conn>> to_workers;
-            const auto now = Clock::now();
-            std::vector<std::unique_ptr<Conn>> keep;
-            for (std::size_t i = 0; i < idle.size(); ++i) {
-                if (fds[i + 2].revents != 0) {
-                    to_workers.push_back(std::move(idle[i]));
-                } else if (now - idle[i]->idle_since >= options.idle_timeout) {
-                    idle[i].reset();  // closes
-                } else {
-                    keep.push_back(std::move(idle[i]));
-                }
-            }
-            idle.swap(keep);
-            if ((fds[1].revents & POLLIN) != 0) {
-                accept_all(to_workers);
-            }
-            if (!to_workers.empty()) {
-                std::lock_guard lock(mu);
-                for (auto& c : to_workers) {
-                    ready.push_back(std::move(c));
-                }
-                work_cv.notify_all();
-            }
-        }
-        idle.clear();  // idle keep-alive connections close at once on shutdown
-    }
-
-    void accept_all(std::vector<std::unique_ptr<Conn>>& to_workers) {
-        for (;;) {
-            sockaddr_in addr{};
-            socklen_t len = sizeof addr;
-            const int fd = ::accept4(listen_fd.get(), reinterpret_cast<sockaddr*>(&addr), &len,
-                                     SOCK_NONBLOCK | SOCK_CLOEXEC);
-            if (fd < 0) {
-                if (errno == EINTR || errno == ECONNABORTED) {
-                    continue;
-                }
-                return;  // EAGAIN, or out of descriptors (retried on the next poll)
-            }
-            UniqueFd owned(fd);
-            accepted.fetch_add(1, std::memory_order_relaxed);
-            if (open.load() >= options.max_connections) {
-                rejected.fetch_add(1, std::memory_order_relaxed);
-                r5xx.fetch_add(1, std::memory_order_relaxed);
-                static constexpr std::string_view kBusy =
-                    "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n"
-                    "Connection: close\r\n\r\n";
-                [[maybe_unused]] const ssize_t n =
-                    ::send(fd, kBusy.data(), kBusy.size(), MSG_NOSIGNAL);
-                continue;  // closed by `owned`
-            }
-            const int one = 1;
-            ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-            // A new connection goes straight to a worker: it is there to send a request.
-            to_workers.push_back(std::make_unique<Conn>(std::move(owned), peer_of(addr), open));
-        }
-    }
-
-    // --- workers ---
-    void worker_main() {
-        for (;;) {
-            std::unique_ptr<Conn> c;
-            {
-                std::unique_lock lock(mu);
-                work_cv.wait(lock, [&] { return !ready.empty() || workers_stop; });
-                if (ready.empty()) {
-                    break;
-                }
-                c = std::move(ready.front());
-                ready.pop_front();
-                active.insert(c.get());
-            }
-            const bool keep = serve(*c);
-            {
-                std::lock_guard lock(mu);
-                active.erase(c.get());
-                if (keep && !stopping.load()) {
-                    returned.push_back(std::move(c));
-                    wake();
-                }
-            }
-            c.reset();  // closes, unless handed back
-        }
-        std::lock_guard lock(mu);
-        --workers_running;
-        done_cv.notify_all();
+        const std::string host = ipv6 ? "[" + options.address + "]" : options.address;
+        return "http server '" + options.name + "' (" + host + ":" + std::to_string(p) + ")";
     }
 
     void count(int status) {
@@ -363,114 +202,222 @@ struct Server::Impl {
         }
     }
 
-    // Answers an error the server itself detected, and ends the connection.
-    void reject(Conn& c, int status) {
-        count(status);
-        const Response r = Response::text(status, std::string(reason_phrase(status)) + "\n");
-        (void)write_all(c.fd.get(), serialize(r, false, false),
-                        Clock::now() + options.write_timeout);
+    // Queues `r` on `c`; `close_after` ends the connection once it is sent.
+    MHD_Result answer(MHD_Connection* c, const Response& r, bool close_after) {
+        MhdResponse mr(MHD_create_response_from_buffer(
+            r.body.size(), const_cast<char*>(r.body.data()), MHD_RESPMEM_MUST_COPY));
+        if (!mr) {
+            return MHD_NO;  // out of memory: MHD closes the connection
+        }
+        for (const auto& h : r.headers) {
+            if (safe_header(h)) {
+                (void)MHD_add_response_header(mr.get(), h.name.c_str(), h.value.c_str());
+            }
+        }
+        if (close_after || stopping.load()) {
+            (void)MHD_add_response_header(mr.get(), MHD_HTTP_HEADER_CONNECTION, "close");
+        }
+        count(r.status);
+        return MHD_queue_response(c, static_cast<unsigned>(r.status), mr.get());
     }
 
-    // Serves the requests `c` has ready; true if the connection stays open (keep-alive).
-    bool serve(Conn& c) {
-        for (;;) {
-            const auto deadline = Clock::now() + options.read_timeout;
-            std::size_t head_end = detail::find_head_end(c.in);
-            while (head_end == std::string::npos) {
-                if (!detail::plausible_request_start(c.in)) {
-                    reject(c, 400);
-                    return false;
-                }
-                if (c.in.size() > options.max_header_bytes) {
-                    reject(c, 431);
-                    return false;
-                }
-                const ReadResult r = read_some(
-                    c.fd.get(), c.in, options.max_header_bytes + 1 - c.in.size() + 4, deadline);
-                if (r == ReadResult::eof || r == ReadResult::error) {
-                    return false;  // the client went away (between requests, or mid-head)
-                }
-                if (r == ReadResult::timeout) {
-                    if (!c.in.empty()) {
-                        timeouts.fetch_add(1, std::memory_order_relaxed);
-                        reject(c, 408);
-                    }
-                    return false;
-                }
-                head_end = detail::find_head_end(c.in);
-            }
-            if (head_end > options.max_header_bytes + 4) {
-                reject(c, 431);
-                return false;
-            }
-            Request req;
-            detail::RequestHead head;
-            if (const int bad = detail::parse_request_head(
-                    std::string_view(c.in).substr(0, head_end), req, head);
-                bad != 0) {
-                reject(c, bad);
-                return false;
-            }
-            if (head.content_length > options.max_body_bytes) {
-                reject(c, 413);
-                return false;
-            }
-            const std::size_t total = head_end + head.content_length;
-            if (c.in.size() < total && head.expect_continue) {
-                if (!write_all(c.fd.get(), "HTTP/1.1 100 Continue\r\n\r\n",
-                               Clock::now() + options.write_timeout)) {
-                    return false;
-                }
-            }
-            while (c.in.size() < total) {
-                const ReadResult r = read_some(c.fd.get(), c.in, total - c.in.size(), deadline);
-                if (r == ReadResult::eof || r == ReadResult::error) {
-                    return false;
-                }
-                if (r == ReadResult::timeout) {
-                    timeouts.fetch_add(1, std::memory_order_relaxed);
-                    reject(c, 408);
-                    return false;
-                }
-            }
-            {
-                // A complete request is in flight: close() lets it finish (up to its deadline).
-                std::lock_guard lock(mu);
-                if (c.aborted) {
-                    return false;
-                }
-                c.busy = true;
-            }
-            req.body = c.in.substr(head_end, head.content_length);
-            c.in.erase(0, total);
-            req.peer = c.peer;
-            req.stop = handler_stop.get_token();
-            requests.fetch_add(1, std::memory_order_relaxed);
+    MHD_Result refuse(MHD_Connection* c, int status, std::string why) {
+        return answer(c, Response::text(status, std::move(why)), true);
+    }
 
-            const bool head_only = req.method == "HEAD";
-            Response resp = dispatch(req);
-            count(resp.status);
-            const bool keep_alive = head.keep_alive && !stopping.load();
-            const bool written = write_all(c.fd.get(), serialize(resp, keep_alive, head_only),
-                                           Clock::now() + options.write_timeout);
-            {
-                std::lock_guard lock(mu);
-                c.busy = false;
-            }
-            if (!written) {
-                return false;
-            }
-            if (!keep_alive) {
-                return false;
-            }
-            if (detail::find_head_end(c.in) == std::string::npos && c.in.empty()) {
-                return true;  // idle: back to the I/O thread
-            }
-            // A pipelined request (complete or partial) is already here: serve it now.
+    // --- MHD callbacks (all on MHD's event thread) ---
+
+    static void* on_uri(void* /*cls*/, const char* uri, MHD_Connection* /*c*/) {
+        auto* ex = new Exchange();  // owned by MHD as con_cls; freed in on_completed
+        ex->req.target = uri;
+        return ex;
+    }
+
+    static MHD_Result on_accept(void* cls, const sockaddr* /*addr*/, socklen_t /*len*/) {
+        Impl& s = *static_cast<Impl*>(cls);
+        if (s.open.load() >= s.options.max_connections) {
+            s.rejected.fetch_add(1, std::memory_order_relaxed);
+            return MHD_NO;
+        }
+        return MHD_YES;
+    }
+
+    static void on_connection(void* cls,
+                              MHD_Connection* /*c*/,
+                              void** /*socket_context*/,
+                              MHD_ConnectionNotificationCode code) {
+        Impl& s = *static_cast<Impl*>(cls);
+        if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+            s.accepted.fetch_add(1, std::memory_order_relaxed);
+            s.open.fetch_add(1, std::memory_order_relaxed);
+        } else {
+            s.open.fetch_sub(1, std::memory_order_relaxed);
         }
     }
 
-    Response dispatch(const Request& req) {
+    static void on_completed(void* cls,
+                             MHD_Connection* c,
+                             void** con_cls,
+                             MHD_RequestTerminationCode toe) {
+        Impl& s = *static_cast<Impl*>(cls);
+        std::unique_ptr<Exchange> ex(static_cast<Exchange*>(*con_cls));
+        *con_cls = nullptr;
+        if (!ex) {
+            return;
+        }
+        if (toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED && ex->head_seen && !ex->dispatched) {
+            s.timeouts.fetch_add(1, std::memory_order_relaxed);
+        }
+        if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK) {
+            // Between requests a keep-alive connection may stay silent for idle_timeout.
+            (void)MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT,
+                                            whole_seconds(s.options.idle_timeout));
+        }
+        if (ex->dispatched) {
+            std::lock_guard lock(s.mu);
+            if (--s.in_flight == 0) {
+                s.idle_cv.notify_all();
+            }
+        }
+    }
+
+    static MHD_Result on_request(void* cls,
+                                 MHD_Connection* c,
+                                 const char* /*url*/,
+                                 const char* method,
+                                 const char* version,
+                                 const char* upload_data,
+                                 size_t* upload_size,
+                                 void** con_cls) {
+        Impl& s = *static_cast<Impl*>(cls);
+        auto* ex = static_cast<Exchange*>(*con_cls);
+        if (ex == nullptr) {
+            return MHD_NO;  // cannot happen: on_uri made one
+        }
+        if (!ex->head_seen) {
+            ex->head_seen = true;
+            return s.on_head(c, *ex, method, version);
+        }
+        if (*upload_size != 0) {
+            s.on_body(*ex, upload_data, *upload_size);
+            *upload_size = 0;
+            // A client that goes on sending far past the limit is cut off without an answer.
+            return ex->discarded > s.options.max_body_bytes + 64 * 1024 ? MHD_NO : MHD_YES;
+        }
+        if (ex->refuse != 0) {
+            return s.refuse(c, ex->refuse,
+                            "the body is larger than the limit of " +
+                                std::to_string(s.options.max_body_bytes) + " bytes\n");
+        }
+        if (!ex->dispatched) {
+            s.dispatch_later(c, *ex);
+            return MHD_YES;
+        }
+        std::unique_lock lock(s.mu);
+        if (!ex->answered) {
+            return MHD_YES;  // cannot happen: resumed only once answered
+        }
+        lock.unlock();
+        return s.answer(c, ex->resp, false);
+    }
+
+    MHD_Result on_head(MHD_Connection* c, Exchange& ex, const char* method, const char* version) {
+        ex.req.method = method;
+        std::size_t head_bytes = ex.req.method.size() + ex.req.target.size() + 12;
+        MHD_get_connection_values(
+            c, MHD_HEADER_KIND,
+            [](void* out, MHD_ValueKind, const char* key, const char* value) -> MHD_Result {
+                static_cast<Headers*>(out)->add(key, value != nullptr ? value : "");
+                return MHD_YES;
+            },
+            &ex.req.headers);
+        for (const auto& h : ex.req.headers) {
+            head_bytes += h.name.size() + h.value.size() + 4;
+        }
+        const MHD_ConnectionInfo* info =
+            MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        ex.req.peer = peer_of(info != nullptr ? info->client_addr : nullptr);
+        // The body may take up to read_timeout of silence (not idle_timeout).
+        (void)MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT,
+                                        whole_seconds(options.read_timeout));
+        if (const char* bad = malformed(ex.req)) {
+            return refuse(c, 400, std::string(bad) + "\n");
+        }
+        if (head_bytes > options.max_header_bytes) {
+            return refuse(c, 431,
+                          "the request head is larger than the limit of " +
+                              std::to_string(options.max_header_bytes) + " bytes\n");
+        }
+        // RFC 9112 3.2: a server must answer 400 to an HTTP/1.1 request without Host. MHD
+        // 0.9.75 checks this only in its strict mode, which also refuses other things.
+        if (std::strcmp(version, MHD_HTTP_VERSION_1_1) == 0 && !ex.req.headers.contains("Host")) {
+            return refuse(c, 400, "an HTTP/1.1 request needs a Host header\n");
+        }
+        if (const auto cl = ex.req.headers.get("Content-Length")) {
+            std::size_t n = 0;
+            const auto [end, ec] = std::from_chars(cl->data(), cl->data() + cl->size(), n);
+            if (ec == std::errc() && end == cl->data() + cl->size() && n > options.max_body_bytes) {
+                return refuse(c, 413,
+                              "the body is larger than the limit of " +
+                                  std::to_string(options.max_body_bytes) + " bytes\n");
+            }
+        }
+        return MHD_YES;
+    }
+
+    void on_body(Exchange& ex, const char* data, std::size_t size) {
+        if (ex.refuse != 0) {
+            ex.discarded += size;
+            return;
+        }
+        if (ex.req.body.size() + size > options.max_body_bytes) {
+            // A chunked body grew past the limit: MHD 0.9.75 takes a response only once the
+            // body is in, so the rest is read and dropped (up to a bound) and 413 follows.
+            ex.refuse = 413;
+            ex.req.body.clear();
+            ex.req.body.shrink_to_fit();
+            ex.discarded = size;
+            return;
+        }
+        ex.req.body.append(data, size);
+    }
+
+    // Suspends the connection and queues its request for a worker; the worker resumes it.
+    void dispatch_later(MHD_Connection* c, Exchange& ex) {
+        ex.dispatched = true;
+        ex.req.stop = handler_stop.get_token();
+        requests.fetch_add(1, std::memory_order_relaxed);
+        MHD_suspend_connection(c);
+        std::lock_guard lock(mu);
+        ++in_flight;
+        jobs.push_back({c, &ex});
+        work_cv.notify_one();
+    }
+
+    // --- workers ---
+    void worker_main() {
+        for (;;) {
+            Job job{};
+            {
+                std::unique_lock lock(mu);
+                work_cv.wait(lock, [&] { return !jobs.empty() || workers_stop; });
+                if (jobs.empty()) {
+                    return;
+                }
+                job = jobs.front();
+                jobs.pop_front();
+            }
+            Response resp = route_and_run(job.exchange->req);
+            {
+                std::lock_guard lock(mu);
+                job.exchange->resp = std::move(resp);
+                job.exchange->answered = true;
+            }
+            MHD_resume_connection(job.connection);
+        }
+    }
+
+    Response route_and_run(const Request& req) {
         const std::string_view path = req.path();
         const Route* match = nullptr;
         const Route* head_fallback = nullptr;
@@ -526,11 +473,64 @@ struct Server::Impl {
         std::lock_guard lock(mu);
         last_error = what;
     }
+
+    UniqueFd listen_socket() {
+        const int family = ipv6 ? AF_INET6 : AF_INET;
+        UniqueFd sock(::socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+        if (!sock) {
+            throw Error(where() + ": socket: " + std::strerror(errno));
+        }
+        const int one = 1;
+        ::setsockopt(sock.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        sockaddr_storage addr{};
+        socklen_t len = 0;
+        if (ipv6) {
+            // "::" takes IPv4 too (dual stack); a specific address only itself.
+            const int v6only = options.address == "::" ? 0 : 1;
+            ::setsockopt(sock.get(), IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof v6only);
+            auto& a = reinterpret_cast<sockaddr_in6&>(addr);
+            a.sin6_family = AF_INET6;
+            a.sin6_port = htons(options.port);
+            ::inet_pton(AF_INET6, options.address.c_str(), &a.sin6_addr);
+            len = sizeof a;
+        } else {
+            auto& a = reinterpret_cast<sockaddr_in&>(addr);
+            a.sin_family = AF_INET;
+            a.sin_port = htons(options.port);
+            ::inet_pton(AF_INET, options.address.c_str(), &a.sin_addr);
+            len = sizeof a;
+        }
+        if (::bind(sock.get(), reinterpret_cast<const sockaddr*>(&addr), len) != 0) {
+            throw Error(where() + ": bind: " + std::strerror(errno));
+        }
+        if (::listen(sock.get(), options.backlog) != 0) {
+            throw Error(where() + ": listen: " + std::strerror(errno));
+        }
+        ::getsockname(sock.get(), reinterpret_cast<sockaddr*>(&addr), &len);
+        port.store(ipv6 ? ntohs(reinterpret_cast<sockaddr_in6&>(addr).sin6_port)
+                        : ntohs(reinterpret_cast<sockaddr_in&>(addr).sin_port));
+        return sock;
+    }
+
+    void stop_workers() {
+        {
+            std::lock_guard lock(mu);
+            workers_stop = true;
+        }
+        work_cv.notify_all();
+        for (auto& t : workers) {
+            t.join();
+        }
+        workers.clear();
+    }
 };
 
 Server::Server(ServerOptions options)
     : impl_(std::make_unique<Impl>(std::move(options))) {
-    const ServerOptions& o = impl_->options;
+    ServerOptions& o = impl_->options;
+    if (o.address.size() > 2 && o.address.front() == '[' && o.address.back() == ']') {
+        o.address = o.address.substr(1, o.address.size() - 2);  // "[::1]", as in a URL
+    }
     const std::string at = "http_server." + o.name + ".";
     if (o.workers == 0) {
         throw ConfigError(at + "workers", "must be at least 1");
@@ -541,13 +541,13 @@ Server::Server(ServerOptions options)
     if (o.max_header_bytes < 64) {
         throw ConfigError(at + "max_header_bytes", "must be at least 64");
     }
-    if (o.read_timeout.count() <= 0 || o.write_timeout.count() <= 0 ||
-        o.idle_timeout.count() <= 0) {
+    if (o.read_timeout.count() <= 0 || o.idle_timeout.count() <= 0) {
         throw ConfigError(at + "read_timeout", "timeouts must be positive");
     }
     in_addr probe{};
-    if (::inet_pton(AF_INET, o.address.c_str(), &probe) != 1) {
-        throw ConfigError(at + "address", "'" + o.address + "' is not an IPv4 address");
+    impl_->ipv6 = is_ipv6(o.address);
+    if (!impl_->ipv6 && ::inet_pton(AF_INET, o.address.c_str(), &probe) != 1) {
+        throw ConfigError(at + "address", "'" + o.address + "' is not an IPv4 or IPv6 address");
     }
 }
 
@@ -585,101 +585,72 @@ void Server::start() {
         throw std::logic_error("http server '" + s.options.name + "': started twice");
     }
     s.started = true;
-    const int efd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (efd < 0) {
-        throw std::system_error(errno, std::generic_category(), s.where() + ": eventfd");
-    }
-    s.wake_fd = UniqueFd(efd);
-    UniqueFd sock(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-    if (!sock) {
-        throw Error(s.where() + ": socket: " + std::strerror(errno));
-    }
-    const int one = 1;
-    ::setsockopt(sock.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(s.options.port);
-    ::inet_pton(AF_INET, s.options.address.c_str(), &addr.sin_addr);
-    if (::bind(sock.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
-        throw Error(s.where() + ": bind: " + std::strerror(errno));
-    }
-    if (::listen(sock.get(), s.options.backlog) != 0) {
-        throw Error(s.where() + ": listen: " + std::strerror(errno));
-    }
-    socklen_t len = sizeof addr;
-    ::getsockname(sock.get(), reinterpret_cast<sockaddr*>(&addr), &len);
-    s.port.store(ntohs(addr.sin_port));
-    s.listen_fd = std::move(sock);
+    // Each connection is a descriptor; leave room for the rest of the process.
+    ensure_descriptor_limit(s.options.max_connections + 256);
     try {
-        {
-            std::lock_guard lock(s.mu);
-            s.workers_running = s.options.workers;
-        }
+        UniqueFd sock = s.listen_socket();
         s.workers.reserve(s.options.workers);
         for (std::size_t i = 0; i < s.options.workers; ++i) {
             s.workers.emplace_back([&s] { s.worker_main(); });
         }
-        s.io_thread = std::thread([&s] { s.io_main(); });
-    } catch (...) {
-        {
-            std::lock_guard lock(s.mu);
-            s.workers_running = s.workers.size();
+        // Room for a head of max_header_bytes beside MHD's own bookkeeping and write buffer;
+        // the exact limit is checked in on_head.
+        const std::size_t memory = 2 * s.options.max_header_bytes + 16 * 1024;
+        unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME;
+        if (s.ipv6) {
+            flags |= MHD_USE_IPv6;
         }
-        close();
+        errno = 0;
+        MHD_Daemon* d = MHD_start_daemon(
+            flags, 0, &Impl::on_accept, &s, &Impl::on_request, &s, MHD_OPTION_LISTEN_SOCKET,
+            static_cast<MHD_socket>(sock.get()), MHD_OPTION_CONNECTION_LIMIT,
+            static_cast<unsigned>(s.options.max_connections + 16),
+            MHD_OPTION_PER_IP_CONNECTION_LIMIT, 0U, MHD_OPTION_CONNECTION_TIMEOUT,
+            whole_seconds(s.options.read_timeout), MHD_OPTION_CONNECTION_MEMORY_LIMIT, memory,
+            MHD_OPTION_URI_LOG_CALLBACK, &Impl::on_uri, &s, MHD_OPTION_NOTIFY_COMPLETED,
+            &Impl::on_completed, &s, MHD_OPTION_NOTIFY_CONNECTION, &Impl::on_connection, &s,
+            MHD_OPTION_END);
+        if (d == nullptr) {
+            throw Error(s.where() + ": cannot start libmicrohttpd" +
+                        (errno != 0 ? std::string(": ") + std::strerror(errno) : std::string()));
+        }
+        s.daemon = MhdDaemon(d);
+        (void)sock.release();  // the daemon's now; returned by MHD_quiesce_daemon
+    } catch (...) {
+        s.stop_workers();
+        s.closed = true;
         throw;
     }
 }
 
 void Server::close() {
     Impl& s = *impl_;
-    if (!s.started || s.closed) {
+    if (!s.started || s.closed || !s.daemon) {
         return;
     }
     s.closed = true;
-    // 1. Stop accepting; idle keep-alive connections close with the I/O thread.
+    // 1. Stop accepting: the listening socket comes back from MHD and is closed here.
     s.stopping.store(true);
-    if (s.io_thread.joinable()) {
-        s.wake();
-        s.io_thread.join();
+    if (const MHD_socket fd = MHD_quiesce_daemon(s.daemon.get()); fd != MHD_INVALID_SOCKET) {
+        const UniqueFd listening(fd);  // closed here
     }
-    s.listen_fd = UniqueFd();
     // 2. Requests in flight finish (answered with Connection: close) within the deadline.
     std::unique_lock lock(s.mu);
-    s.workers_stop = true;
-    s.work_cv.notify_all();
-    // Connections without a complete request (queued for a worker, or a slow client's) are
-    // not in flight: they end now.
-    std::deque<std::unique_ptr<Impl::Conn>> queued = std::move(s.ready);
-    s.ready.clear();
-    for (Impl::Conn* c : s.active) {
-        if (!c->busy) {
-            c->aborted = true;
-            ::shutdown(c->fd.get(), SHUT_RDWR);
-        }
-    }
+    const bool drained =
+        s.idle_cv.wait_for(lock, s.options.shutdown_timeout, [&] { return s.in_flight == 0; });
     lock.unlock();
-    queued.clear();  // closes them
-    lock.lock();
-    const bool drained = s.done_cv.wait_for(lock, s.options.shutdown_timeout,
-                                            [&] { return s.workers_running == 0; });
     if (!drained) {
-        // 3. Past the deadline: end blocked reads/writes and ask handlers to stop.
+        // 3. Past the deadline: ask handlers to stop; their quick answers still go out.
         s.handler_stop.request_stop();
-        for (Impl::Conn* c : s.active) {
-            c->aborted = true;
-            ::shutdown(c->fd.get(), SHUT_RDWR);
-        }
     }
-    lock.unlock();
-    for (auto& t : s.workers) {
-        t.join();
-    }
-    s.workers.clear();
+    // Workers run what is queued (with the stop token requested, quickly) and leave, so no
+    // connection stays suspended when MHD stops.
+    s.stop_workers();
     lock.lock();
-    s.ready.clear();
-    s.returned.clear();
+    (void)s.idle_cv.wait_for(lock, std::chrono::seconds(1), [&] { return s.in_flight == 0; });
     lock.unlock();
-    s.wake_fd = UniqueFd();
+    // 4. MHD closes every connection, idle keep-alive ones included, and joins its thread.
+    s.daemon.reset();
 }
 
 std::uint16_t Server::port() const noexcept {
@@ -687,7 +658,8 @@ std::uint16_t Server::port() const noexcept {
 }
 
 std::string Server::url() const {
-    return "http://" + impl_->options.address + ":" + std::to_string(port());
+    const std::string& a = impl_->options.address;
+    return "http://" + (impl_->ipv6 ? "[" + a + "]" : a) + ":" + std::to_string(port());
 }
 
 ServerStats Server::stats() const {

@@ -38,8 +38,7 @@ http::ServerOptions admin_server_options(const std::string& address, const std::
         o.address = "127.0.0.1";
     }
     o.port = static_cast<std::uint16_t>(port);
-    o.workers = 2;
-    o.max_connections = 64;
+    o.workers = 2;  // handlers are quick; connections cost no thread (see http/server.h)
     o.max_body_bytes = 4096;
     o.shutdown_timeout = std::chrono::seconds(2);
     return o;

@@ -62,7 +62,7 @@ TEST_F(HttpIngestTest, AnswersAfterTheEventsAreProcessedAndNacksBecome503) {
     // A bad body is refused whole, naming the line.
     const http::Response bad = post(source.url(), "{\"id\":9}\nnot json\n");
     EXPECT_EQ(bad.status, 400);
-    EXPECT_NE(bad.body.find("line 2"), std::string::npos) << bad.body;
+    EXPECT_NE(bad.body.find("line 2 is not JSON"), std::string::npos) << bad.body;
     EXPECT_EQ(post(source.url(), "").status, 400);
     EXPECT_EQ(source.received(), 8U);
 
@@ -96,6 +96,59 @@ TEST_F(HttpIngestTest, BackpressureAndShutdownAnswer503) {
     EXPECT_EQ(full.headers.get("Retry-After").value_or(""), "1");
     release = true;
     first.join();
+    p.request_stop();
+    p.wait();
+    source.close();
+    EXPECT_EQ(iso_.ledger.live_total(), 0U);
+}
+
+TEST_F(HttpIngestTest, BadBodiesSayWhatIsWrongAndWhere) {
+    http::HttpIngestSource source({});
+    Graph g;
+    g.add_stage("work", std::make_unique<testing::LambdaStage>(
+                            [](Event&, TaskContext&) { return kActionDefault; }));
+    g.validate();
+    Pipeline p("ingest", std::move(g), source, {.workers = 1, .batch_size = 16});
+    p.start(root_);
+    const auto refused = [&](const std::string& body, const std::string& why) {
+        const http::Response r = post(source.url(), body);
+        EXPECT_EQ(r.status, 400) << body;
+        EXPECT_NE(r.body.find(why), std::string::npos) << body << " -> " << r.body;
+    };
+    refused("[1,2,3]", "element 1 of the array is a number, not a JSON object");
+    refused("[{\"a\":1}, \"x\"]", "element 2 of the array is a string, not a JSON object");
+    refused("[{\"a\":1}, null]", "element 2 of the array is null, not a JSON object");
+    refused("[{\"a\":1}", "the array is not closed");
+    refused("[{\"a\":1} {\"b\":2}]", "expected ',' or ']' after element 1 of the array");
+    refused("[]", "the array is empty");
+    refused("  \n", "the body is empty");
+    refused("{\"a\":1}\n[2]\n", "line 2 is an array, not a JSON object");
+    EXPECT_EQ(source.received(), 0U);  // a bad body is refused whole
+    // A pretty-printed object is one event, not lines.
+    const http::Response pretty = post(source.url(), "{\n  \"a\": 1,\n  \"b\": [1, 2]\n}\n");
+    EXPECT_EQ(pretty.status, 200) << pretty.body;
+    EXPECT_EQ(pretty.body, "{\"accepted\":1}\n");
+    p.request_stop();
+    p.wait();
+    source.close();
+}
+
+TEST_F(HttpIngestTest, ARequestLargerThanMaxPendingIs413NotRetryLater) {
+    // Waiting can never make 5 events fit in max_pending 4: a 503 would have the client retry
+    // forever. 413 says the request itself must change, and names the limit.
+    http::HttpIngestSource source({.max_pending = 4});
+    Graph g;
+    g.add_stage("work", std::make_unique<testing::LambdaStage>(
+                            [](Event&, TaskContext&) { return kActionDefault; }));
+    g.validate();
+    Pipeline p("ingest", std::move(g), source, {.workers = 1, .batch_size = 16});
+    p.start(root_);
+    const http::Response big = post(source.url(), "[{},{},{},{},{}]");
+    EXPECT_EQ(big.status, 413) << big.body;
+    EXPECT_NE(big.body.find("max_pending (4)"), std::string::npos) << big.body;
+    EXPECT_FALSE(big.headers.contains("Retry-After"));
+    EXPECT_EQ(source.received(), 0U);
+    EXPECT_EQ(post(source.url(), "[{},{},{},{}]").status, 200);  // at the limit: fine
     p.request_stop();
     p.wait();
     source.close();

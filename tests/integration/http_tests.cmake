@@ -11,3 +11,9 @@ scopeflow_add_test(http_concurrency_test SOURCES integration/http_concurrency_te
 # The HTTP ingest source in a real pipeline (no servers needed; also under TSan).
 scopeflow_add_test(http_ingest_test SOURCES integration/http_ingest_test.cc
                    LABELS concurrency LINK scopeflow::http)
+# 1000 idle + 1000 slowloris connections against the service's admin endpoint and the ingest
+# source.
+if(TARGET scopeflow_service)
+  scopeflow_add_test(http_load_test SOURCES integration/http_load_test.cc
+                     LABELS server LINK scopeflow_service)
+endif()

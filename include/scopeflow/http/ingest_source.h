@@ -6,9 +6,10 @@
 // A request is answered only once every event it carried has been settled by the pipeline:
 // 200 {"accepted":N} when all were acked (processed, or dead-lettered), 503 when any was nacked
 // or the pipeline stopped first, so a client that retries on 5xx gets at-least-once delivery
-// without the source storing anything. A body that is not JSON objects is answered 400 naming
-// the line, and nothing of it is taken. When more than max_pending events wait, new requests
-// are answered 503 with Retry-After (backpressure).
+// without the source storing anything. A body that is not JSON objects is answered 400 saying
+// what is wrong and where (line, or array element), and nothing of it is taken. When more than
+// max_pending events wait, new requests are answered 503 with Retry-After (backpressure); a
+// request that alone carries more than max_pending events can never fit and gets 413.
 //
 // The server starts in open() and stops when the source is destroyed (or close()); requests
 // still waiting are answered 503. Thread safety: as Source; handlers run on the server's threads.

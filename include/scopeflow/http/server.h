@@ -11,30 +11,35 @@
 //   ...
 //   server.close();                                      // or the destructor
 //
-// Model: one I/O thread polls the listening socket and the idle keep-alive connections; a
-// connection with data is handed to one of `workers` threads, which reads one request (with
-// the read timeout), runs its handler, writes the response and hands the connection back. Idle
-// connections therefore cost no worker, and a slow client (slowloris) holds one worker for at
-// most read_timeout before it is answered 408 and closed.
+// Model: libmicrohttpd (MHD) runs one event thread in epoll mode that accepts, reads and
+// writes every connection; an idle or slowloris connection costs a descriptor and a little
+// memory, never a thread. A request whose head and body have arrived is suspended in MHD and
+// handed to one of `workers` threads of our own, which runs its handler (handlers may block);
+// the answer is queued when the connection is resumed. A slow handler therefore never delays
+// other connections, only requests queued behind it for a worker.
 //
-// Protocol:
+// Protocol (MHD, plus the checks below):
 // - HTTP/1.1 and 1.0; keep-alive by default on 1.1 ("Connection: close" ends it), pipelined
-//   requests are answered in order. The body is read by Content-Length; "Expect: 100-continue"
-//   is answered. Transfer-Encoding (chunked) is refused with 411.
+//   requests are answered in order. Bodies by Content-Length or "Transfer-Encoding: chunked";
+//   "Expect: 100-continue" is answered. HTTP/1.1 without a Host header -> 400.
 // - Limits: request line + headers over max_header_bytes -> 431, body over max_body_bytes ->
-//   413, a malformed request -> 400, no complete request within read_timeout -> 408; each of
-//   these closes the connection. More than max_connections open: new ones get 503 and close.
+//   413 (a chunked body as soon as it grows past the limit), a malformed request -> 400; each
+//   of these closes the connection. A connection silent for read_timeout (idle_timeout once a
+//   response was sent) is closed; MHD counts in whole seconds, so both round up to a second.
+//   More than max_connections open: new ones are closed at once (counted as rejected).
+// - Addresses: IPv4 ("127.0.0.1", "0.0.0.0") or IPv6 ("::1"; "::" is dual stack and takes
+//   IPv4 too). start() raises the soft RLIMIT_NOFILE towards the hard one when it is below
+//   what max_connections needs.
 // - Routing: exact path, or a prefix route registered as "/prefix/*". Path unknown -> 404;
 //   known path, other method -> 405 with Allow. HEAD is served by a GET route without the body.
 // - A handler that throws gets 500 with a generic body: nothing of the exception is sent (it
 //   is counted in stats().handler_errors and kept as last_handler_error() for logs).
 //
-// Shutdown: close() stops accepting and closes idle connections at once, lets requests in
-// flight finish for up to shutdown_timeout (their responses carry "Connection: close"), then
-// shuts the remaining sockets down so blocked reads and writes end, requests the handlers' stop
-// token, and joins every thread. It returns only when no thread or descriptor of the server is
-// left. A handler that ignores its stop token and never returns would block close(): handlers
-// that wait must watch Request::stop.
+// Shutdown: close() stops accepting, lets requests in flight finish for up to
+// shutdown_timeout (their responses carry "Connection: close"), then requests the handlers'
+// stop token, waits for the handlers, and stops MHD, which closes every connection. It returns
+// only when no thread or descriptor of the server is left. A handler that ignores its stop
+// token and never returns would block close(): handlers that wait must watch Request::stop.
 //
 // Thread safety: route() before start() only; start/close from one thread; port(), url() and
 // stats() from any thread. Handlers run concurrently on the worker threads.
@@ -53,28 +58,27 @@ namespace scopeflow::http {
 
 struct ServerOptions {
     std::string name = "http";                         // shown in errors and thread names
-    std::string address = "127.0.0.1";                 // IPv4 address to bind ("0.0.0.0": all)
+    std::string address = "127.0.0.1";                 // IPv4 or IPv6 ("::1", "[::1]"; "::": all)
     std::uint16_t port = 0;                            // 0: an ephemeral port (see port())
     std::size_t workers = 4;                           // threads running handlers
-    std::size_t max_connections = 256;                 // open at once; more get 503
-    std::size_t max_header_bytes = 16 * 1024;          // request line + headers
-    std::size_t max_body_bytes = 1024 * 1024;          // Content-Length above: 413
-    std::chrono::milliseconds read_timeout{10'000};    // to receive one whole request
-    std::chrono::milliseconds write_timeout{10'000};   // to send one whole response
+    std::size_t max_connections = 4096;                // open at once; more are closed at once
+    std::size_t max_header_bytes = 16 * 1024;          // request line + headers: above, 431
+    std::size_t max_body_bytes = 1024 * 1024;          // body above (any framing): 413
+    std::chrono::milliseconds read_timeout{10'000};    // silence while a request is received
     std::chrono::milliseconds idle_timeout{60'000};    // keep-alive connection with no request
     std::chrono::milliseconds shutdown_timeout{5000};  // close(): wait for requests in flight
-    int backlog = 128;                                 // listen(2) queue
+    int backlog = 1024;                                // listen(2) queue
 };
 
 struct ServerStats {
     std::uint64_t connections_accepted = 0;  // accept(2) successes
-    std::uint64_t connections_rejected = 0;  // over max_connections
+    std::uint64_t connections_rejected = 0;  // over max_connections (closed at once)
     std::uint64_t connections_open = 0;      // now
     std::uint64_t requests = 0;              // requests read completely and routed
-    std::uint64_t responses_4xx = 0;         // error answers, the server's own included
+    std::uint64_t responses_4xx = 0;  // error answers, ours included (not MHD's own 400/431/505)
     std::uint64_t responses_5xx = 0;
     std::uint64_t handler_errors = 0;  // handlers that threw (answered 500)
-    std::uint64_t timeouts = 0;        // requests not received within read_timeout
+    std::uint64_t timeouts = 0;        // requests whose body stopped arriving (read_timeout)
 };
 
 class Server {
@@ -98,7 +102,7 @@ public:
 
     // The bound port (the ephemeral one when options.port was 0); 0 before start().
     [[nodiscard]] std::uint16_t port() const noexcept;
-    // "http://127.0.0.1:<port>"
+    // "http://127.0.0.1:<port>", "http://[::1]:<port>"
     [[nodiscard]] std::string url() const;
     [[nodiscard]] ServerStats stats() const;
     // The what() of the last exception a handler threw (for logs; never sent to clients).
