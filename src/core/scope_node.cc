@@ -450,8 +450,9 @@ void ScopeNode::release_entry(Entry& e, const CloseWorker& worker) {
                           .elapsed = std::chrono::steady_clock::now() - started});
     }
     // Last: once the ledger shows the entry gone, this worker touches no monitor or ledger again.
+    // An abandoned cleanup reported its late release above: the ledger must not report it again.
     if (ledger_ != nullptr) {
-        ledger_->release(e.ledger_id);
+        ledger_->release(e.ledger_id, /*notify_orphan=*/!abandoned);
     }
 }
 
@@ -463,7 +464,7 @@ void ScopeNode::finish_close() {
         closed_.store(true, std::memory_order_release);
     }
     if (ledger_ != nullptr && live_entries() > 0) {
-        for (const LedgerEntry& leaked : ledger_->orphan(*this)) {
+        for (const LedgerEntry& leaked : ledger_->orphan(*this, monitor_)) {
             monitor_->report({.kind = ReportKind::leak,
                               .scope_path = leaked.owner_path,
                               .resource = leaked.name,
