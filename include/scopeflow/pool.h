@@ -533,7 +533,12 @@ private:
                                         std::chrono::milliseconds timeout) {
         auto job = std::make_shared<ConnectJob>();
         {
-            std::lock_guard lock(mu_);
+            std::unique_lock lock(mu_);
+            if (closed_) {  // granted a slot as close() began: do not start a connect for it
+                lock.unlock();
+                end_reservation(nullptr);
+                throw_closed();
+            }
             ++connect_threads_;
         }
         try {
