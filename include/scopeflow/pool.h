@@ -50,7 +50,7 @@
 //
 // Thread safety: every Pool member may be called concurrently. A Lease is a move-only value for
 // one thread at a time; it may be destroyed on any thread. Hooks are called concurrently from
-// the threads that acquire, return and maintain.
+// the threads that acquire, return and maintain, and from the pool's connect threads.
 #pragma once
 
 #include <algorithm>
