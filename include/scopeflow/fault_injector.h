@@ -1,9 +1,10 @@
 // FaultInjector: makes the k-th acquisition, use or release at a named point throw or hang.
 //
 // Scopes call hit() at every acquisition (adopt/open/track) and release, with the resource's
-// name as the point; code calls Scope::fault_point("query") before a use. Rules select hits by
-// phase, point name ("*" for any) and ordinal (the k-th hit of that phase and point, 1-based),
-// or by a seeded probability for soak runs. Tests walk every point of a scenario:
+// name as the point; code calls Scope::fault_point("query") before a use. Pools add their own
+// points (pool.h): "pool.<name>.connect" and "pool.<name>.validate" (phase use) and
+// "pool.<name>.close" (phase release). Rules select hits by phase, point name ("*" for any) and
+// ordinal, or by a seeded probability for soak runs. Tests walk every point of a scenario:
 //
 //   auto hits = scopeflow::FaultInjector::record([](FaultInjector& f) { scenario(f); });
 //   for (const auto& h : hits) {
@@ -12,6 +13,14 @@
 //       EXPECT_ANY_THROW(scenario(f));
 //       EXPECT_EQ(ledger.live_total(), 0);
 //   }
+//
+// Counting: a rule naming a point with nth = k fires once, at the k-th hit of that phase and
+// point. A "*" rule with nth = k fires once, at the k-th hit of that phase over all points
+// (FaultHit::phase_ordinal). Ordinals count from the injector's creation.
+// Randomness: each (phase, point) has its own stream derived from (seed, phase, point name), and
+// the draw for a hit depends only on those and the hit's ordinal at that point. So with one
+// seed a run injects the same failures whenever each point sees its hits in the same order,
+// however threads interleave different points.
 //
 // Thread safety: every member is safe to call concurrently. Hangs block outside the lock.
 #pragma once
@@ -37,9 +46,11 @@ enum class FaultAction : unsigned char { throw_error, hang };
 
 struct FaultRule {
     FaultPhase phase = FaultPhase::acquire;
-    std::string point = "*";   // point name, or "*" for every point
-    std::uint64_t nth = 0;     // fire on exactly the nth hit (1-based); 0: use probability
-    double probability = 0.0;  // with nth == 0: chance per hit, seeded
+    std::string point = "*";  // point name, or "*" for every point
+    // Fire once, on exactly the nth hit (1-based) of the point, or for "*" of the phase over all
+    // points; 0: use probability.
+    std::uint64_t nth = 0;
+    double probability = 0.0;  // with nth == 0: chance per hit, from the point's seeded stream
     FaultAction action = FaultAction::throw_error;  // what firing does
     std::chrono::milliseconds hang_for{3'600'000};  // hang: upper bound on the block
 };
@@ -48,7 +59,8 @@ struct FaultRule {
 struct FaultHit {
     FaultPhase phase = FaultPhase::acquire;
     std::string point;
-    std::uint64_t ordinal = 0;  // k: this was the k-th hit of (phase, point)
+    std::uint64_t ordinal = 0;        // k: this was the k-th hit of (phase, point)
+    std::uint64_t phase_ordinal = 0;  // this was the n-th hit of the phase, any point ("*" rules)
 };
 
 class FaultInjector {
@@ -81,18 +93,22 @@ private:
         FaultRule rule;
         bool spent = false;
     };
-    double next_uniform();  // requires mu_
+    struct PointState {
+        std::uint64_t hits = 0;  // ordinal of the last hit
+        std::uint64_t stream;    // the point's random stream, from (seed, phase, name)
+    };
 
+    const std::uint64_t seed_;
     mutable std::mutex mu_;
     std::condition_variable hang_cv_;
-    std::uint64_t rng_state_;   // guarded by mu_
     std::vector<Armed> rules_;  // guarded by mu_
-    std::array<std::map<std::string, std::uint64_t, std::less<>>, 3>
-        counts_;                   // per phase; guarded by mu_
-    bool recording_ = false;       // guarded by mu_
-    std::vector<FaultHit> trace_;  // guarded by mu_
-    std::uint64_t fired_ = 0;      // guarded by mu_
-    bool hangs_released_ = false;  // guarded by mu_
+    std::array<std::map<std::string, PointState, std::less<>>, 3>
+        points_;                                 // per phase; guarded by mu_
+    std::array<std::uint64_t, 3> phase_hits_{};  // per phase, all points; guarded by mu_
+    bool recording_ = false;                     // guarded by mu_
+    std::vector<FaultHit> trace_;                // guarded by mu_
+    std::uint64_t fired_ = 0;                    // guarded by mu_
+    bool hangs_released_ = false;                // guarded by mu_
 };
 
 }  // namespace scopeflow

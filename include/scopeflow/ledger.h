@@ -82,6 +82,20 @@ struct LedgerEntry {
     bool orphaned = false;           // its owner ended while it was still live: a leak
 };
 
+// Told when an orphaned entry (its owner ended while it was live: a leak) is released after
+// all. ResourceMonitor implements it to report ReportKind::late_release.
+class OrphanObserver {
+public:
+    // Called once per orphan, on the releasing thread, after the ledger's lock is dropped.
+    virtual void orphan_released(const LedgerEntry& entry) noexcept = 0;
+
+protected:
+    OrphanObserver() = default;
+    OrphanObserver(const OrphanObserver&) = default;
+    OrphanObserver& operator=(const OrphanObserver&) = default;
+    virtual ~OrphanObserver() = default;
+};
+
 struct KindCount {
     std::uint64_t entries = 0;  // live entries of this kind
     std::uint64_t amount = 0;   // sum of their amounts (bytes for buffer_bytes)
@@ -128,14 +142,20 @@ public:
                      bool counted = true);
 
     // Ends the entry. Returns false if the id is unknown or already released (a double release).
-    bool release(LedgerId id) noexcept;
+    // Releasing an orphan tells the observer given to orphan() (notify_orphan: false for a
+    // caller that reports the late release itself).
+    bool release(LedgerId id, bool notify_orphan = true) noexcept;
 
     // Flags a live entry whose release got stuck; it stays live until the release returns.
     void mark_stuck(LedgerId id) noexcept;
 
     // Detaches every live entry of `owner` (which is ending) and returns copies of them: the leak
-    // report. The entries stay live, flagged orphaned and keeping the owner's path, until released.
-    std::vector<LedgerEntry> orphan(LedgerOwner& owner);
+    // report. The entries stay live, flagged orphaned and keeping the owner's path, until released;
+    // `observer` (if any) is told of each release and must outlive the entries or be forgotten.
+    std::vector<LedgerEntry> orphan(LedgerOwner& owner, OrphanObserver* observer = nullptr);
+
+    // Detaches `observer` from every orphan that would tell it (it is being destroyed).
+    void forget_observer(const OrphanObserver* observer) noexcept;
 
     [[nodiscard]] LedgerSnapshot snapshot() const;
     [[nodiscard]] KindCount live(ResourceKind kind) const noexcept;

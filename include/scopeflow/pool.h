@@ -4,8 +4,10 @@
 // after being idle a while, close() closes one (default: T's close() if it has one, then ~T),
 // broken() tells a connection that broke while leased (checked on every return).
 // A Lease is movable and keeps the pool alive, so it may escape the caller's frame; it carries
-// a ledger Ticket from its owner scope, so a lease still out when that scope ends is reported as
-// a leak by the scope machinery. Options, stats and errors live in pool_options.h.
+// a ledger Ticket from its owner scope, taken when the connection is lent (never while merely
+// waiting), so a lease still out when that scope ends is reported as a leak by the scope
+// machinery, and one returned after that as a late release. Options, stats and errors live in
+// pool_options.h.
 //
 //   auto pool = scopeflow::make_pool<PgConn>({.name = "orders-db", .max_size = 8},
 //                                           {.connect = [&] { return PgConn::open(dsn); },
@@ -23,10 +25,24 @@
 //   lock, the I/O runs outside it, and the result is published under the lock again.
 // - Waiters are served strictly in arrival order: a returned connection (or a freed slot) is
 //   handed to the oldest waiter, never to a newcomer.
+// - acquire_timeout bounds the whole acquire, connecting included (HikariCP's
+//   connectionTimeout): a connect runs on its own thread while the caller waits with its
+//   deadline and its owner's stop token. A connect that finishes after the caller gave up
+//   becomes an idle connection (or serves the next waiter), never a leak; ~Pool waits for such
+//   connects, so hooks may refer to anything that outlives the pool, as before. validate() runs
+//   on the caller's thread and should be cheap or bounded by the connector's own timeout.
 // - acquire() throws TransientError on timeout (message names the pool and its counts),
-//   CancelledError when the owner scope is stopped, PoolClosedError once close() has begun. A
-//   connect() that throws a scopeflow::Error propagates unchanged; any other exception becomes a
+//   CancelledError when the owner scope is stopped, PoolClosedError once close() has begun (also
+//   to an acquire whose connect was under way: that connection is closed). A connect() that
+//   throws a scopeflow::Error propagates unchanged; any other exception becomes a
 //   TransientError. Either way the reserved slot is freed.
+// - Reports: a connection that fails to close is reported to the monitor of the lease's owner
+//   when it was returned by a lease, else to options.monitor (null: the global one) naming
+//   options.owner (empty: "pool <name>"). Leaks past leak_threshold go to the owner's monitor.
+// - Fault points (options.faults): "pool.<name>.connect" (FaultPhase::acquire, before each
+//   connect: a throw is a failed connect, a hang a slow one), "pool.<name>.validate"
+//   (FaultPhase::use: a throw is a failed validation) and "pool.<name>.close"
+//   (FaultPhase::release: a throw is a failed close, reported; the connection is still closed).
 // - Expired connections (max_lifetime shortened by a random jitter) are closed when returned
 //   or found idle; maintain() also closes those idle past idle_timeout (down to min_idle), tops
 //   up to min_idle, and reports leases held past leak_threshold once each to the owner scope's
@@ -34,7 +50,7 @@
 //
 // Thread safety: every Pool member may be called concurrently. A Lease is a move-only value for
 // one thread at a time; it may be destroyed on any thread. Hooks are called concurrently from
-// the threads that acquire, return and maintain.
+// the threads that acquire, return and maintain, and from the pool's connect threads.
 #pragma once
 
 #include <algorithm>
@@ -50,6 +66,7 @@
 #include <source_location>
 #include <stop_token>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -57,6 +74,7 @@
 #include <scopeflow/detail/coarse_clock.h>
 #include <scopeflow/detail/resource_ops.h>
 #include <scopeflow/error.h>
+#include <scopeflow/fault_injector.h>
 #include <scopeflow/histogram.h>
 #include <scopeflow/pool_options.h>
 #include <scopeflow/resource_monitor.h>
@@ -154,14 +172,19 @@ public:
     Pool(PrivateTag, PoolOptions options, PoolHooks<T> hooks)
         : options_(std::move(options)),
           hooks_(std::move(hooks)),
-          lease_label_("lease " + options_.name) {
+          lease_label_("lease " + options_.name),
+          connect_point_("pool." + options_.name + ".connect"),
+          validate_point_("pool." + options_.name + ".validate"),
+          close_point_("pool." + options_.name + ".close") {
         if (options_.housekeeping_interval > std::chrono::milliseconds::zero()) {
             housekeeper_ = std::jthread([this](std::stop_token st) { housekeep(st); });
         }
     }
     Pool(const Pool&) = delete;
     Pool& operator=(const Pool&) = delete;
-    // Closes without waiting (no lease can be out: leases keep the pool alive). Never throws.
+    // Closes without waiting for leases (none can be out: leases keep the pool alive), then
+    // waits for connects still running on their own threads (callers that gave up on them),
+    // which the connectors bound with their connect timeouts. Never throws.
     ~Pool() {
         housekeeper_.request_stop();
         if (housekeeper_.joinable()) {
@@ -171,6 +194,8 @@ public:
             (void)close(std::chrono::milliseconds::zero());
         } catch (...) {  // NOLINT(bugprone-empty-catch): nothing can be reported from here
         }
+        std::unique_lock lock(mu_);
+        connected_cv_.wait(lock, [this] { return connect_threads_ == 0; });
     }
 
     Lease acquire(Scope& owner, std::source_location site = std::source_location::current()) {
@@ -183,7 +208,6 @@ public:
                   std::chrono::milliseconds timeout,
                   std::source_location site = std::source_location::current()) {
         Lease lease;
-        lease.ticket_ = owner.track({lease_label_, ResourceKind::connection}, site);
         ScopeRef ref = owner.ref();
         ResourceMonitor* monitor = &owner.monitor();
         std::unique_ptr<Slot> slot;
@@ -200,25 +224,43 @@ public:
                 idle_.pop_back();
                 lend_locked(lease, std::move(slot), std::move(ref), monitor, site, now);
                 acquire_time_.record(std::chrono::nanoseconds::zero());
-                return lease;
-            }
-            start = Clock::now();
-            if (waiters_.empty() && !idle_.empty()) {
-                slot = std::move(idle_.back());  // to be validated or replaced outside the lock
-                idle_.pop_back();
-            } else if (waiters_.empty() && total_ < options_.max_size) {
-                ++total_;  // reserved: connect below
             } else {
-                slot = wait_locked(lock, owner.stop_token(), start + timeout, timeout);
+                start = Clock::now();
+                if (waiters_.empty() && !idle_.empty()) {
+                    slot = std::move(idle_.back());  // to be validated or replaced outside the lock
+                    idle_.pop_back();
+                    ++connecting_;
+                } else if (waiters_.empty() && total_ < options_.max_size) {
+                    ++total_;  // reserved: connect below
+                    ++connecting_;
+                } else {  // whoever serves us counts us in connecting_
+                    slot = wait_locked(lock, owner.stop_token(), start + timeout, timeout);
+                }
             }
-            ++connecting_;  // the slot is ours but not leased yet: keeps close() waiting
         }
-        slot = ready(std::move(slot));  // validate / replace / connect, outside the lock
-        std::lock_guard lock(mu_);
-        --connecting_;
-        lend_locked(lease, std::move(slot), std::move(ref), monitor, site,
-                    detail::coarse_steady_now());
-        acquire_time_.record(Clock::now() - start);
+        if (!lease) {
+            // The slot is ours but not leased yet (connecting_ keeps close() waiting for it).
+            slot = ready(std::move(slot), owner.stop_token(), start + timeout, timeout);
+            std::unique_lock lock(mu_);
+            if (closed_) {  // close() began while we validated or connected: not lent
+                lock.unlock();
+                end_reservation(std::move(slot));
+                throw_closed();
+            }
+            --connecting_;
+            lend_locked(lease, std::move(slot), std::move(ref), monitor, site,
+                        detail::coarse_steady_now());
+            acquire_time_.record(Clock::now() - start);
+        }
+        // Recorded only now that a connection is lent: a thread merely waiting holds nothing, so
+        // its owner closing meanwhile is no leak. If the owner refuses (closing, injected fault),
+        // the connection goes straight back.
+        try {
+            lease.ticket_ = owner.track({lease_label_, ResourceKind::connection}, site);
+        } catch (...) {
+            lease.release();
+            throw;
+        }
         return lease;
     }
 
@@ -289,6 +331,7 @@ public:
             for (Waiter* w : waiters_) {
                 w->cv.notify_all();
             }
+            connected_cv_.notify_all();
             idle.swap(idle_);
         }
         for (auto& slot : idle) {
@@ -313,7 +356,7 @@ public:
             std::lock_guard lock(mu_);
             s.active = borrowed_;
             s.idle = idle_.size();
-            s.pending = waiters_.size();
+            s.pending = waiters_.size() + connect_waiters_;
             s.total = total_;
             s.created = created_;
             s.destroyed = destroyed_;
@@ -335,6 +378,15 @@ private:
         std::condition_variable_any cv;
         std::unique_ptr<Slot> handed;  // a connection handed over by give_back/publish
         bool granted = false;          // a slot reserved for it: connect
+    };
+
+    // One connect on its own thread, for an acquire() waiting with its deadline. Shared by the
+    // two; every field guarded by mu_.
+    struct ConnectJob {
+        std::unique_ptr<Slot> slot;  // the result
+        std::exception_ptr error;    // or the failure
+        bool done = false;
+        bool abandoned = false;  // the caller gave up: the connect thread ends the reservation
     };
 
     static std::string site_of(const std::source_location& s) {
@@ -417,7 +469,7 @@ private:
 
     void throw_if_closed_locked() const {
         if (closed_) {
-            throw PoolClosedError("pool '" + options_.name + "' is closed");
+            throw_closed();
         }
     }
 
@@ -443,36 +495,140 @@ private:
             options_.name, timeout, borrowed_, idle_.size(), waiters_.size(), options_.max_size));
     }
 
-    // Turns a borrowed idle slot (or none: a reserved one) into a usable connection. Runs
-    // outside the lock; on failure frees the reserved slot and rethrows.
-    std::unique_ptr<Slot> ready(std::unique_ptr<Slot> slot) {
-        try {
-            if (slot != nullptr) {
-                const auto now = detail::coarse_steady_now();
-                if (now >= slot->expires) {
-                    discard(std::move(slot), false);
-                } else if (needs_check(*slot, now)) {
-                    bool ok = false;
-                    try {
-                        ok = hooks_.validate(slot->conn);
-                    } catch (...) {  // NOLINT(bugprone-empty-catch): a throw means "not valid"
+    // Turns a borrowed idle slot (or none: a reserved one) into a usable connection, within the
+    // deadline. Runs outside the lock; on failure ends the reservation and throws.
+    std::unique_ptr<Slot> ready(std::unique_ptr<Slot> slot,
+                                const std::stop_token& stop,
+                                Clock::time_point deadline,
+                                std::chrono::milliseconds timeout) {
+        if (slot != nullptr) {
+            const auto now = detail::coarse_steady_now();
+            if (now >= slot->expires) {
+                discard(std::move(slot), false, pool_reports());
+            } else if (needs_check(*slot, now)) {
+                bool ok = false;
+                try {
+                    if (options_.faults != nullptr) {
+                        options_.faults->hit(FaultPhase::use, validate_point_);
                     }
-                    if (!ok) {
-                        discard(std::move(slot), true);
-                    }
+                    ok = hooks_.validate(slot->conn);
+                } catch (...) {  // NOLINT(bugprone-empty-catch): a throw means "not valid"
+                }
+                if (!ok) {
+                    discard(std::move(slot), true, pool_reports());
                 }
             }
-            if (slot == nullptr) {
-                slot = open_slot();
-            }
-            return slot;
-        } catch (...) {
-            std::lock_guard lock(mu_);
-            --connecting_;
-            free_slot_locked();
-            returned_cv_.notify_all();
-            throw;
         }
+        if (slot != nullptr) {
+            return slot;
+        }
+        return connect_until(stop, deadline, timeout);
+    }
+
+    // Connects on a thread of its own and waits for it until the deadline, a stop or close().
+    // The reservation (a slot in total_ and connecting_) stays with the caller on success and is
+    // ended here on failure, or by the connect thread once the caller has given up.
+    std::unique_ptr<Slot> connect_until(const std::stop_token& stop,
+                                        Clock::time_point deadline,
+                                        std::chrono::milliseconds timeout) {
+        auto job = std::make_shared<ConnectJob>();
+        {
+            std::unique_lock lock(mu_);
+            if (closed_) {  // granted a slot as close() began: do not start a connect for it
+                lock.unlock();
+                end_reservation(nullptr);
+                throw_closed();
+            }
+            ++connect_threads_;
+        }
+        try {
+            // Not a shared_ptr to the pool: ~Pool waits for this thread instead, so the pool
+            // (and what its hooks refer to) dies when its user drops it, not on this thread.
+            std::thread([this, job] { run_connect(*job); }).detach();
+        } catch (const std::system_error&) {
+            {
+                std::lock_guard lock(mu_);
+                --connect_threads_;
+            }
+            // No thread to spare: connect on the caller's thread, unbounded, rather than fail.
+            try {
+                return open_slot();
+            } catch (...) {
+                end_reservation(nullptr);
+                throw;
+            }
+        }
+        std::unique_lock lock(mu_);
+        ++connect_waiters_;
+        connected_cv_.wait_until(lock, stop, deadline, [&] { return job->done || closed_; });
+        --connect_waiters_;
+        if (job->done && job->slot != nullptr) {
+            return std::move(job->slot);  // even if closed meanwhile: acquire() closes it
+        }
+        if (job->done) {
+            lock.unlock();
+            end_reservation(nullptr);
+            std::rethrow_exception(job->error);
+        }
+        job->abandoned = true;
+        throw_if_closed_locked();
+        if (stop.stop_requested()) {
+            throw CancelledError("pool '" + options_.name +
+                                 "': acquire cancelled while connecting");
+        }
+        ++timeouts_;
+        throw TransientError(detail::pool_timeout_message(options_.name, timeout, borrowed_,
+                                                          idle_.size(), waiters_.size(),
+                                                          options_.max_size) +
+                             " (a connect was still running)");
+    }
+
+    // The connect thread's body: connects, then hands the result to its caller, or, if the
+    // caller gave up, to the pool (the oldest waiter or the idle set; closed if the pool closed).
+    void run_connect(ConnectJob& job) {
+        std::unique_ptr<Slot> slot;
+        std::exception_ptr error;
+        try {
+            slot = open_slot();
+        } catch (...) {
+            error = std::current_exception();
+        }
+        {
+            std::unique_lock lock(mu_);
+            if (!job.abandoned) {
+                job.slot = std::move(slot);
+                job.error = error;
+                job.done = true;
+                connected_cv_.notify_all();
+            } else if (slot != nullptr && !closed_) {
+                --connecting_;
+                slot->last_thread = {};
+                publish_locked(std::move(slot));
+            } else {
+                lock.unlock();
+                end_reservation(std::move(slot));
+            }
+        }
+        // Last touch of the pool: ~Pool may run as soon as this lock is released.
+        std::lock_guard lock(mu_);
+        --connect_threads_;
+        connected_cv_.notify_all();
+    }
+
+    // Ends a reservation that will not be lent: closes its connection (if any), frees the slot
+    // for the oldest waiter (or for good) and lets close() stop waiting for it.
+    void end_reservation(std::unique_ptr<Slot> slot) noexcept {
+        if (slot != nullptr) {
+            discard(std::move(slot), false, pool_reports());
+        }
+        std::lock_guard lock(mu_);
+        --connecting_;
+        free_slot_locked();
+        returned_cv_.notify_all();
+    }
+
+    [[noreturn]] void throw_closed() const {
+        throw PoolClosedError("pool '" + options_.name + "' is closed");
     }
 
     // Connects (outside the lock). Non-scopeflow exceptions become TransientError.
@@ -485,6 +641,9 @@ private:
                 life = now + std::chrono::duration_cast<Clock::duration>(
                                  std::chrono::duration<double, std::milli>(
                                      static_cast<double>(options_.max_lifetime.count()) * f));
+            }
+            if (options_.faults != nullptr) {
+                options_.faults->hit(FaultPhase::acquire, connect_point_);
             }
             auto slot = std::make_unique<Slot>(Slot{.conn = hooks_.connect(),
                                                     .expires = life,
@@ -507,8 +666,27 @@ private:
         ++connect_failures_;
     }
 
+    // Where a failure to close a connection is reported: the lease owner's monitor for one that
+    // came back from a lease, the pool's otherwise.
+    struct ReportTo {
+        ResourceMonitor* monitor;
+        const ScopeRef* owner;  // null or empty: options.owner, else "pool <name>"
+    };
+    ReportTo pool_reports() const noexcept { return {options_.monitor, nullptr}; }
+
     // Closes a connection outside the lock; the slot stays reserved (the caller frees or reuses).
-    void discard(std::unique_ptr<Slot> slot, bool broken) noexcept {
+    // Out of line, like discard_and_free: kept off the return path's code.
+    [[gnu::noinline]] void discard(std::unique_ptr<Slot> slot,
+                                   bool broken,
+                                   ReportTo report_to) noexcept {
+        std::exception_ptr errors[2];
+        if (options_.faults != nullptr) {
+            try {
+                options_.faults->hit(FaultPhase::release, close_point_);
+            } catch (...) {
+                errors[0] = std::current_exception();
+            }
+        }
         try {
             if (hooks_.close) {
                 hooks_.close(slot->conn);
@@ -516,27 +694,32 @@ private:
                 detail::close_if_closable(slot->conn);
             }
         } catch (...) {
-            ResourceMonitor::global().report({.kind = ReportKind::close_error,
-                                              .scope_path = {},
-                                              .resource = options_.name,
-                                              .resource_kind = ResourceKind::connection,
-                                              .site = {},
-                                              .message = "pool '" + options_.name +
-                                                         "': closing a connection failed: " +
-                                                         message_of(std::current_exception())});
+            errors[1] = std::current_exception();
         }
         slot.reset();
+        for (const auto& error : errors) {
+            if (error) {
+                detail::report_pool_close_failure(
+                    report_to.monitor, report_to.owner != nullptr ? report_to.owner->path() : "",
+                    options_, error);
+            }
+        }
         std::lock_guard lock(mu_);
         ++destroyed_;
         broken_ += broken ? 1 : 0;
     }
 
     // Closes a connection and frees its slot (for the oldest waiter, or for good).
-    void discard_and_free(std::unique_ptr<Slot> slot, bool broken) noexcept {
-        discard(std::move(slot), broken);
+    [[gnu::noinline]] void discard_and_free(std::unique_ptr<Slot> slot,
+                                            bool broken,
+                                            ReportTo report_to) noexcept {
+        discard(std::move(slot), broken, report_to);
         std::lock_guard lock(mu_);
         free_slot_locked();
         returned_cv_.notify_all();
+    }
+    void discard_and_free(std::unique_ptr<Slot> slot, bool broken) noexcept {
+        discard_and_free(std::move(slot), broken, pool_reports());
     }
 
     // Called by Lease::release(). Healthy connections go to the oldest waiter or the idle set;
@@ -544,6 +727,7 @@ private:
     void give_back(std::unique_ptr<Slot> slot, bool broken) noexcept {
         const auto now = detail::coarse_steady_now();
         ScopeRef owner;  // released after the lock: it may hold the owner's last reference
+        ResourceMonitor* monitor = nullptr;
         if (!broken && hooks_.broken) {
             try {
                 broken = hooks_.broken(slot->conn);
@@ -555,14 +739,21 @@ private:
             std::lock_guard lock(mu_);
             unlink_locked(*slot);
             owner = std::move(slot->owner);
+            monitor = slot->monitor;
             if (!broken && !closed_ && now < slot->expires) {
                 slot->last_used = now;
                 slot->last_thread = std::this_thread::get_id();
-                publish_locked(std::move(slot));  // not closed: nobody waits on returned_cv_
+                // Not closed: nobody waits on returned_cv_. publish_locked(), spelled out so
+                // the common case stays inline.
+                if (waiters_.empty()) [[likely]] {
+                    idle_.push_back(std::move(slot));
+                } else {
+                    hand_to_oldest_waiter_locked(std::move(slot));
+                }
                 return;
             }
         }
-        discard_and_free(std::move(slot), broken);
+        discard_and_free(std::move(slot), broken, {monitor, &owner});
     }
 
     void publish(std::unique_ptr<Slot> slot) {
@@ -571,14 +762,20 @@ private:
     }
 
     void publish_locked(std::unique_ptr<Slot> slot) {
-        if (!waiters_.empty()) {
-            Waiter* w = waiters_.front();
-            waiters_.pop_front();
-            w->handed = std::move(slot);
-            w->cv.notify_one();  // under the lock: the waiter cannot vanish before this
-        } else {
+        if (waiters_.empty()) [[likely]] {
             idle_.push_back(std::move(slot));
+        } else {
+            hand_to_oldest_waiter_locked(std::move(slot));
         }
+    }
+
+    // Kept out of line: the uncontended return path only pushes to idle_.
+    void hand_to_oldest_waiter_locked(std::unique_ptr<Slot> slot) {
+        Waiter* w = waiters_.front();
+        waiters_.pop_front();
+        w->handed = std::move(slot);
+        ++connecting_;       // the waiter's until it lends it
+        w->cv.notify_one();  // under the lock: the waiter cannot vanish before this
     }
 
     // A slot's connection is gone: the slot goes to the oldest waiter (which connects) or away.
@@ -587,6 +784,7 @@ private:
             Waiter* w = waiters_.front();
             waiters_.pop_front();
             w->granted = true;
+            ++connecting_;  // the waiter's until it lends a connection or gives the slot up
             w->cv.notify_one();
         } else {
             --total_;
@@ -607,25 +805,33 @@ private:
 
     const PoolOptions options_;
     const PoolHooks<T> hooks_;
-    const std::string lease_label_;  // "lease <name>": the ledger entry of each lease
+    const std::string lease_label_;    // "lease <name>": the ledger entry of each lease
+    const std::string connect_point_;  // fault points: "pool.<name>.connect", ...
+    const std::string validate_point_;
+    const std::string close_point_;
     Histogram acquire_time_;
 
     mutable std::mutex mu_;
-    std::condition_variable returned_cv_;      // a lease came back or a connect ended
-    std::vector<std::unique_ptr<Slot>> idle_;  // guarded by mu_; most recent last (roughly)
-    std::deque<Waiter*> waiters_;              // guarded by mu_; oldest first
-    Slot* borrowed_head_ = nullptr;            // guarded by mu_; leased slots, newest first
-    std::size_t borrowed_ = 0;                 // guarded by mu_; leases out
-    std::size_t total_ = 0;                    // guarded by mu_; slots in use
-    std::size_t connecting_ = 0;               // guarded by mu_; acquires between lock and lease
-    bool closed_ = false;                      // guarded by mu_
-    std::uint64_t created_ = 0;                // guarded by mu_
-    std::uint64_t destroyed_ = 0;              // guarded by mu_
-    std::uint64_t timeouts_ = 0;               // guarded by mu_
-    std::uint64_t leaks_ = 0;                  // guarded by mu_
-    std::uint64_t broken_ = 0;                 // guarded by mu_
-    std::uint64_t connect_failures_ = 0;       // guarded by mu_
-    std::jthread housekeeper_;                 // declared last: stopped and joined first
+    std::condition_variable returned_cv_;       // a lease came back or a connect ended
+    std::condition_variable_any connected_cv_;  // a connect thread finished, or close()
+    std::vector<std::unique_ptr<Slot>> idle_;   // guarded by mu_; most recent last (roughly)
+    std::deque<Waiter*> waiters_;               // guarded by mu_; oldest first
+    Slot* borrowed_head_ = nullptr;             // guarded by mu_; leased slots, newest first
+    std::size_t borrowed_ = 0;                  // guarded by mu_; leases out
+    std::size_t total_ = 0;                     // guarded by mu_; slots in use
+    // guarded by mu_; slots reserved for an acquire and not yet lent (validating, connecting,
+    // handed to a waiter not yet awake, or a connect whose caller gave up): close() waits for them
+    std::size_t connecting_ = 0;
+    std::size_t connect_waiters_ = 0;     // guarded by mu_; acquires waiting for their connect
+    std::size_t connect_threads_ = 0;     // guarded by mu_; connect threads running (~Pool waits)
+    bool closed_ = false;                 // guarded by mu_
+    std::uint64_t created_ = 0;           // guarded by mu_
+    std::uint64_t destroyed_ = 0;         // guarded by mu_
+    std::uint64_t timeouts_ = 0;          // guarded by mu_
+    std::uint64_t leaks_ = 0;             // guarded by mu_
+    std::uint64_t broken_ = 0;            // guarded by mu_
+    std::uint64_t connect_failures_ = 0;  // guarded by mu_
+    std::jthread housekeeper_;            // declared last: stopped and joined first
 };
 
 template <typename T>

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,9 @@
 #include <scopeflow/histogram.h>
 
 namespace scopeflow {
+
+class FaultInjector;
+class ResourceMonitor;
 
 // Used with designated initializers: PoolOptions{.name = "orders-db", .max_size = 8}.
 struct PoolOptions {
@@ -39,6 +43,13 @@ struct PoolOptions {
     // Lend a thread the idle connection it returned last, when there is one (HikariCP's
     // ConcurrentBag does the same): a client thread stays paired with one server backend.
     bool thread_affinity = true;
+    // Where the pool reports what no lease owner can be told about (a connection that fails to
+    // close when evicted or at close()); null: ResourceMonitor::global(). Must outlive the pool.
+    ResourceMonitor* monitor = nullptr;
+    std::string owner{};  // the scope path named in those reports; empty: "pool <name>"
+    // Fault injection at "pool.<name>.connect" (acquire), ".validate" (use) and ".close"
+    // (release); null: none. Must outlive the pool.
+    FaultInjector* faults = nullptr;
 };
 
 // Throws ConfigError("pool.<name>.<field>", ...) for the first invalid field.
@@ -92,6 +103,14 @@ namespace detail {
                                                std::size_t idle,
                                                std::size_t waiting,
                                                std::size_t max_size);
+
+// Reports a connection of `options`' pool that failed to close: to `monitor` (null:
+// options.monitor, then the global one), naming `owner_path` (empty: options.owner, then
+// "pool <name>"). Never throws.
+void report_pool_close_failure(ResourceMonitor* monitor,
+                               const std::string& owner_path,
+                               const PoolOptions& options,
+                               const std::exception_ptr& error) noexcept;
 
 // A random factor in [1 - jitter, 1] for a connection's lifetime (thread-local engine).
 [[nodiscard]] double pool_lifetime_factor(double jitter);

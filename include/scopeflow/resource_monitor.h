@@ -68,14 +68,17 @@ struct MonitorSnapshot {
     std::vector<Report> recent;                             // oldest first
 };
 
-class ResourceMonitor {
+// Also the ledger's OrphanObserver for the scopes that report here: releasing an entry whose
+// owner already ended (a ticket or lease returned after its scope closed) is reported as
+// late_release, naming the owner, the resource and how long it was held.
+class ResourceMonitor : public OrphanObserver {
 public:
     using Sink = std::function<void(const Report&)>;
 
     explicit ResourceMonitor(Ledger& ledger, MonitorOptions options = {});
     ResourceMonitor(const ResourceMonitor&) = delete;
     ResourceMonitor& operator=(const ResourceMonitor&) = delete;
-    ~ResourceMonitor();
+    ~ResourceMonitor();  // detaches from the ledger's orphans
 
     // Process-wide monitor over Ledger::global(). Never destroyed (see Ledger::global()).
     static ResourceMonitor& global();
@@ -91,6 +94,9 @@ public:
     [[nodiscard]] std::uint64_t count(ReportKind kind) const;
     [[nodiscard]] std::vector<Report> recent() const;
     [[nodiscard]] MonitorSnapshot snapshot() const;
+
+    // OrphanObserver: reports the late release of an entry whose owner had ended.
+    void orphan_released(const LedgerEntry& entry) noexcept override;
 
 private:
     Ledger& ledger_;

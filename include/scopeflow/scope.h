@@ -22,13 +22,20 @@
 // - With close_timeout set, a cleanup that runs longer is reported stuck (path, resource,
 //   duration), abandoned on its thread, and the close goes on with the rest.
 // - Each scope has a stop token, stopped by request_stop() or close() of it or any ancestor.
+// - A close() nested in a close in progress (called from one of its cleanups: a deferred cleanup
+//   closing its own scope, a child's cleanup closing an ancestor, an adopted resource whose
+//   close() closes its owner) does not wait for what the outer close holds, with or without a
+//   deadline: for a scope the outer close holds it is a no-op (as Python's ExitStack); closing an
+//   ancestor closes the ancestor's other children and resources and skips the scope under way.
+//   The outer close goes on and finishes.
 //
 // Thread safety: adopt/defer/open/track/child/close/request_stop/stop_token may be called from
 // several threads at once on the same scope. Each adopt either completes before the close takes
 // it (and is released by that close, in the order adopts completed) or throws ScopeClosedError
 // after releasing the offered resource itself: nothing is leaked either way. A second close()
-// waits until the first has finished. The Scope object itself (move, destroy) has one owner;
-// share it by reference. References returned by adopt() are valid until the scope closes.
+// from another thread waits until the first has finished (a nested one does not: see above). The
+// Scope object itself (move, destroy) has one owner; share it by reference. References returned by
+// adopt() are valid until the scope closes.
 #pragma once
 
 #include <chrono>

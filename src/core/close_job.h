@@ -6,8 +6,15 @@
 // abandons the helper: it stops as soon as its step returns) and starts a new helper that goes
 // on from the next cleanup. Entries are popped under each node's lock, so two workers never
 // run the same cleanup.
+//
+// Nesting: a cleanup may itself call close() (of its own scope, of an ancestor). That close is a
+// new job started from inside this one; it records the jobs it runs within (`enclosing`) so it
+// never waits for a scope one of them holds: the enclosing close is blocked on it and would
+// never finish. Job pointers are compared for identity only; an enclosing job outlives every
+// close started from inside one of its cleanups (that cleanup waits for it).
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -52,6 +59,24 @@ struct CloseJob {
     const bool watched;
     const std::unique_ptr<Watch> watch;
     std::vector<CleanupFailure> failures;  // guarded by watch->mu when watched
+    // The closes this one was started from inside, outermost first; empty (no allocation) for
+    // the usual close that is not nested in a cleanup.
+    std::vector<const CloseJob*> enclosing;
+
+    // Records that this job runs inside `outer`'s cleanup (null: not nested).
+    void nest_in(const CloseJob* outer) {
+        if (outer != nullptr) {
+            enclosing = outer->enclosing;
+            enclosing.push_back(outer);
+        }
+    }
+
+    // True when `other` is this job or one it was started from inside: a scope `other` is
+    // closing must not be waited for.
+    [[nodiscard]] bool within(const CloseJob* other) const noexcept {
+        return other == this || (other != nullptr && std::find(enclosing.begin(), enclosing.end(),
+                                                               other) != enclosing.end());
+    }
 
     void add_failure(CleanupFailure f) {
         if (watched) {

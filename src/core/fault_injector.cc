@@ -1,3 +1,6 @@
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
 #include <utility>
 
 #include <scopeflow/error.h>
@@ -17,8 +20,37 @@ std::string_view to_string(FaultPhase p) noexcept {
     return "unknown";
 }
 
+namespace {
+
+// splitmix64's finalizer: a good 64-bit mixer, tiny and portable.
+std::uint64_t mix(std::uint64_t z) noexcept {
+    z += 0x9e3779b97f4a7c15ULL;
+    z = (z ^ (z >> 30U)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27U)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31U);
+}
+
+// FNV-1a: a stable hash of the point name (std::hash may differ between builds).
+std::uint64_t name_hash(std::string_view name) noexcept {
+    std::uint64_t h = 0xcbf29ce484222325ULL;
+    for (const char c : name) {
+        h ^= static_cast<unsigned char>(c);
+        h *= 0x100000001b3ULL;
+    }
+    return h;
+}
+
+// The draw in [0, 1) for one hit: a function of the point's stream, the hit's ordinal there and
+// the rule (so two probability rules on one point draw independently).
+double uniform_at(std::uint64_t stream, std::uint64_t ordinal, std::size_t rule) noexcept {
+    const std::uint64_t z = mix(mix(stream ^ mix(ordinal)) + rule);
+    return static_cast<double>(z >> 11U) * 0x1.0p-53;
+}
+
+}  // namespace
+
 FaultInjector::FaultInjector(std::uint64_t seed)
-    : rng_state_(seed) {}
+    : seed_(seed) {}
 
 FaultInjector::~FaultInjector() = default;
 
@@ -32,42 +64,38 @@ void FaultInjector::disarm_all() {
     rules_.clear();
 }
 
-double FaultInjector::next_uniform() {
-    // splitmix64: tiny, seedable, good enough for choosing faults reproducibly.
-    std::uint64_t z = (rng_state_ += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30U)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27U)) * 0x94d049bb133111ebULL;
-    z ^= z >> 31U;
-    return static_cast<double>(z >> 11U) * 0x1.0p-53;
-}
-
 void FaultInjector::hit(FaultPhase phase, std::string_view point, const std::stop_token& stop) {
     const FaultRule* fired = nullptr;
     std::uint64_t ordinal = 0;
     FaultRule rule_copy;
     {
         std::lock_guard lock(mu_);
-        auto& counts = counts_[static_cast<std::size_t>(phase)];
-        auto it = counts.find(point);
-        if (it == counts.end()) {
-            it = counts.emplace(std::string(point), 0).first;
+        const auto p = static_cast<std::size_t>(phase);
+        auto& points = points_[p];
+        auto it = points.find(point);
+        if (it == points.end()) {
+            const std::uint64_t stream = mix(mix(seed_ ^ mix(p)) ^ name_hash(point));
+            it = points.emplace(std::string(point), PointState{0, stream}).first;
         }
-        ordinal = ++it->second;
+        PointState& state = it->second;
+        ordinal = ++state.hits;
+        const std::uint64_t phase_ordinal = ++phase_hits_[p];
         if (recording_) {
-            trace_.push_back({phase, std::string(point), ordinal});
+            trace_.push_back({phase, std::string(point), ordinal, phase_ordinal});
         }
-        for (auto& armed : rules_) {
+        for (std::size_t i = 0; i < rules_.size(); ++i) {
+            Armed& armed = rules_[i];
             const FaultRule& r = armed.rule;
-            if (armed.spent || r.phase != phase || (r.point != "*" && r.point != point)) {
+            const bool wildcard = r.point == "*";
+            if (armed.spent || r.phase != phase || (!wildcard && r.point != point)) {
                 continue;
             }
             bool fire = false;
             if (r.nth != 0) {
-                // For "*" rules the ordinal is per point, so nth counts hits of any one point.
-                fire = ordinal == r.nth;
-                armed.spent = fire && r.point != "*";
+                fire = (wildcard ? phase_ordinal : ordinal) == r.nth;
+                armed.spent = fire;
             } else if (r.probability > 0.0) {
-                fire = next_uniform() < r.probability;
+                fire = uniform_at(state.stream, ordinal, i) < r.probability;
             }
             if (fire) {
                 fired = &r;

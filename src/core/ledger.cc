@@ -51,6 +51,7 @@ struct Ledger::Shard {
         std::int64_t acquired_ns = 0;
         std::uint64_t sequence = 0;  // acquisition order within the shard
         LedgerOwner* owner = nullptr;
+        OrphanObserver* observer = nullptr;  // told when this orphan is released
         const char* file = nullptr;
         std::uint_least32_t line = 0;
         std::string name;
@@ -132,6 +133,7 @@ LedgerId Ledger::acquire(const ResourceInfo& info,
         s.acquired_ns = now;
         s.sequence = shard.acquired;
         s.owner = owner;
+        s.observer = nullptr;
         s.counted = counted && owner != nullptr;
         s.file = site.file_name();
         s.line = site.line();
@@ -148,7 +150,7 @@ LedgerId Ledger::acquire(const ResourceInfo& info,
     return LedgerId{make_id(generation, shard_index, index)};
 }
 
-bool Ledger::release(LedgerId id) noexcept {
+bool Ledger::release(LedgerId id, bool notify_orphan) noexcept {
     if (!id) {
         return false;
     }
@@ -157,25 +159,40 @@ bool Ledger::release(LedgerId id) noexcept {
         return false;
     }
     Shard& shard = shards_[shard_index];
-    std::lock_guard lock(shard.mu);
-    if (index >= shard.slots.size()) {
-        return false;
+    OrphanObserver* observer = nullptr;
+    LedgerEntry orphan;
+    {
+        std::lock_guard lock(shard.mu);
+        if (index >= shard.slots.size()) {
+            return false;
+        }
+        Shard::Slot& s = shard.slots[index];
+        if (!s.live || s.generation != generation) {
+            return false;
+        }
+        if (s.orphaned && s.observer != nullptr && notify_orphan) {
+            try {
+                orphan = shard.copy(shard_index, index, detail::coarse_now_ns());
+                observer = s.observer;
+            } catch (...) {  // NOLINT(bugprone-empty-catch): out of memory: no late report
+            }
+        }
+        s.live = false;
+        s.observer = nullptr;
+        auto& count = shard.live[static_cast<std::size_t>(s.kind)];
+        --count.entries;
+        count.amount -= s.amount;
+        ++shard.released;
+        // Last touch of the owner: once its count reads zero it may be destroyed.
+        if (s.owner != nullptr && s.counted) {
+            s.owner->live_entries_.fetch_sub(1, std::memory_order_acq_rel);
+        }
+        s.owner = nullptr;
+        shard.free_slots.push_back(index);
     }
-    Shard::Slot& s = shard.slots[index];
-    if (!s.live || s.generation != generation) {
-        return false;
+    if (observer != nullptr) {
+        observer->orphan_released(orphan);
     }
-    s.live = false;
-    auto& count = shard.live[static_cast<std::size_t>(s.kind)];
-    --count.entries;
-    count.amount -= s.amount;
-    ++shard.released;
-    // Last touch of the owner: once its count reads zero it may be destroyed.
-    if (s.owner != nullptr && s.counted) {
-        s.owner->live_entries_.fetch_sub(1, std::memory_order_acq_rel);
-    }
-    s.owner = nullptr;
-    shard.free_slots.push_back(index);
     return true;
 }
 
@@ -197,7 +214,7 @@ void Ledger::mark_stuck(LedgerId id) noexcept {
     }
 }
 
-std::vector<LedgerEntry> Ledger::orphan(LedgerOwner& owner) {
+std::vector<LedgerEntry> Ledger::orphan(LedgerOwner& owner, OrphanObserver* observer) {
     std::vector<std::pair<OrderKey, LedgerEntry>> found;
     if (owner.live_entries() == 0) {
         return {};
@@ -217,6 +234,7 @@ std::vector<LedgerEntry> Ledger::orphan(LedgerOwner& owner) {
             s.orphaned = true;
             s.orphan_path = path;
             s.owner = nullptr;
+            s.observer = observer;
             if (s.counted) {
                 owner.live_entries_.fetch_sub(1, std::memory_order_acq_rel);
             }
@@ -230,6 +248,17 @@ std::vector<LedgerEntry> Ledger::orphan(LedgerOwner& owner) {
         out.push_back(std::move(f.second));
     }
     return out;
+}
+
+void Ledger::forget_observer(const OrphanObserver* observer) noexcept {
+    for (std::size_t i = 0; i < kShards; ++i) {
+        std::lock_guard lock(shards_[i].mu);
+        for (Shard::Slot& s : shards_[i].slots) {
+            if (s.observer == observer) {
+                s.observer = nullptr;
+            }
+        }
+    }
 }
 
 LedgerSnapshot Ledger::snapshot() const {

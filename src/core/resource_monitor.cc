@@ -50,7 +50,22 @@ ResourceMonitor::ResourceMonitor(Ledger& ledger, MonitorOptions options)
     : ledger_(ledger),
       options_(options) {}
 
-ResourceMonitor::~ResourceMonitor() = default;
+ResourceMonitor::~ResourceMonitor() {
+    ledger_.forget_observer(this);
+}
+
+void ResourceMonitor::orphan_released(const LedgerEntry& entry) noexcept {
+    try {
+        report({.kind = ReportKind::late_release,
+                .scope_path = entry.owner_path,
+                .resource = entry.name,
+                .resource_kind = entry.kind,
+                .site = entry.site,
+                .message = "released after its owner closed (reported then as a leak)",
+                .elapsed = entry.age});
+    } catch (...) {  // NOLINT(bugprone-empty-catch): building the report ran out of memory
+    }
+}
 
 ResourceMonitor& ResourceMonitor::global() {
     // Deliberately leaked, like Ledger::global().

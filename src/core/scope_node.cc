@@ -29,6 +29,23 @@ bool attach_current_to(const std::exception_ptr& primary) {
     }
 }
 
+// The close job this thread is running a cleanup for (null: none). A close() called from inside
+// a cleanup is nested in this job: see CloseJob::enclosing.
+thread_local const CloseJob* t_running_job = nullptr;
+
+// Marks this thread as working for `job` until the end of the scope.
+class RunningJob {
+public:
+    explicit RunningJob(const CloseJob* job) noexcept
+        : saved_(std::exchange(t_running_job, job)) {}
+    RunningJob(const RunningJob&) = delete;
+    RunningJob& operator=(const RunningJob&) = delete;
+    ~RunningJob() { t_running_job = saved_; }
+
+private:
+    const CloseJob* saved_;
+};
+
 }  // namespace
 
 ScopeNode::ScopeNode(std::string name,
@@ -47,6 +64,8 @@ ScopeNode::~ScopeNode() {
     // never handed out (make_child failing), which holds nothing.
     if (state_ != State::closed) {
         CloseJob job(false);
+        job.nest_in(t_running_job);
+        const RunningJob running(&job);
         close_in(CloseWorker{&job, 0});
         for (const auto& f : job.failures) {
             monitor_->report({.kind = ReportKind::close_error,
@@ -195,16 +214,31 @@ Ticket ScopeNode::track(const ResourceInfo& info, const std::source_location& si
 }
 
 std::vector<CleanupFailure> ScopeNode::close_collect(std::chrono::nanoseconds cleanup_timeout) {
+    {
+        // Already closed, or nested in a close that holds this scope (a cleanup closing its own
+        // scope or an ancestor being closed): nothing to do, and waiting would never end.
+        std::lock_guard lock(mu_);
+        if (state_ == State::closed || (state_ == State::closing && t_running_job != nullptr &&
+                                        t_running_job->within(closing_job_))) {
+            return {};
+        }
+    }
     if (cleanup_timeout <= std::chrono::nanoseconds::zero()) {
         CloseJob job(false);
+        job.nest_in(t_running_job);
+        const RunningJob running(&job);
         close_in(CloseWorker{&job, 0});
         return std::move(job.failures);
     }
     auto job = std::make_shared<CloseJob>(true);
+    job->nest_in(t_running_job);
     auto self = shared_from_this();
     auto start_worker = [&job, &self](std::uint64_t generation) {
         std::thread([job, self, generation] {
-            self->close_in(CloseWorker{job.get(), generation});
+            {
+                const RunningJob running(job.get());
+                self->close_in(CloseWorker{job.get(), generation});
+            }
             std::lock_guard lock(job->watch->mu);
             if (job->watch->generation == generation) {
                 job->watch->done = true;
@@ -218,6 +252,8 @@ std::vector<CleanupFailure> ScopeNode::close_collect(std::chrono::nanoseconds cl
         // No thread to spare (resource exhaustion): close inline, unwatched, rather than not at
         // all.
         CloseJob inline_job(false);
+        inline_job.nest_in(t_running_job);
+        const RunningJob running(&inline_job);
         close_in(CloseWorker{&inline_job, 0});
         return std::move(inline_job.failures);
     }
@@ -275,7 +311,7 @@ std::vector<CleanupFailure> ScopeNode::close_collect(std::chrono::nanoseconds cl
     return std::move(job->failures);
 }
 
-void ScopeNode::close_in(const CloseWorker& worker) {
+bool ScopeNode::close_in(const CloseWorker& worker) {
     // A watched worker may be abandoned mid-cleanup: it must keep this node alive on its own.
     const std::shared_ptr<ScopeNode> self = worker.job->watched ? shared_from_this() : nullptr;
     std::optional<std::stop_source> stop;
@@ -283,11 +319,14 @@ void ScopeNode::close_in(const CloseWorker& worker) {
     {
         std::unique_lock lock(mu_);
         if (state_ == State::closed) {
-            return;
+            return true;
         }
         if (state_ == State::closing && closing_job_ != worker.job) {
+            if (worker.job->within(closing_job_)) {
+                return false;  // held by a close this one is nested in: that close finishes it
+            }
             closed_cv_.wait(lock, [this] { return state_ == State::closed; });
-            return;
+            return true;
         }
         // From here on adopt(), child() and track() refuse: entries_ can only shrink, and only
         // by this job's workers.
@@ -299,18 +338,28 @@ void ScopeNode::close_in(const CloseWorker& worker) {
     if (stop) {
         stop->request_stop();
     }
-    while (has_children) {  // children first, newest first; each removes itself when closed
+    // Children first, newest first; each removes itself when closed. A child skipped because an
+    // enclosing close holds it stays listed until that close finishes it.
+    std::vector<const ScopeNode*> skipped;
+    while (has_children) {
         std::shared_ptr<ScopeNode> child;
         {
             std::lock_guard lock(mu_);
-            if (children_.empty()) {
-                break;
+            for (auto it = children_.rbegin(); it != children_.rend(); ++it) {
+                if (std::find(skipped.begin(), skipped.end(), it->get()) == skipped.end()) {
+                    child = *it;
+                    break;
+                }
             }
-            child = children_.back();
         }
-        child->close_in(worker);
+        if (child == nullptr) {
+            break;
+        }
+        if (!child->close_in(worker)) {
+            skipped.push_back(child.get());
+        }
         if (worker.abandoned()) {
-            return;
+            return true;
         }
     }
     // Then own resources, newest first. A watched job may hand the rest to another worker, so
@@ -328,10 +377,11 @@ void ScopeNode::close_in(const CloseWorker& worker) {
         }
         release_entry(*e, worker);
         if (worker.abandoned()) {
-            return;
+            return true;
         }
     }
     finish_close();
+    return true;
 }
 
 void ScopeNode::release_entry(Entry& e, const CloseWorker& worker) {
@@ -400,8 +450,9 @@ void ScopeNode::release_entry(Entry& e, const CloseWorker& worker) {
                           .elapsed = std::chrono::steady_clock::now() - started});
     }
     // Last: once the ledger shows the entry gone, this worker touches no monitor or ledger again.
+    // An abandoned cleanup reported its late release above: the ledger must not report it again.
     if (ledger_ != nullptr) {
-        ledger_->release(e.ledger_id);
+        ledger_->release(e.ledger_id, /*notify_orphan=*/!abandoned);
     }
 }
 
@@ -413,7 +464,7 @@ void ScopeNode::finish_close() {
         closed_.store(true, std::memory_order_release);
     }
     if (ledger_ != nullptr && live_entries() > 0) {
-        for (const LedgerEntry& leaked : ledger_->orphan(*this)) {
+        for (const LedgerEntry& leaked : ledger_->orphan(*this, monitor_)) {
             monitor_->report({.kind = ReportKind::leak,
                               .scope_path = leaked.owner_path,
                               .resource = leaked.name,

@@ -108,7 +108,8 @@ public:
     std::vector<CleanupFailure> close_collect(std::chrono::nanoseconds cleanup_timeout);
 
     // The body of a close, run by one worker of `job`. Returns early if the worker is abandoned.
-    void close_in(const CloseWorker& worker);
+    // Returns false, doing nothing, when a close that `job` is nested in holds this node.
+    bool close_in(const CloseWorker& worker);
 
     void request_stop();
     std::stop_token stop_token();

@@ -5,6 +5,8 @@
 
 #include <scopeflow/error.h>
 #include <scopeflow/pool_options.h>
+#include <scopeflow/resource_kind.h>
+#include <scopeflow/resource_monitor.h>
 
 namespace scopeflow {
 namespace {
@@ -77,6 +79,29 @@ std::string pool_timeout_message(const std::string& pool,
     return "pool '" + pool + "': no connection within " + std::to_string(timeout.count()) + "ms (" +
            std::to_string(active) + " active, " + std::to_string(idle) + " idle, " +
            std::to_string(waiting) + " waiting, max " + std::to_string(max_size) + ")";
+}
+
+void report_pool_close_failure(ResourceMonitor* monitor,
+                               const std::string& owner_path,
+                               const PoolOptions& options,
+                               const std::exception_ptr& error) noexcept {
+    if (monitor == nullptr) {
+        monitor = options.monitor != nullptr ? options.monitor : &ResourceMonitor::global();
+    }
+    try {
+        std::string path = owner_path;
+        if (path.empty()) {
+            path = options.owner.empty() ? "pool " + options.name : options.owner;
+        }
+        monitor->report({.kind = ReportKind::close_error,
+                         .scope_path = std::move(path),
+                         .resource = options.name,
+                         .resource_kind = ResourceKind::connection,
+                         .site = {},
+                         .message = "pool '" + options.name +
+                                    "': closing a connection failed: " + message_of(error)});
+    } catch (...) {  // NOLINT(bugprone-empty-catch): out of memory building the report
+    }
 }
 
 double pool_lifetime_factor(double jitter) {

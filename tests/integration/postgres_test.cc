@@ -166,6 +166,45 @@ TEST_F(PgTest, ConnectTimeoutBoundsASilentServer) {
     ::close(fd);
 }
 
+TEST_F(PgTest, PoolAcquireTimeoutBoundsASlowConnect) {
+    // A silent server makes libpq's connect last its whole connect_timeout (800ms); the pool's
+    // acquire_timeout (200ms) must still bound acquire(), connecting included.
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    ASSERT_GE(fd, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(addr);
+    ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), len), 0);  // NOLINT
+    ASSERT_EQ(::listen(fd, 4), 0);
+    ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);  // NOLINT
+    auto options = pg_options();
+    options.port = ntohs(addr.sin_port);
+    options.connect_timeout = 800ms;
+    auto pool = pg::make_postgres_pool(
+        {.name = "silent-db", .max_size = 2, .acquire_timeout = 200ms}, options);
+    const auto start = Clock::now();
+    try {
+        auto lease = pool->acquire(root_);
+        ADD_FAILURE() << "leased a connection to a silent socket";
+    } catch (const TransientError& e) {
+        EXPECT_NE(std::string(e.what()).find("pool 'silent-db': no connection within 200ms"),
+                  std::string::npos)
+            << e.what();
+    }
+    const auto took = Clock::now() - start;
+    EXPECT_GE(took, 190ms);
+    EXPECT_LT(took, 400ms);
+    // The abandoned connect fails at its own timeout and frees its slot.
+    const auto until = Clock::now() + 5s;
+    while (pool->stats().connect_failures == 0 && Clock::now() < until) {
+        std::this_thread::sleep_for(10ms);
+    }
+    EXPECT_EQ(pool->stats().connect_failures, 1U);
+    EXPECT_EQ(pool->stats().total, 0U);
+    ::close(fd);
+}
+
 TEST_F(PgTest, TransactionCommitsExplicitly) {
     const auto t = tables_.create("sf_tx", "k int PRIMARY KEY");
     auto c = pg::Connection::open(pg_options());
@@ -362,8 +401,9 @@ TEST_F(PgTest, WithConnectionDiscardsABrokenConnection) {
 TEST_F(PgTest, ExhaustedPoolTimesOutNamingThePool) {
     auto pool = pg::make_postgres_pool(
         {.name = "exhausted-db", .max_size = 2, .acquire_timeout = 100ms}, pg_options());
-    auto a = pool->acquire(root_);
-    auto b = pool->acquire(root_);
+    // acquire_timeout bounds connecting too: the two connects (SCRAM auth) get their own time.
+    auto a = pool->acquire(root_, 10s);
+    auto b = pool->acquire(root_, 10s);
     const auto start = Clock::now();
     try {
         auto c = pool->acquire(root_);

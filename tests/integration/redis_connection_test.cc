@@ -286,7 +286,7 @@ TEST_F(RedisConnectionTest, ValidationOnBorrowReplacesADeadIdleConnection) {
 TEST_F(RedisConnectionTest, ExhaustedPoolTimesOutNamingThePool) {
     auto pool = make_redis_pool(
         {.name = "cache-exhausted", .max_size = 1, .acquire_timeout = 150ms}, redis_options());
-    auto held = pool->acquire(root_);
+    auto held = pool->acquire(root_, 10s);  // acquire_timeout bounds connecting too
     const auto start = Clock::now();
     try {
         auto second = pool->acquire(root_);

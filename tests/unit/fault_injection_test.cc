@@ -1,6 +1,11 @@
 // Walks every fault point of a three-resource scope: whatever fails, nothing is left behind.
 #include <chrono>
+#include <cstdint>
+#include <set>
+#include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -147,6 +152,119 @@ TEST_F(FaultInjectionTest, SeededRandomFaultsAreReproducibleAndNeverLeak) {
     EXPECT_LT(first.first, 100);
     EXPECT_EQ(iso_.ledger.live_total(), 0U);
     EXPECT_EQ(count_open_fds(), fds_before);
+}
+
+TEST(FaultInjectorTest, WildcardNthFiresOnceAtTheKthHitOverAllPoints) {
+    FaultInjector faults;
+    faults.set_recording(true);
+    faults.arm({.phase = FaultPhase::use, .point = "*", .nth = 3});
+    std::vector<std::string> thrown;
+    for (const char* point : {"a", "b", "c", "a", "a", "b", "b", "c", "c"}) {
+        try {
+            faults.hit(FaultPhase::use, point);
+        } catch (const InjectedFault&) {
+            thrown.emplace_back(point);
+        }
+    }
+    faults.hit(FaultPhase::acquire, "a");                // other phases are counted apart
+    EXPECT_EQ(thrown, (std::vector<std::string>{"c"}));  // the 3rd hit overall, and only it
+    EXPECT_EQ(faults.fired(), 1U);
+    const auto trace = faults.trace();
+    ASSERT_EQ(trace.size(), 10U);
+    EXPECT_EQ(trace[2].phase_ordinal, 3U);
+    EXPECT_EQ(trace[2].ordinal, 1U);
+    EXPECT_EQ(trace[4].point, "a");
+    EXPECT_EQ(trace[4].ordinal, 3U);
+    EXPECT_EQ(trace[9].phase_ordinal, 1U);
+}
+
+TEST(FaultInjectorTest, NamedNthFiresOnceAtThatPointsKthHit) {
+    FaultInjector faults;
+    faults.arm({.phase = FaultPhase::use, .point = "b", .nth = 2});
+    int thrown = 0;
+    for (const char* point : {"a", "b", "a", "a", "b", "b", "b"}) {
+        try {
+            faults.hit(FaultPhase::use, point);
+        } catch (const InjectedFault& e) {
+            ++thrown;
+            EXPECT_NE(std::string(e.what()).find("use 'b' #2"), std::string::npos);
+        }
+    }
+    EXPECT_EQ(thrown, 1);
+}
+
+// Which ordinals of each point fired, for one seed, when the points are hit in `order`.
+std::vector<std::set<std::uint64_t>> fired_ordinals(std::uint64_t seed,
+                                                    const std::vector<int>& order) {
+    const std::vector<std::string> points{"alpha", "beta", "gamma"};
+    FaultInjector faults(seed);
+    faults.arm({.phase = FaultPhase::use, .point = "*", .probability = 0.2});
+    std::vector<std::set<std::uint64_t>> fired(points.size());
+    std::vector<std::uint64_t> seen(points.size(), 0);
+    for (const int p : order) {
+        const std::uint64_t ordinal = ++seen[static_cast<std::size_t>(p)];
+        try {
+            faults.hit(FaultPhase::use, points[static_cast<std::size_t>(p)]);
+        } catch (const InjectedFault&) {
+            fired[static_cast<std::size_t>(p)].insert(ordinal);
+        }
+    }
+    return fired;
+}
+
+TEST(FaultInjectorTest, OneSeedInjectsTheSameFailuresPerPointWhateverTheInterleaving) {
+    constexpr int kHits = 300;
+    std::vector<int> sequential;  // alpha's hits, then beta's, then gamma's
+    std::vector<int> reversed;    // gamma, beta, alpha
+    std::vector<int> interleaved;
+    for (int p = 0; p < 3; ++p) {
+        sequential.insert(sequential.end(), kHits, p);
+        reversed.insert(reversed.end(), kHits, 2 - p);
+    }
+    for (int i = 0; i < kHits; ++i) {
+        for (int p : {1, 0, 2}) {
+            interleaved.push_back(p);
+        }
+    }
+    const auto a = fired_ordinals(42, sequential);
+    EXPECT_EQ(fired_ordinals(42, reversed), a);
+    EXPECT_EQ(fired_ordinals(42, interleaved), a);
+    for (const auto& per_point : a) {
+        EXPECT_GT(per_point.size(), 20U);  // ~60 of 300 at 20%
+        EXPECT_LT(per_point.size(), 110U);
+    }
+    EXPECT_NE(a[0], a[1]);                         // each point has its own stream
+    EXPECT_NE(fired_ordinals(43, sequential), a);  // and the seed matters
+}
+
+TEST(FaultInjectorTest, ThreadsWithOneSeedReproduceTheirFailures) {
+    // Each thread hits its own point; the OS interleaves them differently every run.
+    auto run = [](std::uint64_t seed) {
+        FaultInjector faults(seed);
+        faults.arm({.phase = FaultPhase::use, .point = "*", .probability = 0.1});
+        std::vector<std::vector<std::uint64_t>> fired(4);
+        std::vector<std::thread> threads;
+        for (std::size_t t = 0; t < fired.size(); ++t) {
+            threads.emplace_back([&faults, &fired, t] {
+                const std::string point = "worker-" + std::to_string(t);
+                for (std::uint64_t i = 1; i <= 500; ++i) {
+                    try {
+                        faults.hit(FaultPhase::use, point);
+                    } catch (const InjectedFault&) {
+                        fired[t].push_back(i);
+                    }
+                }
+            });
+        }
+        for (auto& th : threads) {
+            th.join();
+        }
+        return fired;
+    };
+    const auto first = run(7);
+    for (int i = 0; i < 5; ++i) {
+        EXPECT_EQ(run(7), first);
+    }
 }
 
 }  // namespace

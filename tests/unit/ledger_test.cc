@@ -5,6 +5,7 @@
 
 #include <scopeflow/ledger.h>
 #include <scopeflow/resource_monitor.h>
+#include <scopeflow/scope.h>
 
 namespace scopeflow {
 namespace {
@@ -77,6 +78,68 @@ TEST(LedgerTest, OrphanReturnsWhatTheOwnerStillHeldAndKeepsItsPath) {
     ASSERT_EQ(snap.entries.size(), 1U);
     EXPECT_EQ(snap.entries[0].owner_path, "svc/pool");
     EXPECT_TRUE(ledger.release(id));
+}
+
+TEST(LedgerTest, ReleasingAnOrphanTellsItsObserverOnce) {
+    struct Observer final : OrphanObserver {
+        std::vector<LedgerEntry> seen;
+        void orphan_released(const LedgerEntry& e) noexcept override { seen.push_back(e); }
+    } observer;
+    Ledger ledger;
+    NamedOwner owner("svc/worker");
+    const LedgerId orphaned = ledger.acquire({"lease db", ResourceKind::connection}, &owner);
+    const LedgerId returned = ledger.acquire({"lease db", ResourceKind::connection}, &owner);
+    EXPECT_TRUE(ledger.release(returned));  // before the owner ended: no late release
+    ASSERT_EQ(ledger.orphan(owner, &observer).size(), 1U);
+    EXPECT_TRUE(observer.seen.empty());
+    EXPECT_TRUE(ledger.release(orphaned));
+    ASSERT_EQ(observer.seen.size(), 1U);
+    EXPECT_EQ(observer.seen[0].name, "lease db");
+    EXPECT_EQ(observer.seen[0].owner_path, "svc/worker");
+    EXPECT_TRUE(observer.seen[0].orphaned);
+    EXPECT_FALSE(ledger.release(orphaned));  // a double release tells nobody
+    EXPECT_EQ(observer.seen.size(), 1U);
+}
+
+TEST(LedgerTest, TicketReleasedAfterItsScopeClosedIsReportedAsLateRelease) {
+    Ledger ledger;
+    ResourceMonitor monitor{ledger, {.log_to_stderr = false}};
+    Ticket ticket;
+    {
+        Scope worker("svc", {.monitor = &monitor});
+        Scope task = worker.child("task-1");
+        ticket = task.track({"lease orders-db", ResourceKind::connection});
+        Ticket returned_in_time = task.track({"lease orders-db", ResourceKind::connection});
+        returned_in_time.release();
+        task.close();
+    }
+    ASSERT_EQ(monitor.count(ReportKind::leak), 1U);
+    EXPECT_EQ(monitor.count(ReportKind::late_release), 0U);
+    ticket.release();  // the orphan comes back after all
+    ASSERT_EQ(monitor.count(ReportKind::late_release), 1U);
+    const Report late = monitor.recent().back();
+    EXPECT_EQ(late.kind, ReportKind::late_release);
+    EXPECT_EQ(late.scope_path, "svc/task-1");
+    EXPECT_EQ(late.resource, "lease orders-db");
+    EXPECT_EQ(late.resource_kind, ResourceKind::connection);
+    EXPECT_NE(format_report(late).find("late_release: svc/task-1"), std::string::npos);
+    EXPECT_EQ(ledger.live_total(), 0U);
+    ticket.release();  // idempotent: no second report
+    EXPECT_EQ(monitor.count(ReportKind::late_release), 1U);
+}
+
+TEST(LedgerTest, AMonitorDestroyedBeforeAnOrphanIsReleasedIsNotCalled) {
+    Ledger ledger;
+    Ticket ticket;
+    {
+        ResourceMonitor monitor{ledger, {.log_to_stderr = false}};
+        Scope task("task", {.monitor = &monitor});
+        ticket = task.track({"lease", ResourceKind::connection});
+        task.close();
+        EXPECT_EQ(monitor.count(ReportKind::leak), 1U);
+    }
+    ticket.release();  // would use the destroyed monitor (ASan) if it were still attached
+    EXPECT_EQ(ledger.live_total(), 0U);
 }
 
 TEST(LedgerTest, ConcurrentAcquireAndReleaseBalance) {

@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include <scopeflow/error.h>
+#include <scopeflow/fault_injector.h>
 #include <scopeflow/ledger.h>
 #include <scopeflow/pool.h>
 #include <scopeflow/resource_monitor.h>
@@ -304,8 +305,10 @@ TEST_F(PoolTest, LeaseOutlivingItsOwnerIsReportedByTheScope) {
     const auto reports = monitor_.recent();
     EXPECT_EQ(reports[0].scope_path, "svc/worker-1");
     EXPECT_EQ(reports[0].resource, "lease orders-db");
+    EXPECT_EQ(monitor_.count(ReportKind::late_release), 0u);
     lease.release();
     EXPECT_EQ(pool->stats().idle, 1u);
+    EXPECT_EQ(monitor_.count(ReportKind::late_release), 1u);  // the orphan came back
 }
 
 TEST_F(PoolTest, CloseReportNamesAnOwnerThatNoLongerExists) {
@@ -452,6 +455,221 @@ TEST_F(PoolTest, BackgroundHousekeepingRuns) {
         std::this_thread::sleep_for(5ms);
     }
     EXPECT_EQ(pool->stats().idle, 1u);
+}
+
+// Polls until pred() or the timeout; returns pred().
+template <typename Pred>
+bool eventually(Pred pred, std::chrono::milliseconds timeout = 5000ms) {
+    const auto until = Clock::now() + timeout;
+    while (!pred() && Clock::now() < until) {
+        std::this_thread::sleep_for(2ms);
+    }
+    return pred();
+}
+
+TEST_F(PoolTest, AcquireTimeoutIncludesASlowConnect) {
+    auto pool = make({.max_size = 2});
+    c_.slow_connect_ms = 800;
+    const auto start = Clock::now();
+    try {
+        auto lease = pool->acquire(root_, 200ms);
+        FAIL() << "expected TransientError";
+    } catch (const TransientError& e) {
+        const auto waited = Clock::now() - start;
+        EXPECT_GE(waited, 200ms);
+        EXPECT_LT(waited, 400ms);
+        EXPECT_NE(std::string(e.what()).find("pool 'orders-db': no connection within 200ms"),
+                  std::string::npos)
+            << e.what();
+    }
+    EXPECT_EQ(pool->stats().timeouts, 1u);
+    // The connect finishes on its own thread and becomes an idle connection, not a leak.
+    ASSERT_TRUE(eventually([&] { return pool->stats().idle == 1; }));
+    EXPECT_EQ(pool->stats().total, 1u);
+    EXPECT_EQ(c_.live.load(), 1);
+    c_.slow_connect_ms = 0;
+    const auto reuse = Clock::now();
+    auto lease = pool->acquire(root_, 200ms);
+    EXPECT_LT(Clock::now() - reuse, 100ms);
+    EXPECT_EQ(lease->id, 1);
+    EXPECT_EQ(c_.connects.load(), 1);
+    EXPECT_EQ(monitor_.count(ReportKind::leak), 0u);
+}
+
+TEST_F(PoolTest, AConnectFinishingAfterItsCallerGaveUpServesTheNextWaiter) {
+    auto pool = make({.max_size = 1, .acquire_timeout = 5s});
+    c_.slow_connect_ms = 300;
+    EXPECT_THROW((void)pool->acquire(root_, 50ms), TransientError);
+    // The slot is still reserved by the running connect: this waiter queues for it and gets it.
+    const auto start = Clock::now();
+    auto lease = pool->acquire(root_);
+    EXPECT_LT(Clock::now() - start, 1s);
+    EXPECT_EQ(lease->id, 1);
+    EXPECT_EQ(c_.connects.load(), 1);
+}
+
+TEST_F(PoolTest, AnAcquireStoppedWhileConnectingIsCancelled) {
+    auto pool = make({.max_size = 1, .acquire_timeout = 10s});
+    c_.slow_connect_ms = 500;
+    Scope worker = root_.child("worker-1");
+    std::jthread stopper([&] {
+        std::this_thread::sleep_for(50ms);
+        worker.request_stop();
+    });
+    const auto start = Clock::now();
+    EXPECT_THROW((void)pool->acquire(worker), CancelledError);
+    EXPECT_LT(Clock::now() - start, 400ms);
+    ASSERT_TRUE(eventually([&] { return pool->stats().idle == 1; }));
+    EXPECT_EQ(monitor_.count(ReportKind::leak), 0u);
+}
+
+TEST_F(PoolTest, WaitersOnAFullPoolAreNotLeaksWhenTheirOwnersClose) {
+    constexpr int kWaiters = 8;
+    auto pool = make({.max_size = 1, .acquire_timeout = 10s});
+    auto held = pool->acquire(root_);
+    std::vector<Scope> owners;
+    for (int i = 0; i < kWaiters; ++i) {
+        owners.push_back(root_.child("worker-" + std::to_string(i)));
+    }
+    std::atomic<int> stopped{0};
+    std::atomic<int> other{0};
+    std::vector<std::jthread> threads;
+    for (int i = 0; i < kWaiters; ++i) {
+        threads.emplace_back([&, i] {
+            try {
+                auto lease = pool->acquire(owners[static_cast<std::size_t>(i)]);
+                other.fetch_add(1);
+            } catch (const CancelledError&) {
+                stopped.fetch_add(1);
+            } catch (...) {
+                other.fetch_add(1);
+            }
+        });
+    }
+    ASSERT_TRUE(eventually([&] { return pool->stats().pending == kWaiters; }));
+    for (auto& owner : owners) {  // shutdown: each worker's scope closes while it waits
+        owner.close();
+    }
+    threads.clear();
+    EXPECT_EQ(stopped.load(), kWaiters);
+    EXPECT_EQ(other.load(), 0);
+    EXPECT_EQ(monitor_.count(ReportKind::leak), 0u);
+    EXPECT_EQ(pool->stats().pending, 0u);
+    EXPECT_EQ(pool->stats().active, 1u);
+}
+
+TEST_F(PoolTest, AConnectUnderWayWhenCloseBeginsIsClosedNotLent) {
+    auto pool = make({.max_size = 2, .acquire_timeout = 5s});
+    c_.slow_connect_ms = 300;
+    std::atomic<bool> closed_error{false};
+    std::atomic<bool> leased{false};
+    std::jthread t([&] {
+        try {
+            auto lease = pool->acquire(root_);
+            leased = true;
+        } catch (const PoolClosedError&) {
+            closed_error = true;
+        }
+    });
+    ASSERT_TRUE(eventually([&] { return pool->stats().pending == 1; }));  // connecting
+    const PoolCloseReport report = pool->close(2s);
+    t.join();
+    EXPECT_TRUE(closed_error.load());
+    EXPECT_FALSE(leased.load());
+    EXPECT_TRUE(report.clean()) << report.describe();
+    // close() waited for the connect and closed what it opened.
+    EXPECT_EQ(c_.connects.load(), 1);
+    EXPECT_EQ(c_.closes.load(), 1);
+    EXPECT_EQ(c_.live.load(), 0);
+    EXPECT_EQ(pool->stats().total, 0u);
+}
+
+TEST_F(PoolTest, CloseFailuresAreReportedToThePoolsMonitorAndTheLeaseOwners) {
+    Ledger other_ledger;
+    ResourceMonitor pool_monitor{other_ledger, {.log_to_stderr = false}};
+    auto hooks = fake_hooks(c_);
+    hooks.close = [](FakeConn& conn) {
+        throw std::runtime_error("close of connection " + std::to_string(conn.id) + " failed");
+    };
+    auto pool = make_pool<FakeConn>(
+        {.name = "orders-db", .max_size = 2, .monitor = &pool_monitor, .owner = "svc/resources"},
+        std::move(hooks));
+    Scope worker = root_.child("worker-1");
+    {
+        auto lease = pool->acquire(worker);
+        lease.mark_broken();  // closed on return: reported to the lease owner's monitor
+    }
+    ASSERT_EQ(monitor_.count(ReportKind::close_error), 1u);
+    EXPECT_EQ(monitor_.recent().back().scope_path, "svc/worker-1");
+    EXPECT_NE(monitor_.recent().back().message.find("close of connection 1 failed"),
+              std::string::npos);
+    { auto lease = pool->acquire(worker); }  // back to idle
+    (void)pool->close(1s);                   // the idle one fails to close: the pool's monitor
+    ASSERT_EQ(pool_monitor.count(ReportKind::close_error), 1u);
+    const Report r = pool_monitor.recent().back();
+    EXPECT_EQ(r.scope_path, "svc/resources");
+    EXPECT_EQ(r.resource, "orders-db");
+    EXPECT_EQ(r.resource_kind, ResourceKind::connection);
+    EXPECT_EQ(monitor_.count(ReportKind::close_error), 1u);
+    EXPECT_EQ(ResourceMonitor::global().count(ReportKind::close_error), 0u);
+}
+
+TEST_F(PoolTest, FaultPointsSimulateConnectValidateAndCloseFailures) {
+    FaultInjector faults;
+    faults.set_recording(true);
+    Ledger pool_ledger;
+    ResourceMonitor pool_monitor{pool_ledger, {.log_to_stderr = false}};
+    auto pool = make(
+        {.max_size = 1, .validate_if_idle_for = 0ms, .monitor = &pool_monitor, .faults = &faults});
+    // connect: the first connect fails as a connector's would.
+    faults.arm({.phase = FaultPhase::acquire, .point = "pool.orders-db.connect", .nth = 1});
+    EXPECT_THROW((void)pool->acquire(root_), InjectedFault);
+    EXPECT_EQ(pool->stats().connect_failures, 1u);
+    EXPECT_EQ(pool->stats().total, 0u);
+    { auto lease = pool->acquire(root_); }  // the 2nd connect succeeds
+    // validate: the idle connection fails validation, is discarded and replaced.
+    faults.arm({.phase = FaultPhase::use, .point = "pool.orders-db.validate", .nth = 1});
+    {
+        auto lease = pool->acquire(root_);
+        EXPECT_EQ(lease->id, 2);
+    }
+    EXPECT_EQ(pool->stats().broken, 1u);
+    // close: closing fails (reported), the connection is closed all the same.
+    faults.arm({.phase = FaultPhase::release, .point = "pool.orders-db.close", .nth = 2});
+    EXPECT_TRUE(pool->close(1s).clean());
+    EXPECT_EQ(pool_monitor.count(ReportKind::close_error), 1u);
+    EXPECT_NE(pool_monitor.recent().back().message.find("injected fault at release "
+                                                        "'pool.orders-db.close' #2"),
+              std::string::npos)
+        << pool_monitor.recent().back().message;
+    EXPECT_EQ(c_.live.load(), 0);
+    EXPECT_EQ(faults.fired(), 3u);
+    std::vector<std::string> points;
+    for (const FaultHit& h : faults.trace()) {
+        if (h.point.rfind("pool.", 0) == 0) {
+            points.push_back(std::string(to_string(h.phase)) + " " + h.point);
+        }
+    }
+    EXPECT_EQ(points, (std::vector<std::string>{
+                          "acquire pool.orders-db.connect", "acquire pool.orders-db.connect",
+                          "use pool.orders-db.validate", "release pool.orders-db.close",
+                          "acquire pool.orders-db.connect", "release pool.orders-db.close"}));
+}
+
+TEST_F(PoolTest, AHangingConnectIsBoundedByTheAcquireTimeout) {
+    FaultInjector faults;
+    faults.arm({.phase = FaultPhase::acquire,
+                .point = "pool.orders-db.connect",
+                .nth = 1,
+                .action = FaultAction::hang});
+    auto pool = make({.max_size = 1, .faults = &faults});
+    const auto start = Clock::now();
+    EXPECT_THROW((void)pool->acquire(root_, 150ms), TransientError);
+    EXPECT_LT(Clock::now() - start, 400ms);
+    faults.release_hangs();  // the connect goes on and ends up idle
+    ASSERT_TRUE(eventually([&] { return pool->stats().idle == 1; }));
+    EXPECT_TRUE(pool->close(1s).clean());
+    EXPECT_EQ(c_.live.load(), 0);
 }
 
 }  // namespace

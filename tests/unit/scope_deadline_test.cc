@@ -1,8 +1,13 @@
 // Close deadlines: stuck cleanups are reported on time, abandoned, and the close goes on.
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
 #include <future>
+#include <memory>
 #include <mutex>
 #include <thread>
+#include <utility>
 
 #include <gtest/gtest.h>
 
@@ -157,6 +162,144 @@ TEST_F(ScopeDeadlineTest, DestructorWithDeadlineDoesNotThrowAndReportsStuckOnce)
     EXPECT_EQ(iso_.monitor.count(ReportKind::close_error), 0U);
     faults.release_hangs();
     EXPECT_TRUE(eventually([&] { return iso_.ledger.live_total() == 0; }));
+}
+
+// Runs `body` on its own thread and fails the test if it has not returned within `limit`. A close
+// that never returns cannot be joined or abandoned safely (it works on this test's objects), so a
+// hang ends the test binary at once: a regression fails fast instead of hitting the CTest timeout.
+void returns_within(std::chrono::milliseconds limit, const std::function<void()>& body) {
+    auto done = std::make_shared<std::promise<void>>();
+    std::future<void> finished = done->get_future();
+    std::thread([done, &body] {
+        try {
+            body();
+            done->set_value();
+        } catch (...) {
+            done->set_exception(std::current_exception());
+        }
+    }).detach();
+    if (finished.wait_for(limit) != std::future_status::ready) {
+        std::fprintf(stderr, "FAILED: close() did not return within %lld ms (hangs)\n",
+                     static_cast<long long>(limit.count()));
+        std::fflush(stderr);
+        std::_Exit(1);
+    }
+    finished.get();  // rethrows what body threw
+}
+
+// Both ways of closing: inline (no deadline) and watched by a per-cleanup deadline.
+const std::chrono::nanoseconds kCloseModes[] = {kNoCloseTimeout, 2s};
+
+// A resource whose close() closes the scope that owns it.
+struct ClosesItsOwner {
+    Scope* owner;
+    EventLog* log;
+    ClosesItsOwner(Scope* o, EventLog* l)
+        : owner(o),
+          log(l) {}
+    ClosesItsOwner(ClosesItsOwner&& other) noexcept
+        : owner(std::exchange(other.owner, nullptr)),
+          log(other.log) {}
+    ClosesItsOwner(const ClosesItsOwner&) = delete;
+    ClosesItsOwner& operator=(const ClosesItsOwner&) = delete;
+    ClosesItsOwner& operator=(ClosesItsOwner&&) = delete;
+    ~ClosesItsOwner() = default;
+    void close() {
+        if (owner != nullptr) {
+            owner->close();
+            log->add("nested close returned");
+        }
+    }
+};
+
+TEST_F(ScopeDeadlineTest, CloseFromItsOwnCleanupIsANoOpAndTheOuterCloseFinishes) {
+    for (const auto mode : kCloseModes) {
+        SCOPED_TRACE(mode.count());
+        EventLog log;
+        Scope svc("svc", {.monitor = &iso_.monitor, .close_timeout = mode});
+        svc.adopt({"first"}, Probe(log, "first"));
+        svc.defer({"closer"}, [&] {
+            svc.close();
+            svc.close(1s);  // an explicit deadline is nested all the same
+            log.add("nested close returned");
+        });
+        svc.adopt({"last"}, Probe(log, "last"));
+        returns_within(5s, [&] { svc.close(); });
+        EXPECT_TRUE(svc.closed());
+        EXPECT_EQ(log.events(), (V{"close last", "nested close returned", "close first"}));
+    }
+    EXPECT_EQ(iso_.monitor.count(ReportKind::stuck), 0U);
+    EXPECT_EQ(iso_.ledger.live_total(), 0U);
+}
+
+TEST_F(ScopeDeadlineTest, ChildCleanupClosingItsParentDoesNotHang) {
+    for (const auto mode : kCloseModes) {
+        SCOPED_TRACE(mode.count());
+        // The parent's close reaches the child, whose cleanup closes the parent again: a no-op.
+        {
+            EventLog log;
+            Scope parent("parent", {.monitor = &iso_.monitor, .close_timeout = mode});
+            parent.adopt({"parent-res"}, Probe(log, "parent-res"));
+            Scope child = parent.child("child");
+            child.defer({"closes-parent"}, [&] {
+                parent.close();
+                log.add("nested close returned");
+            });
+            returns_within(5s, [&] { parent.close(); });
+            EXPECT_TRUE(parent.closed());
+            EXPECT_TRUE(child.closed());
+            EXPECT_EQ(log.events(), (V{"nested close returned", "close parent-res"}));
+        }
+        // The child is closed first, on its own: its cleanup's close of the parent closes the
+        // parent's other children and resources, skips the child (its close is under way) and
+        // returns; then the child's close finishes.
+        {
+            EventLog log;
+            Scope parent("parent", {.monitor = &iso_.monitor, .close_timeout = mode});
+            parent.adopt({"parent-res"}, Probe(log, "parent-res"));
+            Scope sibling = parent.child("sibling");
+            sibling.adopt({"sibling-res"}, Probe(log, "sibling-res"));
+            Scope child = parent.child("child");
+            child.adopt({"child-first"}, Probe(log, "child-first"));
+            child.defer({"closes-parent"}, [&] {
+                parent.close();
+                log.add("nested close returned");
+            });
+            returns_within(5s, [&] { child.close(); });
+            EXPECT_TRUE(parent.closed());
+            EXPECT_TRUE(sibling.closed());
+            EXPECT_TRUE(child.closed());
+            EXPECT_EQ(log.events(), (V{"close sibling-res", "close parent-res",
+                                       "nested close returned", "close child-first"}));
+            returns_within(5s, [&] { parent.close(); });  // idempotent afterwards
+        }
+    }
+    EXPECT_EQ(iso_.monitor.count(ReportKind::stuck), 0U);
+    EXPECT_EQ(iso_.monitor.count(ReportKind::leak), 0U);
+    EXPECT_EQ(iso_.ledger.live_total(), 0U);
+}
+
+TEST_F(ScopeDeadlineTest, AdoptedResourceWhoseCloseClosesItsOwnerDoesNotHang) {
+    for (const auto mode : kCloseModes) {
+        SCOPED_TRACE(mode.count());
+        EventLog log;
+        Scope svc("svc", {.monitor = &iso_.monitor, .close_timeout = mode});
+        svc.adopt({"first"}, Probe(log, "first"));
+        svc.adopt({"closer"}, ClosesItsOwner(&svc, &log));
+        returns_within(5s, [&] { svc.close(); });
+        EXPECT_TRUE(svc.closed());
+        EXPECT_EQ(log.events(), (V{"nested close returned", "close first"}));
+        // Through the destructor too.
+        EventLog log2;
+        {
+            Scope owner("owner", {.monitor = &iso_.monitor, .close_timeout = mode});
+            owner.adopt({"closer"}, ClosesItsOwner(&owner, &log2));
+            returns_within(5s, [&] { owner.close(); });
+        }
+        EXPECT_EQ(log2.events(), (V{"nested close returned"}));
+    }
+    EXPECT_EQ(iso_.monitor.count(ReportKind::stuck), 0U);
+    EXPECT_EQ(iso_.ledger.live_total(), 0U);
 }
 
 }  // namespace
