@@ -13,8 +13,6 @@
 #include <scopeflow/secret.h>
 #include <scopeflow/sqlite/database.h>
 
-#include "service/units.h"
-
 namespace scopeflow::service {
 namespace {
 
@@ -65,19 +63,7 @@ std::uint64_t optional_count(const Block& b, std::string_view field, std::uint64
 }
 
 std::uint64_t optional_bytes(const Block& b, std::string_view field, std::uint64_t fallback) {
-    const Value* v = b.options.find(field);
-    if (v == nullptr) {
-        return fallback;
-    }
-    if (v->kind() == ValueKind::integer && v->as_int() >= 0) {
-        return static_cast<std::uint64_t>(v->as_int());
-    }
-    if (v->kind() == ValueKind::string) {
-        if (auto n = parse_bytes(v->as_string())) {
-            return *n;
-        }
-    }
-    throw ConfigError(at(b, field), "expected a size such as 65536, 64KiB or 16MiB");
+    return scopeflow::optional_bytes(b.options, field, fallback, b.path);
 }
 
 ResourceProbe database_probe(const Block& b, const std::shared_ptr<sql::Database>& db) {
@@ -275,19 +261,7 @@ void add_budgets(Catalog& c) {
 std::chrono::milliseconds optional_duration(const Block& b,
                                             std::string_view field,
                                             std::chrono::milliseconds fallback) {
-    const Value* v = b.options.find(field);
-    if (v == nullptr) {
-        return fallback;
-    }
-    if (v->kind() == ValueKind::integer && v->as_int() >= 0) {
-        return std::chrono::milliseconds(v->as_int());
-    }
-    if (v->kind() == ValueKind::string) {
-        if (auto d = parse_duration(v->as_string())) {
-            return *d;
-        }
-    }
-    throw ConfigError(at(b, field), "expected a duration such as 500ms, 30s or 5m");
+    return scopeflow::optional_duration(b.options, field, fallback, b.path);
 }
 
 bool optional_bool(const Block& b, std::string_view field, bool fallback) {
