@@ -482,6 +482,20 @@ INSTANTIATE_TEST_SUITE_P(
                    "service.progress_interval", "10s", "duration"}),
     [](const ::testing::TestParamInfo<UnitOption>& p) { return std::string(p.param.name); });
 
+// Errors from the objects a resource builds cite the option as the file spells it.
+TEST(ConfigBuildTest, ErrorsCiteTheOptionsTheFileHas) {
+    EXPECT_EQ(build_error_of("resources:\n  r: {type: memory, capacity: 0}\n" + kGen + kLog),
+              "p.yaml:2: resources.r.capacity: must be at least 1");
+    EXPECT_EQ(build_error_of("resources:\n  r: {type: files, max_open: 0}\n" + kGen + kLog),
+              "p.yaml:2: resources.r.max_open: must be at least 1");
+    EXPECT_EQ(build_error_of("resources:\n  r: {type: http, timeout: 0}\n" + kGen + kLog),
+              "p.yaml:2: resources.r.timeout: must be positive");
+    EXPECT_EQ(build_error_of("resources:\n  r: {type: http}\n" + kGen +
+                             "graph: {stages: {a: {type: http_post, resource: r, path: /x}}}\n"),
+              "p.yaml:4: graph.stages.a.path (stage 'a'): a path needs a client with a base_url "
+              "(client 'r' has none)");
+}
+
 TEST(UnitsTest, OneParserForEachKind) {
     EXPECT_EQ(parse_bytes("16MiB"), 16u << 20);
     EXPECT_EQ(parse_bytes("1.5KiB"), 1536u);
