@@ -534,7 +534,7 @@ void register_builtin_stages(StageRegistry& registry) {
          .description = "runs each event through an external program (one JSON line in, one "
                         "out), one child per worker",
          .options = "command: the program and its arguments, a list (required; no shell)\n"
-                    "env: K=V entries added to its environment (list)\n"
+                    "env: K=V entries added to its environment (a list)\n"
                     "timeout_ms: per event, a duration (default 5s)\n"
                     "terminate_grace_ms: SIGTERM, then SIGKILL after this (default 2s)",
          .origin = "builtin"},
@@ -545,7 +545,7 @@ void register_builtin_stages(StageRegistry& registry) {
             if (p.argv.empty()) {
                 throw ConfigError(where + ".command", "is required: [program, arg, ...]");
             }
-            p.env_add = optional_string_list(o, "env", where);
+            p.env_add = optional_strict_list(o, "env", where);
             p.timeout = optional_duration(o, "timeout_ms", std::chrono::seconds(5), where);
             p.terminate_grace =
                 optional_duration(o, "terminate_grace_ms", std::chrono::seconds(2), where);

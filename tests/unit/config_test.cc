@@ -342,6 +342,11 @@ TEST(ConfigBuildTest, ACommandGivenAsAStringIsRejectedSuggestingTheList) {
     EXPECT_EQ(
         build_error_of(kGen + "graph:\n  stages:\n    p: {type: process, command: [cat, -u]}\n"),
         "");
+    // env entries may hold commas ("K=a,b"): a list too.
+    EXPECT_EQ(build_error_of(kGen + "graph:\n  stages:\n    p: {type: process, command: [env], "
+                                    "env: \"A=1\"}\n"),
+              "p.yaml:4: graph.stages.p.env (stage 'p'): expected a list, not 'A=1': write env: "
+              "[A=1]");
 }
 
 TEST(ConfigBuildTest, ACycleNoEventCanLeaveIsRejectedNamingItsStages) {
