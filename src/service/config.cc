@@ -131,8 +131,9 @@ std::string json_quote(std::string_view s) {
     return out;
 }
 
+// "file:line", or "file" when yaml-cpp gave no position (line 0).
 std::string at_line(const std::string& file, std::size_t line) {
-    return file + ":" + std::to_string(line);
+    return line == 0 ? file : file + ":" + std::to_string(line);
 }
 
 // Bounds the nesting and the number of values of `text` before yaml-cpp sees it: yaml-cpp
