@@ -16,7 +16,9 @@
 // - A route to a stage that does not exist, from an action the stage never declared, or a
 //   stage no route reaches, is a configuration error found by validate(), before anything opens.
 // - Cycles are allowed; each event carries a hop count and one that exceeds max_hops goes to the
-//   dead-letter stage.
+//   dead-letter stage. reject_closed_cycles() (applied by `scopeflow check` and `run`) refuses a
+//   cycle that no event can leave: no stage in it drops events (Stage::may_drop) or has an
+//   action, other than "error", that ends the event or leads out of the cycle.
 // - The "error" action (also taken when process() throws) with no route sends the event to the
 //   dead-letter stage; without one, the event is nacked.
 //
@@ -57,6 +59,9 @@ public:
 
     // Resolves names and checks the rules above; throws ConfigError. Idempotent.
     void validate();
+    // After validate(): throws ConfigError ("graph.stages.<name>") naming the stages of a cycle
+    // from which every event would be routed around until the hop limit fails it.
+    void reject_closed_cycles() const;
 
     // --- read by the engine after validate() ---
     [[nodiscard]] const std::vector<Node>& nodes() const noexcept { return nodes_; }

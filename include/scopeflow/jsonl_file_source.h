@@ -39,6 +39,8 @@ struct JsonlSourceOptions {
     std::string offset_path;           // committed progress; default: path + ".offset"
     bool resume = true;                // start at the committed offset when there is one
     std::size_t read_chunk = 1 << 20;  // bytes read from the file at a time
+    // A longer line becomes a decode failure ("line of N bytes exceeds max_line_bytes").
+    std::size_t max_line_bytes = 1 << 20;
     // While running, commit progress at most this often (from the acking worker, outside the
     // source's lock). Zero: after every acked batch. commit() at the end always runs.
     std::chrono::milliseconds commit_interval{1000};

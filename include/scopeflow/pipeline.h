@@ -125,6 +125,9 @@ public:
     ~Pipeline();  // stops, waits and closes; never throws (failures go to the monitor)
 
     void start(Scope& parent);
+    // After start() threw: what was opening when it failed, "source" or "graph.stages.<name>"
+    // (the path a config file gives it); empty when the failure came before or after the opens.
+    [[nodiscard]] const std::string& failed_to_open() const noexcept { return opening_; }
     void request_stop();
     void wait();
 
@@ -286,6 +289,7 @@ private:
     std::vector<Ticket> thread_tickets_;
     bool started_ = false;
     bool waited_ = false;
+    std::string opening_;  // set by start() while it opens the source and the stages
     // Declared last: joined first on destruction, before anything they use goes away.
     std::vector<std::jthread> threads_;
 };

@@ -28,7 +28,8 @@ namespace scopeflow {
 class Scope;
 
 // 2: Stage gained on_flush_batch(BatchContext&) (end-of-batch failures of single events).
-inline constexpr std::uint32_t kPluginAbiVersion = 2;
+// 3: Stage gained declare_drops() / may_drop() (a bool member).
+inline constexpr std::uint32_t kPluginAbiVersion = 3;
 
 struct PluginInfo {
     std::uint32_t abi_version;  // kPluginAbiVersion the plugin was built with

@@ -26,7 +26,9 @@
 // process() returns an action: kActionDefault, kActionDrop (the event ends here, successfully),
 // kActionError, or one the stage declared before open with declare_action("high_value"). The
 // graph routes each action to zero or more next stages; an action with no route ends the event
-// there (a sink). An exception from process() is the error action.
+// there (a sink). An exception from process() is the error action. A stage that may return
+// kActionDrop says so with declare_drops() before open: Graph::validate() rejects a cycle that no
+// event can leave, and a stage that drops is a way out.
 //
 // Batching sinks buffer what process() accepted and write it at the end of the batch. Their
 // hook is on_flush_batch(BatchContext&): a write that fails for some events (after the stage's
@@ -255,6 +257,8 @@ public:
     [[nodiscard]] ActionId action_id(std::string_view name) const;  // kActionDrop if unknown
     [[nodiscard]] const std::vector<std::string>& actions() const noexcept { return actions_; }
     [[nodiscard]] const std::string& type() const noexcept { return type_; }
+    // Whether process() may return kActionDrop (declare_drops()).
+    [[nodiscard]] bool may_drop() const noexcept { return drops_; }
 
     // --- lifecycle, driven by the engine ---
     void open(Scope& stage_scope, std::size_t workers);
@@ -279,6 +283,9 @@ public:
     [[nodiscard]] virtual std::string degraded() const { return {}; }
 
 protected:
+    // Declares that process() may end events with kActionDrop (a filter, an aggregate).
+    void declare_drops() noexcept { drops_ = true; }
+
     virtual void on_open(Scope& stage_scope, std::size_t workers);
     virtual void on_open_worker(Scope& worker_scope, std::size_t worker_index);
     virtual ActionId on_process(Event& event, TaskContext& task) = 0;
@@ -293,6 +300,7 @@ private:
     std::string type_;
     std::vector<std::string> actions_{"default", "error"};
     bool opened_ = false;
+    bool drops_ = false;
 };
 
 }  // namespace scopeflow

@@ -12,6 +12,8 @@
 // Thread safety: register everything first; create() and list() may then run concurrently.
 #pragma once
 
+#include <chrono>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -70,9 +72,25 @@ std::int64_t optional_int(const StageOptions& o,
                           std::string_view field,
                           std::int64_t fallback,
                           const std::string& where);
+// A duration option (units.h): "500ms", "30s", "5m", "1h", or a bare number of milliseconds.
+std::chrono::milliseconds optional_duration(const StageOptions& o,
+                                            std::string_view field,
+                                            std::chrono::milliseconds fallback,
+                                            const std::string& where);
+// A size option (units.h): "64KiB", "16MiB", "1GB", or a bare number of bytes.
+std::uint64_t optional_bytes(const StageOptions& o,
+                             std::string_view field,
+                             std::uint64_t fallback,
+                             const std::string& where);
 // A list option: a JSON array of strings (a YAML list), or one comma-separated string; empty
 // when missing.
 std::vector<std::string> optional_string_list(const StageOptions& o,
+                                              std::string_view field,
+                                              const std::string& where);
+// A list option that must be a YAML list (argv-like values, where a comma or a space may be part
+// of an item): a string is an error suggesting the list form, e.g. "[cat, -u]". Empty when
+// missing.
+std::vector<std::string> optional_strict_list(const StageOptions& o,
                                               std::string_view field,
                                               const std::string& where);
 // Rejects fields the stage does not know, suggesting the closest known one.

@@ -36,6 +36,7 @@ list(APPEND SCOPEFLOW_PUBLIC_HEADERS generator_source.h sql_source.h stream_sour
 target_sources(scopeflow_core PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/plugin.cc
   ${CMAKE_CURRENT_LIST_DIR}/stage_registry.cc
+  ${CMAKE_CURRENT_LIST_DIR}/units.cc
 )
 target_link_libraries(scopeflow_core PUBLIC ${CMAKE_DL_LIBS})
-list(APPEND SCOPEFLOW_PUBLIC_HEADERS plugin.h stage_registry.h)
+list(APPEND SCOPEFLOW_PUBLIC_HEADERS plugin.h stage_registry.h units.h)

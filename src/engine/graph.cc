@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <utility>
 
 #include <scopeflow/error.h>
@@ -120,6 +121,74 @@ void Graph::validate() {
         }
     }
     validated_ = true;
+}
+
+void Graph::reject_closed_cycles() const {
+    // A node is "open" when an event copy there can end: the stage may drop it, or one of its
+    // actions (other than error) has no route or leads only to open nodes. What stays closed
+    // sends every copy around a cycle until the hop limit fails it.
+    const std::size_t n = nodes_.size();
+    std::vector<bool> open(n, false);
+    const auto leads_out = [&](const std::vector<std::uint32_t>& targets) {
+        return std::all_of(targets.begin(), targets.end(),
+                           [&](std::uint32_t t) { return open[t]; });
+    };
+    for (bool changed = true; changed;) {
+        changed = false;
+        for (std::size_t i = 0; i < n; ++i) {
+            if (open[i]) {
+                continue;
+            }
+            const Node& node = nodes_[i];
+            bool out = node.stage->may_drop();
+            for (std::size_t a = 0; a < node.routes.size() && !out; ++a) {
+                out = a != kActionError && leads_out(node.routes[a]);
+            }
+            if (out) {
+                open[i] = true;
+                changed = true;
+            }
+        }
+    }
+    for (std::size_t start = 0; start < n; ++start) {
+        if (open[start]) {
+            continue;
+        }
+        // Every non-error action of a closed node leads to a closed node: follow them to a cycle.
+        std::vector<std::uint32_t> walk;
+        std::vector<std::size_t> at(n, n);
+        auto i = static_cast<std::uint32_t>(start);
+        while (at[i] == n) {
+            at[i] = walk.size();
+            walk.push_back(i);
+            const Node& node = nodes_[i];
+            std::uint32_t next = kNoNode;
+            for (std::size_t a = 0; a < node.routes.size() && next == kNoNode; ++a) {
+                if (a == kActionError) {
+                    continue;
+                }
+                for (const std::uint32_t t : node.routes[a]) {
+                    if (!open[t]) {
+                        next = t;
+                        break;
+                    }
+                }
+            }
+            i = next;
+        }
+        std::string cycle;
+        for (std::size_t k = at[i]; k < walk.size(); ++k) {
+            cycle += "'" + nodes_[walk[k]].name + "' -> ";
+        }
+        cycle += "'" + nodes_[i].name + "'";
+        throw ConfigError("graph.stages." + nodes_[i].name,
+                          "stages " + cycle +
+                              " form a cycle no event can leave: each would go round until the "
+                              "hop limit (max_hops " +
+                              std::to_string(max_hops_) +
+                              ") fails it; route an action out of the cycle, or end it at a "
+                              "stage without a default route");
+    }
 }
 
 }  // namespace scopeflow

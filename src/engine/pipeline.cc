@@ -131,19 +131,23 @@ void Pipeline::start(Scope& parent) {
     try {
         const std::size_t workers = options_.workers;
         source_scope_.emplace(scope_->child("source", {.close_timeout = options_.close_timeout}));
+        opening_ = "source";
         source_.open(*source_scope_);
         for (auto& node : graph_.nodes()) {
             stage_scopes_.push_back(scope_->child(
                 node.name, {.level = ScopeLevel::stage, .close_timeout = options_.close_timeout}));
+            opening_ = "graph.stages." + node.name;
             node.stage->open(stage_scopes_.back(), workers);
         }
         for (std::size_t s = 0; s < graph_.nodes().size(); ++s) {
+            opening_ = "graph.stages." + graph_.nodes()[s].name;
             for (std::size_t w = 0; w < workers; ++w) {
                 stage_worker_scopes_.push_back(stage_scopes_[s].child(
                     "worker-" + std::to_string(w), {.level = ScopeLevel::worker}));
                 graph_.nodes()[s].stage->open_worker(stage_worker_scopes_.back(), w);
             }
         }
+        opening_.clear();
         for (std::size_t w = 0; w < workers; ++w) {
             worker_scopes_.push_back(
                 scope_->child("worker-" + std::to_string(w), {.level = ScopeLevel::worker}));

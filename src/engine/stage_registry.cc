@@ -1,4 +1,6 @@
 #include <algorithm>
+#include <cmath>
+#include <optional>
 #include <utility>
 
 #include <simdjson.h>
@@ -15,6 +17,7 @@
 #include <scopeflow/stages/log_stage.h>
 #include <scopeflow/stages/notify_stage.h>
 #include <scopeflow/stages/process_stage.h>
+#include <scopeflow/units.h>
 
 namespace scopeflow {
 namespace {
@@ -70,6 +73,59 @@ std::vector<std::string> split_list(std::string_view s) {
             out.emplace_back(item);
         }
         s = comma == std::string_view::npos ? std::string_view() : s.substr(comma + 1);
+    }
+    return out;
+}
+
+// "cat -u" -> {cat, -u}: split at spaces, for suggesting the list form of a string.
+std::vector<std::string> split_words(std::string_view s) {
+    std::vector<std::string> out;
+    while (!s.empty()) {
+        const std::size_t space = s.find(' ');
+        if (space != 0) {
+            out.emplace_back(s.substr(0, space));
+        }
+        s = space == std::string_view::npos ? std::string_view() : s.substr(space + 1);
+    }
+    return out;
+}
+
+// A value as it reads in an error message: "'16 parsecs'", "a list", "true".
+std::string shown(const Value& v) {
+    switch (v.kind()) {
+        case ValueKind::string:
+            return "'" + std::string(v.as_string()) + "'";
+        case ValueKind::raw:
+            return v.raw_json().starts_with('[') ? "a list" : "a mapping";
+        default: {
+            std::string out;
+            append_json(v, out);
+            return out;
+        }
+    }
+}
+
+// The items of a raw JSON array of strings; nullopt when `v` is not an array. An array holding
+// something else than strings is an error.
+std::optional<std::vector<std::string>> json_string_list(const Value& v,
+                                                         std::string_view field,
+                                                         const std::string& where) {
+    if (v.kind() != ValueKind::raw) {
+        return std::nullopt;
+    }
+    simdjson::dom::parser parser;
+    simdjson::dom::element doc;
+    const std::string text(v.raw_json());
+    if (parser.parse(text).get(doc) != simdjson::SUCCESS || !doc.is_array()) {
+        return std::nullopt;
+    }
+    std::vector<std::string> out;
+    for (simdjson::dom::element item : doc.get_array()) {
+        std::string_view sv;
+        if (item.get_string().get(sv) != simdjson::SUCCESS) {
+            throw ConfigError(field_where(where, field), "expected a list of strings");
+        }
+        out.emplace_back(sv);
     }
     return out;
 }
@@ -148,6 +204,50 @@ std::int64_t optional_int(const StageOptions& o,
     return v->as_int();
 }
 
+std::chrono::milliseconds optional_duration(const StageOptions& o,
+                                            std::string_view field,
+                                            std::chrono::milliseconds fallback,
+                                            const std::string& where) {
+    const Value* v = o.find(field);
+    if (v == nullptr || v->is_null()) {
+        return fallback;
+    }
+    if (v->kind() == ValueKind::integer && v->as_int() >= 0) {
+        return std::chrono::milliseconds(v->as_int());
+    }
+    if (v->kind() == ValueKind::number && std::isfinite(v->as_double()) && v->as_double() >= 0 &&
+        v->as_double() <= 1e15) {
+        return std::chrono::milliseconds(static_cast<std::int64_t>(v->as_double()));
+    }
+    if (v->kind() == ValueKind::string) {
+        if (auto d = parse_duration(v->as_string())) {
+            return *d;
+        }
+    }
+    throw ConfigError(field_where(where, field),
+                      "expected " + std::string(kDurationHint) + ", got " + shown(*v));
+}
+
+std::uint64_t optional_bytes(const StageOptions& o,
+                             std::string_view field,
+                             std::uint64_t fallback,
+                             const std::string& where) {
+    const Value* v = o.find(field);
+    if (v == nullptr || v->is_null()) {
+        return fallback;
+    }
+    if (v->kind() == ValueKind::integer && v->as_int() >= 0) {
+        return static_cast<std::uint64_t>(v->as_int());
+    }
+    if (v->kind() == ValueKind::string) {
+        if (auto n = parse_bytes(v->as_string())) {
+            return *n;
+        }
+    }
+    throw ConfigError(field_where(where, field),
+                      "expected " + std::string(kSizeHint) + ", got " + shown(*v));
+}
+
 std::vector<std::string> optional_string_list(const StageOptions& o,
                                               std::string_view field,
                                               const std::string& where) {
@@ -158,24 +258,32 @@ std::vector<std::string> optional_string_list(const StageOptions& o,
     if (v->kind() == ValueKind::string) {
         return split_list(v->as_string());
     }
-    if (v->kind() == ValueKind::raw) {
-        std::vector<std::string> out;
-        simdjson::dom::parser parser;
-        simdjson::dom::element doc;
-        const std::string text(v->raw_json());
-        if (parser.parse(text).get(doc) == simdjson::SUCCESS && doc.is_array()) {
-            for (simdjson::dom::element item : doc.get_array()) {
-                std::string_view sv;
-                if (item.get_string().get(sv) != simdjson::SUCCESS) {
-                    throw ConfigError(field_where(where, field), "expected a list of strings");
-                }
-                out.emplace_back(sv);
-            }
-            return out;
-        }
+    if (auto list = json_string_list(*v, field, where)) {
+        return std::move(*list);
     }
     throw ConfigError(field_where(where, field),
                       "expected a list of strings (or one comma-separated string)");
+}
+
+std::vector<std::string> optional_strict_list(const StageOptions& o,
+                                              std::string_view field,
+                                              const std::string& where) {
+    const Value* v = o.find(field);
+    if (v == nullptr || v->is_null()) {
+        return {};
+    }
+    if (auto list = json_string_list(*v, field, where)) {
+        return std::move(*list);
+    }
+    std::string example;
+    if (v->kind() == ValueKind::string) {
+        for (const auto& word : split_words(v->as_string())) {
+            example += (example.empty() ? "" : ", ") + word;
+        }
+    }
+    throw ConfigError(field_where(where, field),
+                      "expected a list, not " + shown(*v) + ": write " + std::string(field) +
+                          ": [" + (example.empty() ? "item, ..." : example) + "]");
 }
 
 void reject_unknown_fields(const StageOptions& o,
@@ -252,19 +360,19 @@ void register_builtin_stages(StageRegistry& registry) {
          .description = "per-key aggregates over fixed event-time windows "
                         "(emitted through the \"window\" action)",
          .options = "time_field: integer epoch milliseconds (required)\n"
-                    "size_ms: window length (default 60000)\n"
+                    "size_ms: window length, a duration (default 1m)\n"
                     "key_field: group by this field\n"
                     "sum_field: also sum this numeric field",
          .origin = "builtin"},
         [](const StageOptions& o, const std::string& where) -> std::unique_ptr<Stage> {
             reject_unknown_fields(o, {"time_field", "size_ms", "key_field", "sum_field"}, where);
-            const std::int64_t size = optional_int(o, "size_ms", 60000, where);
-            if (size <= 0) {
+            const auto size = optional_duration(o, "size_ms", std::chrono::minutes(1), where);
+            if (size.count() <= 0) {
                 throw ConfigError(where + ".size_ms", "must be positive");
             }
             return std::make_unique<TumblingWindowStage>(
                 TumblingWindowOptions{.time_field = require_string(o, "time_field", where),
-                                      .size = std::chrono::milliseconds(size),
+                                      .size = size,
                                       .key_field = optional_string(o, "key_field", "", where),
                                       .sum_field = optional_string(o, "sum_field", "", where)});
         });
@@ -361,21 +469,21 @@ void register_builtin_stages(StageRegistry& registry) {
     registry.add(
         {.type = "file_sink",
          .description = "writes events as JSON lines into rotating, atomically published files",
-         .options = "directory: where parts are written (default .)\n"
+         .options = "directory: where parts are written, created if missing (default .)\n"
                     "prefix: part name prefix (default events)\n"
-                    "max_bytes: rotate at this size (default 67108864)\n"
+                    "max_bytes: rotate at this size (default 64MiB)\n"
                     "fsync: never, on_rotate, always (default on_rotate)",
          .origin = "builtin"},
         [](const StageOptions& o, const std::string& where) -> std::unique_ptr<Stage> {
             reject_unknown_fields(o, {"directory", "prefix", "max_bytes", "fsync"}, where);
-            const std::int64_t max_bytes = optional_int(o, "max_bytes", 64LL << 20, where);
-            if (max_bytes <= 0) {
+            const std::uint64_t max_bytes = optional_bytes(o, "max_bytes", 64ULL << 20, where);
+            if (max_bytes == 0) {
                 throw ConfigError(where + ".max_bytes", "must be positive");
             }
             return std::make_unique<FileSinkStage>(FileSinkOptions{
                 .directory = optional_string(o, "directory", ".", where),
                 .prefix = optional_string(o, "prefix", "events", where),
-                .max_bytes = static_cast<std::uint64_t>(max_bytes),
+                .max_bytes = max_bytes,
                 .fsync = parse_fsync(optional_string(o, "fsync", "on_rotate", where), where)});
         });
     registry.add(
@@ -395,6 +503,9 @@ void register_builtin_stages(StageRegistry& registry) {
             f.temp_directory = optional_string(o, "temp_directory", "", where);
             f.key_field = optional_string(o, "key_field", "id", where);
             if (const Value* v = o.find("fsync"); v != nullptr) {
+                if (v->kind() != ValueKind::boolean) {
+                    throw ConfigError(where + ".fsync", "must be true or false");
+                }
                 f.fsync = v->as_bool();
             }
             try {
@@ -425,28 +536,26 @@ void register_builtin_stages(StageRegistry& registry) {
          .options = "command: the program and its arguments, a list (required; no shell)\n"
                     "env: its environment, a list: NAME=value sets one, NAME passes the "
                     "service's own on (default: only PATH, LANG, LC_ALL, TZ)\n"
-                    "timeout_ms: per event (default 5000)\n"
-                    "terminate_grace_ms: SIGTERM, then SIGKILL after this (default 2000)",
+                    "timeout_ms: per event, a duration (default 5s)\n"
+                    "terminate_grace_ms: SIGTERM, then SIGKILL after this (default 2s)",
          .origin = "builtin"},
         [](const StageOptions& o, const std::string& where) -> std::unique_ptr<Stage> {
             reject_unknown_fields(o, {"command", "env", "timeout_ms", "terminate_grace_ms"}, where);
             ProcessStageOptions p;
-            p.argv = optional_string_list(o, "command", where);
+            p.argv = optional_strict_list(o, "command", where);
             if (p.argv.empty()) {
                 throw ConfigError(where + ".command", "is required: [program, arg, ...]");
             }
-            for (std::string& entry : optional_string_list(o, "env", where)) {
+            for (std::string& entry : optional_strict_list(o, "env", where)) {
                 (entry.find('=') == std::string::npos ? p.env_pass : p.env_add)
                     .push_back(std::move(entry));
             }
-            const auto timeout = optional_int(o, "timeout_ms", 5000, where);
-            const auto grace = optional_int(o, "terminate_grace_ms", 2000, where);
-            if (timeout <= 0 || grace < 0) {
-                throw ConfigError(where + (timeout <= 0 ? ".timeout_ms" : ".terminate_grace_ms"),
-                                  "must be positive");
+            p.timeout = optional_duration(o, "timeout_ms", std::chrono::seconds(5), where);
+            p.terminate_grace =
+                optional_duration(o, "terminate_grace_ms", std::chrono::seconds(2), where);
+            if (p.timeout.count() <= 0) {
+                throw ConfigError(where + ".timeout_ms", "must be positive");
             }
-            p.timeout = std::chrono::milliseconds(timeout);
-            p.terminate_grace = std::chrono::milliseconds(grace);
             return std::make_unique<ProcessStage>(std::move(p));
         });
 }

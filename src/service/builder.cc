@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include <scopeflow/error.h>
+
 namespace scopeflow::service {
 
 Built build(const ServiceConfig& cfg) {
@@ -34,6 +36,7 @@ Built build(const ServiceConfig& cfg, Catalog& catalog) {
         }
         out.graph.set_max_hops(cfg.graph.max_hops);
         out.graph.validate();
+        out.graph.reject_closed_cycles();
     } catch (const ConfigError& e) {
         // The graph names a route "graph.routes.<from>.<action>"; in the file it lives at
         // "graph.stages.<from>.routes.<action>".
@@ -53,6 +56,36 @@ Built build(const ServiceConfig& cfg, Catalog& catalog) {
     out.pipeline.workers = cfg.graph.workers;
     out.pipeline.batch_size = cfg.graph.batch_size;
     return out;
+}
+
+std::string describe_start_failure(const ServiceConfig& cfg,
+                                   const std::string& opening,
+                                   const std::exception_ptr& error) {
+    if (opening.empty()) {
+        return describe(error);
+    }
+    // A stage or source names the option at fault by its type: "file_sink.directory".
+    std::string type = cfg.source.type;
+    if (opening != "source") {
+        for (const StageBlock& s : cfg.graph.stages) {
+            if (opening == s.path) {
+                type = s.type;
+            }
+        }
+    }
+    try {
+        std::rethrow_exception(error);
+    } catch (const ConfigError& e) {
+        const std::string& w = e.where();
+        if (w.size() > type.size() + 1 && w.starts_with(type) && w[type.size()] == '.') {
+            return cfg.lines.locate(opening + w.substr(type.size())) + ": " + e.text();
+        }
+        if (w.starts_with(opening + ".")) {
+            return cfg.lines.locate(w) + ": " + e.text();
+        }
+    } catch (...) {  // NOLINT(bugprone-empty-catch): placed as a whole below
+    }
+    return cfg.lines.locate(opening) + ": " + describe(error);
 }
 
 }  // namespace scopeflow::service

@@ -35,4 +35,11 @@ struct Built {
 // With a caller's catalog (tests, embedders with their own stages).
 [[nodiscard]] Built build(const ServiceConfig& cfg, Catalog& catalog);
 
+// The message for a pipeline that failed to start, placed in the file when a stage or the
+// source failed to open (`opening` is Pipeline::failed_to_open()):
+//   "p.yaml:7: graph.stages.sink.directory (stage 'sink'): cannot create directory ..."
+[[nodiscard]] std::string describe_start_failure(const ServiceConfig& cfg,
+                                                 const std::string& opening,
+                                                 const std::exception_ptr& error);
+
 }  // namespace scopeflow::service

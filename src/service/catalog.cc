@@ -27,7 +27,8 @@ void add_sql_source(Catalog& c) {
          "start_after: $1 for the first page (default 0)\n"
          "page_size: rows per query (default 500)\n"
          "offset_path: where progress (the last acked key) is committed (optional)\n"
-         "poll_interval_ms: keep polling for new rows this often; 0: stop at the end (default 0)"},
+         "poll_interval_ms: keep polling for new rows this often, a duration; 0: stop at the end "
+         "(default 0)"},
         [res = c.resources](const Block& b) -> std::unique_ptr<Source> {
             reject_unknown_fields(b.options,
                                   {"resource", "query", "key", "start_after", "page_size",
@@ -45,11 +46,8 @@ void add_sql_source(Catalog& c) {
             }
             o.page_size = static_cast<std::size_t>(page);
             o.offset_path = optional_string(b.options, "offset_path", "", b.path);
-            const auto poll = optional_int(b.options, "poll_interval_ms", 0, b.path);
-            if (poll < 0) {
-                throw ConfigError(field(b, "poll_interval_ms"), "must not be negative");
-            }
-            o.poll_interval = std::chrono::milliseconds(poll);
+            o.poll_interval = optional_duration(b.options, "poll_interval_ms",
+                                                std::chrono::milliseconds(0), b.path);
             return std::make_unique<SqlSource>(std::move(db), std::move(o));
         });
 }
@@ -65,7 +63,7 @@ void add_http_source(Catalog& c) {
          "max_pending: events queued or in flight before new requests get 503 (default "
          "10000)\n"
          "max_requests: requests waiting for their events at once (default 16)\n"
-         "max_body_bytes: per request (default 8388608)"},
+         "max_body_bytes: per request, a size (default 8MiB)"},
         [](const Block& b) -> std::unique_ptr<Source> {
             reject_unknown_fields(
                 b.options, {"address", "path", "max_pending", "max_requests", "max_body_bytes"},
@@ -91,11 +89,15 @@ void add_http_source(Catalog& c) {
             o.path = optional_string(b.options, "path", "/ingest", b.path);
             const auto pending = optional_int(b.options, "max_pending", 10'000, b.path);
             const auto requests = optional_int(b.options, "max_requests", 16, b.path);
-            const auto body = optional_int(b.options, "max_body_bytes", 8 << 20, b.path);
-            if (pending < 1 || requests < 1 || body < 1) {
-                throw ConfigError(b.path,
-                                  "max_pending, max_requests and max_body_bytes must be "
-                                  "positive");
+            const auto body = optional_bytes(b.options, "max_body_bytes", 8 << 20, b.path);
+            if (pending < 1) {
+                throw ConfigError(field(b, "max_pending"), "must be at least 1");
+            }
+            if (requests < 1) {
+                throw ConfigError(field(b, "max_requests"), "must be at least 1");
+            }
+            if (body < 1) {
+                throw ConfigError(field(b, "max_body_bytes"), "must be at least 1 byte");
             }
             o.max_pending = static_cast<std::size_t>(pending);
             o.max_requests = static_cast<std::size_t>(requests);
@@ -114,10 +116,12 @@ void add_sources(Catalog& c) {
          "path: the file (required)\n"
          "offset_path: where progress is committed (default: <path>.offset)\n"
          "resume: start from the committed offset (default true)\n"
-         "commit_interval_ms: commit progress at most this often (default 1000)"},
+         "commit_interval_ms: commit progress at most this often, a duration (default 1s)\n"
+         "max_line_bytes: longer lines go to the dead-letter stage, a size (default 1MiB)"},
         [](const Block& b) -> std::unique_ptr<Source> {
-            reject_unknown_fields(b.options,
-                                  {"path", "offset_path", "resume", "commit_interval_ms"}, b.path);
+            reject_unknown_fields(
+                b.options,
+                {"path", "offset_path", "resume", "commit_interval_ms", "max_line_bytes"}, b.path);
             JsonlSourceOptions o;
             o.path = require_string(b.options, "path", b.path);
             o.offset_path = optional_string(b.options, "offset_path", "", b.path);
@@ -127,21 +131,20 @@ void add_sources(Catalog& c) {
                 }
                 o.resume = v->as_bool();
             }
-            const auto interval = optional_int(b.options, "commit_interval_ms", 1000, b.path);
-            if (interval < 0) {
-                throw ConfigError(field(b, "commit_interval_ms"), "must not be negative");
-            }
-            o.commit_interval = std::chrono::milliseconds(interval);
+            o.commit_interval =
+                optional_duration(b.options, "commit_interval_ms", std::chrono::seconds(1), b.path);
+            o.max_line_bytes = static_cast<std::size_t>(
+                optional_bytes(b.options, "max_line_bytes", o.max_line_bytes, b.path));
             return std::make_unique<JsonlFileSource>(std::move(o));
         });
     c.sources.add(
         {"stdin",
          "JSON objects, one per line, from standard input, until end of input (no "
          "offsets: a nacked event cannot be read again; use a dead-letter stage)",
-         "max_line_bytes: longer lines go to the dead-letter stage (default 1048576)"},
+         "max_line_bytes: longer lines go to the dead-letter stage, a size (default 1MiB)"},
         [](const Block& b) -> std::unique_ptr<Source> {
             reject_unknown_fields(b.options, {"max_line_bytes"}, b.path);
-            const auto max = optional_int(b.options, "max_line_bytes", 1 << 20, b.path);
+            const auto max = optional_bytes(b.options, "max_line_bytes", 1 << 20, b.path);
             if (max < 1) {
                 throw ConfigError(field(b, "max_line_bytes"), "must be positive");
             }

@@ -4,13 +4,14 @@
 #include <charconv>
 #include <cstdlib>
 #include <fstream>
-#include <sstream>
+#include <map>
+#include <optional>
+#include <vector>
 
 #include <yaml-cpp/yaml.h>
 
 #include <scopeflow/event_json.h>
-
-#include "service/units.h"
+#include <scopeflow/units.h>
 
 namespace scopeflow::service {
 
@@ -28,6 +29,22 @@ int ConfigLines::line_of(std::string_view path) const {
     }
 }
 
+std::string_view ConfigLines::stage_of(std::string_view path) const {
+    static constexpr std::string_view kStages = "graph.stages.";
+    if (!path.starts_with(kStages)) {
+        return {};
+    }
+    const std::string_view rest = path.substr(kStages.size());
+    std::string_view best;
+    for (const std::string& name : stages_) {  // the longest name: stage names may hold dots
+        if (rest.starts_with(name) && (rest.size() == name.size() || rest[name.size()] == '.') &&
+            name.size() > best.size()) {
+            best = name;
+        }
+    }
+    return best.empty() ? rest.substr(0, rest.find('.')) : best;
+}
+
 std::string ConfigLines::locate(std::string_view path) const {
     const int line = line_of(path);
     std::string out = file_;
@@ -37,6 +54,11 @@ std::string ConfigLines::locate(std::string_view path) const {
     if (!path.empty()) {
         out += ": ";
         out += path;
+        if (const std::string_view stage = stage_of(path); !stage.empty()) {
+            out += " (stage '";
+            out += stage;
+            out += "')";
+        }
     }
     return out;
 }
@@ -109,12 +131,204 @@ std::string json_quote(std::string_view s) {
     return out;
 }
 
+// "file:line", or "file" when yaml-cpp gave no position (line 0).
+std::string at_line(const std::string& file, std::size_t line) {
+    return line == 0 ? file : file + ":" + std::to_string(line);
+}
+
+// Bounds the nesting and the number of values of `text` before yaml-cpp sees it: yaml-cpp
+// recurses once per level while it parses (and takes seconds and gigabytes on megabytes of "["),
+// and builds every value in memory, so both are estimated first, on the text. The depth counts
+// open flow brackets, block indentation levels and compact "- " entries; it never under-counts
+// flow nesting, the kind a short file can make deep. Values are counted as lines, flow items and
+// flow keys (over-counted rather than under). Both are checked exactly on the parsed tree
+// (Inspector).
+void prescan(std::string_view text, const std::string& file) {
+    std::size_t values = 0;
+    const auto count_value = [&](std::size_t line_no) {
+        if (++values > kMaxConfigNodes) {
+            throw ConfigError(at_line(file, line_no), "the file holds more than " +
+                                                          std::to_string(kMaxConfigNodes) +
+                                                          " values, the limit for a pipeline file");
+        }
+    };
+    std::vector<std::size_t> indents;         // indentation of the open block levels
+    std::size_t flow = 0;                     // open [ and {
+    char quote = 0;                           // inside '...' or "..." (may span lines)
+    std::optional<std::size_t> block_scalar;  // indentation of the line that opened | or >
+    std::size_t line_no = 0;
+    std::size_t pos = 0;
+    while (pos <= text.size()) {
+        const std::size_t eol = std::min(text.find('\n', pos), text.size());
+        std::string_view line = text.substr(pos, eol - pos);
+        pos = eol + 1;
+        ++line_no;
+        if (!line.empty() && line.back() == '\r') {
+            line.remove_suffix(1);
+        }
+        std::size_t indent = 0;
+        while (indent < line.size() && line[indent] == ' ') {
+            ++indent;
+        }
+        const bool blank = indent == line.size();
+        if (block_scalar) {
+            if (blank || indent > *block_scalar) {
+                continue;  // text of a literal or folded scalar
+            }
+            block_scalar.reset();
+        }
+        std::size_t i = indent;
+        std::size_t compact = 0;
+        if (quote == 0 && flow == 0) {
+            if (blank || line[indent] == '#') {
+                continue;
+            }
+            count_value(line_no);
+            while (!indents.empty() && indents.back() >= indent) {
+                indents.pop_back();
+            }
+            indents.push_back(indent);
+            // "- - - x" and "? ..." open one level each on a single line.
+            while (i + 1 < line.size() && (line[i] == '-' || line[i] == '?') &&
+                   line[i + 1] == ' ') {
+                ++compact;
+                i += 2;
+                while (i < line.size() && line[i] == ' ') {
+                    ++i;
+                }
+            }
+        }
+        char prev = ' ';  // the last non-space character before i on this line
+        bool token_start = true;
+        for (; i < line.size(); ++i) {
+            const char c = line[i];
+            if (quote != 0) {
+                if (c == '\\' && quote == '"') {
+                    ++i;
+                } else if (c == quote) {
+                    quote = 0;
+                }
+                prev = c;
+                continue;
+            }
+            if (c == ' ' || c == '\t') {
+                token_start = true;
+                continue;
+            }
+            if (c == '#' && token_start) {
+                break;  // a comment
+            }
+            const bool starts_node = flow > 0 || prev == ' ' || prev == ':' || prev == '-' ||
+                                     prev == ',' || prev == '[' || prev == '{';
+            if ((c == '\'' || c == '"') && token_start && starts_node) {
+                quote = c;
+            } else if ((c == '[' || c == '{') && (flow > 0 || (token_start && starts_node))) {
+                ++flow;
+                count_value(line_no);
+            } else if ((c == ',' || c == ':') && flow > 0) {
+                count_value(line_no);
+            } else if ((c == ']' || c == '}') && flow > 0) {
+                --flow;
+            } else if ((c == '|' || c == '>') && flow == 0 && token_start &&
+                       (prev == ':' || prev == '-' || prev == ' ')) {
+                std::size_t j = i + 1;
+                while (j < line.size() &&
+                       (line[j] == '+' || line[j] == '-' || (line[j] >= '0' && line[j] <= '9'))) {
+                    ++j;
+                }
+                while (j < line.size() && line[j] == ' ') {
+                    ++j;
+                }
+                if (j == line.size() || line[j] == '#') {
+                    block_scalar = indent;
+                    break;
+                }
+            }
+            token_start = c == ',' || c == '[' || c == '{';
+            prev = c;
+            if (indents.size() + compact + flow > kMaxConfigDepth) {
+                throw ConfigError(at_line(file, line_no),
+                                  "nested deeper than " + std::to_string(kMaxConfigDepth) +
+                                      " levels (the limit for a pipeline file)");
+            }
+        }
+        if (indents.size() + compact + flow > kMaxConfigDepth) {
+            throw ConfigError(at_line(file, line_no),
+                              "nested deeper than " + std::to_string(kMaxConfigDepth) +
+                                  " levels (the limit for a pipeline file)");
+        }
+    }
+}
+
+// One pass over the parsed tree before it is read: counts values with aliases expanded (an alias
+// is a reference in yaml-cpp's tree, so nested aliases cost nothing to parse but expand
+// exponentially when read), bounds the nesting, and rejects duplicate keys, which yaml-cpp keeps
+// (a lookup would silently take the first).
+class Inspector {
+public:
+    explicit Inspector(const std::string& file)
+        : file_(file) {}
+
+    void visit(const YAML::Node& n, const std::string& path, std::size_t depth) {
+        const auto line = static_cast<std::size_t>(n.Mark().line) + 1;
+        if (++nodes_ > kMaxConfigNodes) {
+            throw ConfigError(at_line(file_, line),
+                              "the file expands to more than " + std::to_string(kMaxConfigNodes) +
+                                  " values (an alias counts its values at each use), the limit "
+                                  "for a pipeline file");
+        }
+        if (depth > kMaxConfigDepth) {
+            throw ConfigError(at_line(file_, line) + (path.empty() ? "" : ": " + path),
+                              "nested deeper than " + std::to_string(kMaxConfigDepth) +
+                                  " levels (the limit for a pipeline file)");
+        }
+        if (n.IsSequence()) {
+            std::size_t i = 0;
+            for (const auto& item : n) {
+                visit(item, child(path, std::to_string(i++)), depth + 1);
+            }
+        } else if (n.IsMap()) {
+            std::map<std::string, std::size_t, std::less<>> seen;  // key -> line
+            for (const auto& kv : n) {
+                const auto key_line = static_cast<std::size_t>(kv.first.Mark().line) + 1;
+                if (kv.first.IsScalar()) {
+                    const std::string& key = kv.first.Scalar();
+                    const auto [it, fresh] = seen.emplace(key, key_line);
+                    if (!fresh) {
+                        throw ConfigError(at_line(file_, key_line) + ": " + child(path, key),
+                                          "duplicate key '" + key + "' (first at line " +
+                                              std::to_string(it->second) + ")");
+                    }
+                    visit(kv.second, child(path, key), depth + 1);
+                } else {
+                    visit(kv.first, path, depth + 1);
+                    visit(kv.second, path, depth + 1);
+                }
+            }
+        }
+    }
+
+private:
+    static std::string child(const std::string& path, const std::string& key) {
+        return path.empty() ? key : path + "." + key;
+    }
+
+    const std::string& file_;
+    std::size_t nodes_ = 0;
+};
+
 class Parser {
 public:
     explicit Parser(const std::string& file)
         : lines_(file) {}
 
     ServiceConfig parse(std::string_view text) {
+        if (text.size() > kMaxConfigBytes) {
+            throw ConfigError(lines_.file(), "the file is " + std::to_string(text.size()) +
+                                                 " bytes, more than the limit of " +
+                                                 std::to_string(kMaxConfigBytes) + " bytes");
+        }
+        prescan(text, lines_.file());
         YAML::Node root;
         try {
             root = YAML::Load(std::string(text));
@@ -122,6 +336,7 @@ public:
             throw ConfigError(lines_.file() + ":" + std::to_string(e.mark.line + 1),
                               "invalid YAML: " + e.msg);
         }
+        Inspector(lines_.file()).visit(root, "", 0);
         ServiceConfig cfg;
         if (!root.IsMap()) {
             throw ConfigError(lines_.file(),
@@ -381,6 +596,7 @@ private:
         for (const auto& kv : stages) {
             const std::string name = key_of(kv, "graph.stages");
             const std::string path = "graph.stages." + name;
+            lines_.note_stage(name);
             StageBlock s;
             static_cast<Block&>(s) = read_block(kv.second, name, path, {"routes"});
             if (auto r = kv.second["routes"]) {
@@ -460,9 +676,18 @@ ServiceConfig load_config(const std::filesystem::path& path) {
     if (!in) {
         throw ConfigError(path.string(), "cannot read the config file");
     }
-    std::ostringstream text;
-    text << in.rdbuf();
-    return parse_config(text.str(), path.string());
+    // Read at most one byte past the limit: parse_config rejects it without a huge read.
+    std::string text(kMaxConfigBytes + 1, '\0');
+    in.read(text.data(), static_cast<std::streamsize>(text.size()));
+    if (in.bad()) {
+        throw ConfigError(path.string(), "cannot read the config file");
+    }
+    text.resize(static_cast<std::size_t>(in.gcount()));
+    if (text.size() > kMaxConfigBytes) {
+        throw ConfigError(path.string(), "the file is larger than the limit of " +
+                                             std::to_string(kMaxConfigBytes) + " bytes");
+    }
+    return parse_config(text, path.string());
 }
 
 }  // namespace scopeflow::service

@@ -13,8 +13,6 @@
 #include <scopeflow/secret.h>
 #include <scopeflow/sqlite/database.h>
 
-#include "service/units.h"
-
 namespace scopeflow::service {
 namespace {
 
@@ -65,19 +63,7 @@ std::uint64_t optional_count(const Block& b, std::string_view field, std::uint64
 }
 
 std::uint64_t optional_bytes(const Block& b, std::string_view field, std::uint64_t fallback) {
-    const Value* v = b.options.find(field);
-    if (v == nullptr) {
-        return fallback;
-    }
-    if (v->kind() == ValueKind::integer && v->as_int() >= 0) {
-        return static_cast<std::uint64_t>(v->as_int());
-    }
-    if (v->kind() == ValueKind::string) {
-        if (auto n = parse_bytes(v->as_string())) {
-            return *n;
-        }
-    }
-    throw ConfigError(at(b, field), "expected a size such as 65536, 64KiB or 16MiB");
+    return scopeflow::optional_bytes(b.options, field, fallback, b.path);
 }
 
 ResourceProbe database_probe(const Block& b, const std::shared_ptr<sql::Database>& db) {
@@ -167,7 +153,12 @@ void add_redis(Catalog& c) {
             try {
                 redis::validate(o);
             } catch (const ConfigError& e) {
-                throw ConfigError(b.path + e.where().substr(e.where().find('.')), e.text());
+                // "redis.<field>": the secret is given as password_env / password_file.
+                std::string field = e.where().substr(e.where().find('.') + 1);
+                if (field == "password") {
+                    field = "password_env";
+                }
+                throw ConfigError(at(b, field), e.text());
             }
             auto client = std::make_shared<redis::Client>(pool_options(b, 8), std::move(o));
             res->add(b.name, client, b.path);
@@ -213,8 +204,12 @@ void add_http(Catalog& c) {
             try {
                 http::validate_client_options(o);
             } catch (const ConfigError& e) {
-                throw ConfigError(b.path + "." + e.where().substr(e.where().rfind('.') + 1),
-                                  e.text());
+                // ClientOptions names differ from the option names in two places.
+                std::string field = e.where().substr(e.where().rfind('.') + 1);
+                if (field == "total_timeout") {
+                    field = "timeout";
+                }
+                throw ConfigError(at(b, field), e.text());
             }
             auto client = http::Client::create(std::move(o), pool_options(b, 8));
             res->add(b.name, client, b.path);
@@ -235,7 +230,12 @@ void add_budgets(Catalog& c) {
             o.name = b.name;
             o.capacity_bytes = optional_bytes(b, "capacity", 64ULL << 20);
             o.acquire_timeout = optional_duration(b, "acquire_timeout", std::chrono::seconds(5));
-            auto budget = std::make_shared<MemoryBudget>(o);
+            std::shared_ptr<MemoryBudget> budget;
+            try {
+                budget = std::make_shared<MemoryBudget>(o);
+            } catch (const ConfigError& e) {  // "memory_budget.<name>.capacity_bytes"
+                throw ConfigError(at(b, "capacity"), e.text());
+            }
             res->add(b.name, budget, b.path);
             probes->push_back({.name = b.name, .type = b.type, .gauges = [budget] {
                                    const auto s = budget->stats();
@@ -257,7 +257,12 @@ void add_budgets(Catalog& c) {
             o.name = b.name;
             o.max_open = static_cast<std::size_t>(optional_count(b, "max_open", o.max_open));
             o.acquire_timeout = optional_duration(b, "acquire_timeout", std::chrono::seconds(5));
-            auto budget = std::make_shared<FileBudget>(o);
+            std::shared_ptr<FileBudget> budget;
+            try {
+                budget = std::make_shared<FileBudget>(o);
+            } catch (const ConfigError& e) {  // "file_budget.<name>.max_open"
+                throw ConfigError(at(b, "max_open"), e.text());
+            }
             res->add(b.name, budget, b.path);
             probes->push_back({.name = b.name, .type = b.type, .gauges = [budget] {
                                    const auto s = budget->stats();
@@ -275,19 +280,7 @@ void add_budgets(Catalog& c) {
 std::chrono::milliseconds optional_duration(const Block& b,
                                             std::string_view field,
                                             std::chrono::milliseconds fallback) {
-    const Value* v = b.options.find(field);
-    if (v == nullptr) {
-        return fallback;
-    }
-    if (v->kind() == ValueKind::integer && v->as_int() >= 0) {
-        return std::chrono::milliseconds(v->as_int());
-    }
-    if (v->kind() == ValueKind::string) {
-        if (auto d = parse_duration(v->as_string())) {
-            return *d;
-        }
-    }
-    throw ConfigError(at(b, field), "expected a duration such as 500ms, 30s or 5m");
+    return scopeflow::optional_duration(b.options, field, fallback, b.path);
 }
 
 bool optional_bool(const Block& b, std::string_view field, bool fallback) {

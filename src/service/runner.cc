@@ -254,7 +254,9 @@ int run_service(const RunOptions& options) {
     try {
         gen->pipeline->start(*gen->scope);
     } catch (const std::exception&) {
-        spdlog::error("pipeline failed to start: {}", describe(std::current_exception()));
+        spdlog::error("pipeline failed to start: {}",
+                      describe_start_failure(gen->cfg, gen->pipeline->failed_to_open(),
+                                             std::current_exception()));
         gen.reset();
         return kExitFailure;
     }
@@ -316,7 +318,8 @@ int run_service(const RunOptions& options) {
                 spdlog::info("reloaded: generation {} running", generation);
             } catch (const std::exception&) {
                 spdlog::error("new pipeline failed to start ({}); restarting the previous one",
-                              describe(std::current_exception()));
+                              describe_start_failure(next->cfg, next->pipeline->failed_to_open(),
+                                                     std::current_exception()));
                 next.reset();
                 current.count_reload(false);
                 try {

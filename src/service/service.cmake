@@ -14,7 +14,6 @@ add_library(scopeflow_service STATIC
   ${CMAKE_CURRENT_LIST_DIR}/process_info.cc
   ${CMAKE_CURRENT_LIST_DIR}/resource_types.cc
   ${CMAKE_CURRENT_LIST_DIR}/runner.cc
-  ${CMAKE_CURRENT_LIST_DIR}/units.cc
 )
 target_include_directories(scopeflow_service PUBLIC ${PROJECT_SOURCE_DIR}/src)
 target_link_libraries(scopeflow_service PUBLIC scopeflow_core scopeflow_sqlite scopeflow_postgres scopeflow_redis scopeflow_http spdlog::spdlog PRIVATE yaml-cpp simdjson::simdjson)

@@ -58,6 +58,9 @@ JsonlFileSource::JsonlFileSource(JsonlSourceOptions options)
     if (options_.path.empty()) {
         throw ConfigError("source.path", "a JSONL source needs a path");
     }
+    if (options_.max_line_bytes == 0) {
+        throw ConfigError("source.max_line_bytes", "must be at least 1 byte");
+    }
     if (options_.read_chunk == 0) {
         throw ConfigError("source.read_chunk", "must be at least 1 byte");
     }
@@ -140,7 +143,8 @@ bool JsonlFileSource::next_line(Line& line) {
 
 std::size_t JsonlFileSource::read(std::span<Event> out, const std::stop_token& stop) {
     thread_local std::vector<Line> lines;
-    thread_local EventParser parser;
+    // Sized for any line: the limit is this source's max_line_bytes, checked below.
+    thread_local EventParser parser({.max_event_bytes = std::size_t{0xFFFFFFFF}});
     if (stop.stop_requested()) {
         return 0;
     }
@@ -161,7 +165,13 @@ std::size_t JsonlFileSource::read(std::span<Event> out, const std::stop_token& s
     for (std::size_t i = 0; i < n; ++i) {
         Line& line = lines[i];
         Event& e = out[i];
-        const ParseStatus status = parser.parse_padded(line.text, e);
+        const ParseStatus status =
+            line.text.size() > options_.max_line_bytes
+                ? ParseStatus{.ok = false,
+                              .message = "line of " + std::to_string(line.text.size()) +
+                                         " bytes exceeds max_line_bytes (" +
+                                         std::to_string(options_.max_line_bytes) + ")"}
+                : parser.parse_padded(line.text, e);
         e.meta().sequence = line.sequence;
         if (!status) {
             ++failures;

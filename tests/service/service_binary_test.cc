@@ -1,11 +1,13 @@
 // The scopeflow binary, run for real: check, run with a finite input, SIGTERM mid-run, SIGHUP
 // reload under load (good and bad), /metrics validated by promtool, /readyz, the exit report.
+#include <chrono>
 #include <csignal>
 #include <cstdlib>
 #include <set>
 #include <string>
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 
 #include <scopeflow/http/server.h>
 
@@ -64,6 +66,22 @@ std::string file_pipeline(const TempDir& d, const std::string& input, int worker
            "\n  batch_size: 256\n  stages:\n"
            "    sink: {type: file_sink, directory: " +
            (d / "out").string() + ", max_bytes: 200000}\n";
+}
+
+// Nested aliases, 10^9 values once expanded.
+std::string alias_bomb() {
+    std::string y =
+        "source: {type: generator, count: 10}\ngraph:\n  stages:\n    s:\n      type: fields\n     "
+        " set:\n"
+        "        l0: &l0 [x, x, x, x, x, x, x, x, x, x]\n";
+    for (int i = 1; i < 10; ++i) {
+        y += "        l" + std::to_string(i) + ": &l" + std::to_string(i) + " [";
+        for (int k = 0; k < 10; ++k) {
+            y += (k == 0 ? "*l" : ", *l") + std::to_string(i - 1);
+        }
+        y += "]\n";
+    }
+    return y;
 }
 
 TEST(ServiceBinaryTest, RunsAFiniteInputToTheEndWithNothingLeaked) {
@@ -126,15 +144,19 @@ TEST(ServiceBinaryTest, ReloadUnderLoadSwapsPipelinesAndLeaksNothing) {
     write_file(d / "p.yaml", "source: {type: generator}\ngraph: {stages: {a: {type: nope}}}\n");
     svc.signal(SIGHUP);
     ASSERT_TRUE(svc.wait_for_log("reload rejected")) << svc.log();
-    EXPECT_NE(svc.log().find("p.yaml:2: graph.stages.a.type: unknown stage type"),
+    EXPECT_NE(svc.log().find("p.yaml:2: graph.stages.a.type (stage 'a'): unknown stage type"),
               std::string::npos)
         << svc.log();
+    // A reload reads the file as `check` does: a bomb is refused within the limits.
+    write_file(d / "p.yaml", alias_bomb());
+    svc.signal(SIGHUP);
+    ASSERT_TRUE(svc.wait_for_log("expands to more than 100000 values")) << svc.log();
     const auto port = svc.admin_port();
     EXPECT_EQ(http_get(port, "/healthz").first, 200);
     const auto [status, metrics] = http_get(port, "/metrics");
     EXPECT_EQ(status, 200);
     EXPECT_NE(metrics.find("scopeflow_reloads_total{result=\"ok\"} 3"), std::string::npos);
-    EXPECT_NE(metrics.find("scopeflow_reloads_total{result=\"failed\"} 1"), std::string::npos);
+    EXPECT_NE(metrics.find("scopeflow_reloads_total{result=\"failed\"} 2"), std::string::npos);
     svc.signal(SIGTERM);
     EXPECT_EQ(svc.wait(), 0) << svc.log();
     EXPECT_NE(svc.log().find("exit report: live resources 0, extra fds 0, child processes 0"),
@@ -334,21 +356,23 @@ INSTANTIATE_TEST_SUITE_P(
     CheckTest,
     ::testing::Values(
         BadConfig{"misspelled_section", "grpah: {}\n" + kSrc, "did you mean 'graph'?"},
-        BadConfig{"misspelled_stage_option",
-                  kSrc + "graph:\n  stages:\n    f: {type: filter, feild: x}\n",
-                  "p.yaml:4: graph.stages.f.feild: unknown option 'feild' (did you mean "
-                  "'field'?)"},
+        BadConfig{
+            "misspelled_stage_option",
+            kSrc + "graph:\n  stages:\n    f: {type: filter, feild: x}\n",
+            "p.yaml:4: graph.stages.f.feild (stage 'f'): unknown option 'feild' (did you mean "
+            "'field'?)"},
         BadConfig{"unknown_stage_type", kSrc + "graph:\n  stages:\n    f: {type: filtre}\n",
-                  "p.yaml:4: graph.stages.f.type: unknown stage type 'filtre'"},
+                  "p.yaml:4: graph.stages.f.type (stage 'f'): unknown stage type 'filtre'"},
         BadConfig{"route_to_missing_stage",
                   kSrc + "graph:\n  stages:\n    f:\n      type: log\n"
                          "      routes: {default: nowhere}\n",
-                  "p.yaml:6: graph.stages.f.routes.default: stage 'f' routes action 'default' to "
+                  "p.yaml:6: graph.stages.f.routes.default (stage 'f'): stage 'f' routes action "
+                  "'default' to "
                   "stage 'nowhere', which does not exist"},
         BadConfig{"missing_resource",
                   kSrc + "graph:\n  stages:\n    r: {type: redis, resource: cache, command: get, "
                          "key: k, into: v}\n",
-                  "p.yaml:4: graph.stages.r.resource: no resource named 'cache'"},
+                  "p.yaml:4: graph.stages.r.resource (stage 'r'): no resource named 'cache'"},
         BadConfig{"zero_workers", kSrc + "graph:\n  workers: 0\n  stages: {a: {type: log}}\n",
                   "p.yaml:3: graph.workers"},
         BadConfig{
@@ -384,8 +408,80 @@ INSTANTIATE_TEST_SUITE_P(
                   "graph: {stages: {a: {type: log}}}\n",
                   "p.yaml:1: source.path: environment variable SCOPEFLOW_TEST_SURELY_UNSET is "
                   "not set"},
+        BadConfig{"duplicate_key",
+                  kSrc + "graph:\n  workers: 2\n  workers: 3\n  stages: {a: {type: log}}\n",
+                  "p.yaml:4: graph.workers: duplicate key 'workers' (first at line 3)"},
+        BadConfig{"duplicate_stage_name",
+                  kSrc + "graph:\n  stages:\n    a: {type: log}\n    a: {type: log}\n",
+                  "p.yaml:5: graph.stages.a: duplicate key 'a' (first at line 4)"},
+        BadConfig{"command_given_as_a_string",
+                  kSrc + "graph:\n  stages:\n    p: {type: process, command: \"cat -u\"}\n",
+                  "p.yaml:4: graph.stages.p.command (stage 'p'): expected a list, not 'cat -u': "
+                  "write command: [cat, -u]"},
+        BadConfig{"cycle_without_exit",
+                  kSrc + "graph:\n  stages:\n    a: {type: log, routes: {default: b}}\n"
+                         "    b: {type: log, routes: {default: a}}\n",
+                  "p.yaml:4: graph.stages.a (stage 'a'): stages 'a' -> 'b' -> 'a' form a cycle no "
+                  "event can leave"},
+        BadConfig{"size_without_a_known_unit",
+                  kSrc + "graph:\n  stages:\n    s: {type: file_sink, max_bytes: 16 parsecs}\n",
+                  "p.yaml:4: graph.stages.s.max_bytes (stage 's'): expected a size"},
         BadConfig{"invalid_yaml", "graph: {stages: [\n", "p.yaml:2: invalid YAML"}),
     [](const ::testing::TestParamInfo<BadConfig>& p) { return std::string(p.param.name); });
+
+TEST(ServiceBinaryTest, CheckRejectsYamlBombsQuicklyInLittleMemory) {
+    TempDir d;
+    const std::pair<std::string, std::string> bombs[] = {
+        {alias_bomb(), "expands to more than 100000 values"},
+        {std::string(5'000'000, '['), "the file is larger than the limit of 4194304 bytes"},
+        {"a: " + std::string(1'000'000, '['), "p.yaml:1: nested deeper than 64 levels"},
+    };
+    for (const auto& [yaml, expect] : bombs) {
+        write_file(d / "p.yaml", yaml);
+        const auto start = std::chrono::steady_clock::now();
+        Service svc({"check", (d / "p.yaml").string()}, d / "log");
+        EXPECT_EQ(svc.wait(), 3) << svc.log();
+        EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(),
+                  2.0)
+            << expect;
+        EXPECT_NE(svc.log().find(expect), std::string::npos) << svc.log();
+    }
+    rusage usage{};
+    ASSERT_EQ(::getrusage(RUSAGE_CHILDREN, &usage), 0);
+    EXPECT_LT(usage.ru_maxrss, 200L * 1024) << "peak RSS of a check, KiB";
+}
+
+TEST(ServiceBinaryTest, CheckAndRunAgreeOnAMissingSinkDirectory) {
+    TempDir d;
+    write_file(d / "in.jsonl", jsonl(10));
+    write_file(d / "p.yaml", "source: {type: jsonl, path: " + (d / "in.jsonl").string() +
+                                 ", commit_interval_ms: 1s}\ngraph:\n  stages:\n"
+                                 "    sink: {type: file_sink, directory: " +
+                                 (d / "new" / "out").string() + ", max_bytes: 16MiB}\n");
+    Service check({"check", (d / "p.yaml").string()}, d / "check.log");
+    EXPECT_EQ(check.wait(), 0) << check.log();
+    Service run({"run", (d / "p.yaml").string()}, d / "run.log");
+    EXPECT_EQ(run.wait(), 0) << run.log();
+    EXPECT_EQ(count_sink(d / "new" / "out").lines, 10U);
+}
+
+TEST(ServiceBinaryTest, AStageThatFailsToOpenIsNamedWithItsLine) {
+    TempDir d;
+    write_file(d / "in.jsonl", jsonl(10));
+    write_file(d / "file", "not a directory\n");
+    write_file(d / "p.yaml",
+               "service: {admin: off}\nsource: {type: jsonl, path: " + (d / "in.jsonl").string() +
+                   "}\ngraph:\n  stages:\n"
+                   "    sink:\n      type: file_sink\n      directory: " +
+                   (d / "file" / "out").string() + "\n");
+    Service svc({"run", (d / "p.yaml").string()}, d / "log");
+    EXPECT_NE(svc.wait(), 0) << svc.log();
+    EXPECT_NE(svc.log().find(":7: graph.stages.sink.directory (stage 'sink'): cannot create "
+                             "directory '" +
+                             (d / "file" / "out").string() + "'"),
+              std::string::npos)
+        << svc.log();
+}
 
 TEST(ServiceBinaryTest, CheckAcceptsAGoodFile) {
     TempDir d;

@@ -264,7 +264,15 @@ TEST_F(BuiltinStagesTest, RegistryBuildsEveryBuiltinFromOptions) {
     EXPECT_THROW((void)r.create("tumbling_window", options(R"({"size_ms":1000})"), "s"),
                  ConfigError);  // time_field is required
     EXPECT_NO_THROW((void)r.create("process", options(R"({"command":["cat"]})"), "s"));
-    EXPECT_NO_THROW((void)r.create("process", options(R"({"command":"cat"})"), "s"));
+    // A string is not a command line (no shell splits it): `check` rejects what `run` could not
+    // execute, suggesting the list.
+    try {
+        (void)r.create("process", options(R"({"command":"cat -u"})"), "graph.stages.p");
+        FAIL();
+    } catch (const ConfigError& e) {
+        EXPECT_EQ(e.where(), "graph.stages.p.command");
+        EXPECT_EQ(e.text(), "expected a list, not 'cat -u': write command: [cat, -u]");
+    }
     try {
         (void)r.create("process", options(R"({"command":[]})"), "graph.stages.p");
         FAIL();

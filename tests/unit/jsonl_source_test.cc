@@ -127,6 +127,28 @@ TEST_F(JsonlSourceTest, BadLinesGoToTheDeadLetterStageNamingFileLineAndByte) {
     EXPECT_EQ(committed(), "33");
 }
 
+TEST_F(JsonlSourceTest, ALongLineIsDeadLetteredCitingTheSourcesOwnOption) {
+    // Over the default 1 MiB too: the message cites max_line_bytes, an option the source has.
+    append("{\"id\":1}\n{\"pad\":\"" + std::string(2 << 20, 'x') + "\"}\n{\"id\":3,\"more\":1}\n");
+    JsonlFileSource source({.path = path_, .max_line_bytes = 3 << 20});
+    EXPECT_EQ(run(
+                  source, [](Event&) { return kActionDefault; }, true, 1)
+                  .completed,
+              3U);
+    fs::remove(path_ + ".offset");
+    JsonlFileSource small({.path = path_, .max_line_bytes = 16});
+    const PipelineStats s = run(
+        small, [](Event&) { return kActionDefault; }, true, 1);
+    EXPECT_EQ(s.completed, 1U);
+    ASSERT_EQ(dead_.size(), 2U);
+    EXPECT_NE(dead_[0].find("events.jsonl:2 (byte 9): line of 2097162 bytes exceeds "
+                            "max_line_bytes (16)"),
+              std::string::npos)
+        << dead_[0].substr(0, 200) << " / " << dead_[1].substr(0, 200);
+    EXPECT_NE(dead_[1].find("line of 17 bytes exceeds max_line_bytes (16)"), std::string::npos)
+        << dead_[1];
+}
+
 TEST_F(JsonlSourceTest, NackedEventHoldsTheOffsetBackSoItIsReadAgain) {
     append("{\"id\":1}\n{\"id\":2}\n{\"id\":3}\n");
     JsonlFileSource source({.path = path_});

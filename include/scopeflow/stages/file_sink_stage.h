@@ -30,7 +30,7 @@
 namespace scopeflow {
 
 struct FileSinkOptions {
-    std::string directory = ".";            // must exist
+    std::string directory = ".";            // created (with parents) at open if missing
     std::string prefix = "events";          // parts: <prefix>-w<worker>-<n>.jsonl
     std::uint64_t max_bytes = 64ULL << 20;  // rotate at this size
     FsyncPolicy fsync = FsyncPolicy::on_rotate;

@@ -217,8 +217,10 @@ void register_http_stages(StageRegistry& registry, const Resources& resources) {
                                     .on_error = on_error == "drop" ? HttpPostOnError::drop
                                                                    : HttpPostOnError::fail});
             } catch (const ConfigError& e) {
-                // "http_post.target: ..." -> "<where>.target: ..."
-                throw ConfigError(where, e.what());
+                // "http_post.target: ..." names the option the target came from: url or path.
+                const bool target = e.where() == "http_post.target";
+                throw ConfigError(where + (target ? (url.empty() ? ".path" : ".url") : ""),
+                                  target ? e.text() : std::string(e.what()));
             }
         });
 }

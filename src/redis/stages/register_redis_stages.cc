@@ -46,7 +46,7 @@ std::unique_ptr<Stage> make_redis_stage(const Resources& resources,
     s.field = optional_string(o, "field", "", where);
     s.value = optional_string(o, "value", "", where);
     s.by = optional_int(o, "by", 1, where);
-    s.ttl = std::chrono::milliseconds(optional_int(o, "ttl_ms", 0, where));
+    s.ttl = optional_duration(o, "ttl_ms", std::chrono::milliseconds(0), where);
     s.into = optional_string(o, "into", "", where);
     const std::string on_error = optional_string(o, "on_error", "fail", where);
     if (on_error == "fail") {
@@ -59,14 +59,12 @@ std::unique_ptr<Stage> make_redis_stage(const Resources& resources,
     }
     s.pipeline = optional_bool(o, "pipeline", true, where);
     const std::int64_t retries = optional_int(o, "retries", 1, where);
-    const std::int64_t backoff = optional_int(o, "retry_backoff_ms", 20, where);
+    const auto backoff =
+        optional_duration(o, "retry_backoff_ms", std::chrono::milliseconds(20), where);
     if (retries < 0 || retries > 1000) {
         throw ConfigError(where + ".retries", "must be in 0..1000");
     }
-    if (backoff < 0) {
-        throw ConfigError(where + ".retry_backoff_ms", "must not be negative");
-    }
-    s.retry = {.retries = static_cast<int>(retries), .backoff = std::chrono::milliseconds(backoff)};
+    s.retry = {.retries = static_cast<int>(retries), .backoff = backoff};
     return std::make_unique<RedisStage>(std::move(s), where);
 }
 
@@ -83,12 +81,12 @@ void register_redis_stages(StageRegistry& registry, const Resources& resources) 
                     "field: hash field template (hget, hset)\n"
                     "value: the event field written (set, hset) or the amount (incrby)\n"
                     "by: incrby amount when no value field (default 1)\n"
-                    "ttl_ms: expiry for set/incr/incrby/hset (default 0: none)\n"
+                    "ttl_ms: expiry for set/incr/incrby/hset, a duration (default 0: none)\n"
                     "into: where the result goes (get, hget; incr/incrby: optional)\n"
                     "on_error: fail (default) or skip\n"
                     "pipeline: buffer result-less writes until end of batch (default true)\n"
                     "retries: retries of a transient failure on a new connection (default 1)\n"
-                    "retry_backoff_ms: first retry wait, doubled each time (default 20)",
+                    "retry_backoff_ms: first retry wait, doubled each time (default 20ms)",
          .origin = "builtin"},
         [&resources](const StageOptions& o, const std::string& where) {
             return make_redis_stage(resources, o, where);

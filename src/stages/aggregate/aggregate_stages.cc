@@ -56,6 +56,7 @@ TumblingWindowStage::TumblingWindowStage(TumblingWindowOptions options)
       options_(std::move(options)),
       window_action_(declare_action("window")),
       late_action_(declare_action("late")) {
+    declare_drops();  // inputs end here; their aggregates go out through "window"
     if (options_.time_field.empty()) {
         throw ConfigError("tumbling_window.time_field", "is required");
     }

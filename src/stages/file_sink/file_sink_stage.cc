@@ -28,10 +28,16 @@ FileSinkStage::FileSinkStage(FileSinkOptions options)
 }
 
 void FileSinkStage::on_open(Scope& /*stage_scope*/, std::size_t workers) {
+    // A missing directory is created (with its parents), so `check` and `run` agree on it.
     std::error_code ec;
+    std::filesystem::create_directories(options_.directory, ec);
+    if (ec) {
+        throw ConfigError("file_sink.directory",
+                          "cannot create directory '" + options_.directory + "': " + ec.message());
+    }
     if (!std::filesystem::is_directory(options_.directory, ec)) {
         throw ConfigError("file_sink.directory",
-                          "'" + options_.directory + "' is not an existing directory");
+                          "'" + options_.directory + "' exists and is not a directory");
     }
     slots_ = std::vector<Slot>(workers);
     recover_leftovers();

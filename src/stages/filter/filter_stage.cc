@@ -37,6 +37,7 @@ bool is_numeric(ValueKind k) noexcept {
 FilterStage::FilterStage(FilterOptions options)
     : Stage("filter"),
       options_(std::move(options)) {
+    declare_drops();
     if (options_.field.empty()) {
         throw ConfigError("filter.field", "a filter needs a field name");
     }

@@ -71,6 +71,9 @@ SqlLookupStage::SqlLookupStage(SqlLookupOptions options)
     : NodeStage("sql_lookup", options.retry),
       options_(std::move(options)),
       prefix_mode_(is_prefix(options_.into)) {
+    if (options_.on_missing == OnMissing::drop) {
+        declare_drops();
+    }
     check_database(options_.database, options_.query, "sql_lookup");
 }
 
@@ -225,17 +228,17 @@ namespace {
 
 RetryPolicy retry_option(const StageOptions& o, const std::string& where) {
     const std::int64_t attempts = optional_int(o, "max_attempts", 3, where);
-    const std::int64_t backoff = optional_int(o, "backoff_ms", 10, where);
-    const std::int64_t max_backoff = optional_int(o, "max_backoff_ms", 2000, where);
+    const auto backoff = optional_duration(o, "backoff_ms", std::chrono::milliseconds(10), where);
+    const auto max_backoff = optional_duration(o, "max_backoff_ms", std::chrono::seconds(2), where);
     if (attempts < 1 || attempts > 1000) {
         throw ConfigError(where + ".max_attempts", "must be in 1..1000");
     }
-    if (backoff < 0 || max_backoff < backoff) {
-        throw ConfigError(where + ".backoff_ms", "needs 0 <= backoff_ms <= max_backoff_ms");
+    if (max_backoff < backoff) {
+        throw ConfigError(where + ".backoff_ms", "needs backoff_ms <= max_backoff_ms");
     }
     return {.max_attempts = static_cast<int>(attempts),
-            .initial_backoff = std::chrono::milliseconds(backoff),
-            .max_backoff = std::chrono::milliseconds(max_backoff)};
+            .initial_backoff = backoff,
+            .max_backoff = max_backoff};
 }
 
 OnMissing on_missing_option(const StageOptions& o, const std::string& where) {

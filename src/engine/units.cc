@@ -1,12 +1,14 @@
-#include "service/units.h"
-
 #include <charconv>
+#include <cmath>
 #include <string>
+#include <utility>
 
-namespace scopeflow::service {
+#include <scopeflow/units.h>
+
+namespace scopeflow {
 namespace {
 
-// Splits "250ms" into 250 and "ms"; nullopt if there is no leading number.
+// Splits "250ms" into 250 and "ms"; nullopt if there is no leading, finite, non-negative number.
 std::optional<std::pair<double, std::string_view>> number_and_unit(std::string_view text) {
     while (!text.empty() && text.front() == ' ') {
         text.remove_prefix(1);
@@ -14,9 +16,13 @@ std::optional<std::pair<double, std::string_view>> number_and_unit(std::string_v
     while (!text.empty() && text.back() == ' ') {
         text.remove_suffix(1);
     }
+    // from_chars also reads "inf" and "nan", which are not amounts.
+    if (text.empty() || !((text.front() >= '0' && text.front() <= '9') || text.front() == '.')) {
+        return std::nullopt;
+    }
     double value = 0;
     const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (ec != std::errc() || end == text.data() || value < 0) {
+    if (ec != std::errc() || end == text.data() || !std::isfinite(value) || value < 0) {
         return std::nullopt;
     }
     std::string_view unit(end, static_cast<std::size_t>(text.data() + text.size() - end));
@@ -79,10 +85,10 @@ std::optional<std::uint64_t> parse_bytes(std::string_view text) {
         return std::nullopt;
     }
     const double bytes = value * factor;
-    if (bytes > 1e18) {
+    if (bytes > 1e18 || bytes != std::floor(bytes)) {
         return std::nullopt;
     }
     return static_cast<std::uint64_t>(bytes);
 }
 
-}  // namespace scopeflow::service
+}  // namespace scopeflow
