@@ -92,42 +92,6 @@ double seconds_until_progress(std::uint16_t port, std::chrono::milliseconds time
     return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-// id -> number of lines holding it, over the files of `dir` ending in `ext`.
-std::map<long, int> ids_in(const std::filesystem::path& dir, const std::string& ext) {
-    std::map<long, int> ids;
-    if (!std::filesystem::exists(dir)) {
-        return ids;
-    }
-    for (const auto& e : std::filesystem::directory_iterator(dir)) {
-        const std::string name = e.path().filename().string();
-        if (name.size() < ext.size() ||
-            name.compare(name.size() - ext.size(), ext.size(), ext) != 0) {
-            continue;
-        }
-        std::ifstream in(e.path());
-        std::string line;
-        while (std::getline(in, line)) {
-            const auto at = line.find("\"id\":");
-            if (at != std::string::npos) {
-                ++ids[std::stol(line.substr(at + 5))];
-            }
-        }
-    }
-    return ids;
-}
-
-std::size_t files_ending(const std::filesystem::path& dir, const std::string& ext) {
-    std::size_t n = 0;
-    for (const auto& e : std::filesystem::recursive_directory_iterator(dir)) {
-        const std::string name = e.path().filename().string();
-        n += name.size() >= ext.size() &&
-                     name.compare(name.size() - ext.size(), ext.size(), ext) == 0
-                 ? 1U
-                 : 0U;
-    }
-    return n;
-}
-
 // Ids of the input lines that end at or before byte `offset` (ids are 1..n, one per line).
 long ids_before(const std::string& input, std::uint64_t offset) {
     long n = 0;
@@ -233,7 +197,7 @@ TEST(ChaosTest, RestartsStopsAndKillsLoseNothingAndLeaveNothingAckedUnpublished)
             ASSERT_EQ(svc->wait(), 0) << svc->log();
         }
         if (round == 0) {
-            const auto published = ids_in(d / "out", ".jsonl");
+            const auto published = id_counts(published_lines(d / "out"));
             for (const auto& [id, n] : published) {
                 ASSERT_EQ(n, 1) << "id " << id << " published twice before any SIGKILL";
             }
@@ -262,8 +226,8 @@ TEST(ChaosTest, RestartsStopsAndKillsLoseNothingAndLeaveNothingAckedUnpublished)
         ASSERT_EQ(svc->wait(180s), 0) << svc->log();
     }
 
-    const auto published = ids_in(d / "out", ".jsonl");
-    const auto dead = ids_in(d / "dl", ".jsonl");
+    const auto published = id_counts(published_lines(d / "out"));
+    const auto dead = id_counts(published_lines(d / "dl"));
     long lost = 0;
     long duplicated = 0;
     long wrongly_duplicated = 0;
@@ -277,7 +241,7 @@ TEST(ChaosTest, RestartsStopsAndKillsLoseNothingAndLeaveNothingAckedUnpublished)
             wrongly_duplicated += past_offset_at_kill.contains(id) ? 0 : 1;
         }
     }
-    const std::size_t tmp_left = files_ending(d.path(), ".tmp");
+    const std::size_t tmp_left = count_files_ending(d.path(), ".tmp");
 
     // PostgreSQL and Redis saw every published event.
     auto db = pg::Connection::open(pg_options());

@@ -31,27 +31,11 @@ std::string jsonl(int n) {
 
 // id -> copies over the published parts; every line must be a whole event.
 std::map<long, int> published_ids(const std::filesystem::path& dir) {
-    std::map<long, int> ids;
-    for (const auto& e : std::filesystem::directory_iterator(dir)) {
-        if (e.path().extension() != ".jsonl") {
-            continue;
-        }
-        std::ifstream in(e.path());
-        std::string line;
-        while (std::getline(in, line)) {
-            EXPECT_TRUE(line.starts_with("{\"id\":") && line.ends_with("}")) << line;
-            ++ids[std::stol(line.substr(6))];
-        }
+    const std::vector<std::string> lines = published_lines(dir);
+    for (const auto& line : lines) {
+        EXPECT_TRUE(line.starts_with("{\"id\":") && line.ends_with("}")) << line;
     }
-    return ids;
-}
-
-std::size_t tmp_parts(const std::filesystem::path& dir) {
-    std::size_t n = 0;
-    for (const auto& e : std::filesystem::directory_iterator(dir)) {
-        n += e.path().extension() == ".tmp" ? 1U : 0U;
-    }
-    return n;
+    return id_counts(lines);
 }
 
 // Polls /readyz until its body contains `text` (and the status is 503); false after `timeout`.
@@ -130,7 +114,7 @@ TEST(ExhaustionTest, FileSinkWaitsOnAFullDiskAndResumesWhenSpaceReturns) {
     for (const auto& [id, copies] : ids) {
         ASSERT_EQ(copies, 1) << "id " << id;
     }
-    EXPECT_EQ(tmp_parts(d / "out"), 0U);
+    EXPECT_EQ(count_files_ending(d / "out", ".tmp"), 0U);
 }
 
 TEST(ExhaustionTest, FileSinkWaitsWithoutFreeDescriptorsAndResumesWhenTheyReturn) {
@@ -172,7 +156,7 @@ TEST(ExhaustionTest, FileSinkWaitsWithoutFreeDescriptorsAndResumesWhenTheyReturn
     for (const auto& [id, copies] : ids) {
         ASSERT_EQ(copies, 1) << "id " << id;
     }
-    EXPECT_EQ(tmp_parts(d / "out"), 0U);
+    EXPECT_EQ(count_files_ending(d / "out", ".tmp"), 0U);
 }
 
 }  // namespace

@@ -48,14 +48,6 @@ SinkCount count_sink(const std::filesystem::path& dir) {
     return c;
 }
 
-std::size_t count_tmp(const std::filesystem::path& dir) {
-    std::size_t n = 0;
-    for (const auto& e : std::filesystem::recursive_directory_iterator(dir)) {
-        n += e.path().extension() == ".tmp" ? 1U : 0U;
-    }
-    return n;
-}
-
 std::string file_pipeline(const TempDir& d, const std::string& input, int workers = 2) {
     return "service:\n  admin: 127.0.0.1:0\n  shutdown_timeout: 10s\n"
            "source: {type: jsonl, path: " +
@@ -94,7 +86,7 @@ TEST(ServiceBinaryTest, RunsAFiniteInputToTheEndWithNothingLeaked) {
     const SinkCount c = count_sink(d / "out");
     EXPECT_EQ(c.lines, 5000U);
     EXPECT_EQ(c.ids.size(), 5000U);
-    EXPECT_EQ(count_tmp(d.path()), 0U);
+    EXPECT_EQ(count_files_ending(d.path(), ".tmp"), 0U);
     EXPECT_NE(svc.log().find("exit report: live resources 0, extra fds 0, child processes 0"),
               std::string::npos)
         << svc.log();
@@ -121,7 +113,7 @@ TEST(ServiceBinaryTest, SigtermMidRunLosesNoEventAndTheRestartResumes) {
     const SinkCount total = count_sink(d / "out");
     EXPECT_EQ(total.ids.size(), static_cast<std::size_t>(kEvents));  // none lost
     EXPECT_EQ(total.lines, static_cast<std::size_t>(kEvents));       // none twice
-    EXPECT_EQ(count_tmp(d.path()), 0U);
+    EXPECT_EQ(count_files_ending(d.path(), ".tmp"), 0U);
 }
 
 TEST(ServiceBinaryTest, ReloadUnderLoadSwapsPipelinesAndLeaksNothing) {

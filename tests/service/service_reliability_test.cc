@@ -19,22 +19,6 @@ namespace {
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
-// Lines of every published part ("*.jsonl") in `dir`.
-std::vector<std::string> published_lines(const fs::path& dir) {
-    std::vector<std::string> out;
-    for (const auto& e : fs::directory_iterator(dir)) {
-        if (e.path().extension() != ".jsonl") {
-            continue;
-        }
-        std::ifstream in(e.path(), std::ios::binary);
-        std::string line;
-        while (std::getline(in, line)) {
-            out.push_back(line);
-        }
-    }
-    return out;
-}
-
 // The value of "id" in a published line (an integer, or the one a dead letter's _raw holds).
 std::string id_of(const std::string& line) {
     const auto at = line.find("\"id\":");
@@ -46,14 +30,6 @@ std::string id_of(const std::string& line) {
     }
     const auto end = line.find_first_of(",}", at + 5);
     return line.substr(at + 5, end - at - 5);
-}
-
-std::size_t count_suffix(const fs::path& dir, const std::string& suffix) {
-    std::size_t n = 0;
-    for (const auto& e : fs::recursive_directory_iterator(dir)) {
-        n += e.path().string().ends_with(suffix) ? 1U : 0U;
-    }
-    return n;
 }
 
 std::uint64_t tmp_bytes(const fs::path& dir) {
@@ -111,7 +87,7 @@ TEST(ServiceReliabilityTest, SigkillMidRunThenRestartPublishesEveryAckedEvent) {
         svc.signal(SIGKILL);
         EXPECT_EQ(svc.wait(), 128 + SIGKILL) << svc.log();
     }
-    ASSERT_GT(count_suffix(d.path() / "out", ".jsonl.tmp"), 0U) << "killed too late to test";
+    ASSERT_GT(count_files_ending(d.path() / "out", ".jsonl.tmp"), 0U) << "killed too late to test";
     ASSERT_TRUE(fs::exists(d / "in.jsonl.offset")) << "killed before any commit";
     Service again({"run", (d / "p.yaml").string()}, d / "log2");
     ASSERT_EQ(again.wait(), 0) << again.log();
@@ -131,7 +107,7 @@ TEST(ServiceReliabilityTest, SigkillMidRunThenRestartPublishesEveryAckedEvent) {
     }
     EXPECT_EQ(missing, 0U) << "acked events stranded";
     EXPECT_EQ(seen.size(), expected.size());
-    EXPECT_EQ(count_suffix(d.path(), ".tmp"), 0U);
+    EXPECT_EQ(count_files_ending(d.path(), ".tmp"), 0U);
     // Duplicates are allowed only for what was written but not yet committed at the kill.
     std::cout << "sigkill test: "
               << static_cast<long long>(lines) - static_cast<long long>(expected.size())

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -121,6 +122,42 @@ private:
     std::filesystem::path log_;
     ChildProcess child_;
 };
+
+// Lines of every published part ("*.jsonl") in `dir`.
+inline std::vector<std::string> published_lines(const std::filesystem::path& dir) {
+    std::vector<std::string> out;
+    for (const auto& e : std::filesystem::directory_iterator(dir)) {
+        if (e.path().extension() != ".jsonl") {
+            continue;
+        }
+        std::ifstream in(e.path(), std::ios::binary);
+        std::string line;
+        while (std::getline(in, line)) {
+            out.push_back(line);
+        }
+    }
+    return out;
+}
+
+// id -> how many of `lines` carry it, for lines holding an integer "id" field.
+inline std::map<long, int> id_counts(const std::vector<std::string>& lines) {
+    std::map<long, int> ids;
+    for (const auto& line : lines) {
+        if (const auto at = line.find("\"id\":"); at != std::string::npos) {
+            ++ids[std::stol(line.substr(at + 5))];
+        }
+    }
+    return ids;
+}
+
+// Files under `dir` (recursively) whose name ends with `suffix`, e.g. ".tmp".
+inline std::size_t count_files_ending(const std::filesystem::path& dir, const std::string& suffix) {
+    std::size_t n = 0;
+    for (const auto& e : std::filesystem::recursive_directory_iterator(dir)) {
+        n += e.path().filename().string().ends_with(suffix) ? 1U : 0U;
+    }
+    return n;
+}
 
 // GET http://127.0.0.1:port/path -> {status, body}.
 inline std::pair<int, std::string> http_get(std::uint16_t port, const std::string& path) {
