@@ -194,8 +194,20 @@ public:
             (void)close(std::chrono::milliseconds::zero());
         } catch (...) {  // NOLINT(bugprone-empty-catch): nothing can be reported from here
         }
-        std::unique_lock lock(mu_);
-        connected_cv_.wait(lock, [this] { return connect_threads_ == 0; });
+        std::vector<std::thread> threads;
+        {
+            std::unique_lock lock(mu_);
+            connected_cv_.wait(lock, [this] { return connect_threads_ == 0; });
+            for (auto& job : connect_jobs_) {
+                threads.push_back(std::move(job->thread));
+            }
+            connect_jobs_.clear();
+        }
+        // Joined, not detached: a connect thread's own exit (thread-local state of the C
+        // clients, such as OpenSSL's) is over before the pool is gone.
+        for (auto& t : threads) {
+            t.join();
+        }
     }
 
     Lease acquire(Scope& owner, std::source_location site = std::source_location::current()) {
@@ -387,6 +399,8 @@ private:
         std::exception_ptr error;    // or the failure
         bool done = false;
         bool abandoned = false;  // the caller gave up: the connect thread ends the reservation
+        bool exited = false;     // run_connect returned: the thread can be joined at once
+        std::thread thread;      // joined by the next connect or by ~Pool
     };
 
     static std::string site_of(const std::source_location& s) {
@@ -532,6 +546,8 @@ private:
                                         Clock::time_point deadline,
                                         std::chrono::milliseconds timeout) {
         auto job = std::make_shared<ConnectJob>();
+        std::vector<std::thread> exited;  // earlier connect threads, joined outside the lock
+        bool started = false;
         {
             std::unique_lock lock(mu_);
             if (closed_) {  // granted a slot as close() began: do not start a connect for it
@@ -539,18 +555,30 @@ private:
                 end_reservation(nullptr);
                 throw_closed();
             }
-            ++connect_threads_;
-        }
-        try {
-            // Not a shared_ptr to the pool: ~Pool waits for this thread instead, so the pool
-            // (and what its hooks refer to) dies when its user drops it, not on this thread.
-            std::thread([this, job] { run_connect(*job); }).detach();
-        } catch (const std::system_error&) {
-            {
-                std::lock_guard lock(mu_);
-                --connect_threads_;
+            std::erase_if(connect_jobs_, [&](const std::shared_ptr<ConnectJob>& j) {
+                if (!j->exited) {
+                    return false;
+                }
+                exited.push_back(std::move(j->thread));
+                return true;
+            });
+            connect_jobs_.push_back(job);
+            try {
+                // Started under the lock, so job->thread is set before anyone can reap it.
+                // Not a shared_ptr to the pool: ~Pool waits for and joins this thread, so the
+                // pool (and what its hooks refer to) dies when its user drops it.
+                job->thread = std::thread([this, job] { run_connect(*job); });
+                ++connect_threads_;
+                started = true;
+            } catch (const std::system_error&) {  // no thread to spare: see below
+                connect_jobs_.pop_back();
             }
-            // No thread to spare: connect on the caller's thread, unbounded, rather than fail.
+        }
+        for (auto& t : exited) {
+            t.join();
+        }
+        if (!started) {
+            // Connect on the caller's thread, unbounded, rather than fail.
             try {
                 return open_slot();
             } catch (...) {
@@ -609,8 +637,10 @@ private:
                 end_reservation(std::move(slot));
             }
         }
-        // Last touch of the pool: ~Pool may run as soon as this lock is released.
+        // Last touch of the pool: ~Pool may run as soon as this lock is released (and then
+        // joins this thread).
         std::lock_guard lock(mu_);
+        job.exited = true;
         --connect_threads_;
         connected_cv_.notify_all();
     }
@@ -822,16 +852,17 @@ private:
     // guarded by mu_; slots reserved for an acquire and not yet lent (validating, connecting,
     // handed to a waiter not yet awake, or a connect whose caller gave up): close() waits for them
     std::size_t connecting_ = 0;
-    std::size_t connect_waiters_ = 0;     // guarded by mu_; acquires waiting for their connect
-    std::size_t connect_threads_ = 0;     // guarded by mu_; connect threads running (~Pool waits)
-    bool closed_ = false;                 // guarded by mu_
-    std::uint64_t created_ = 0;           // guarded by mu_
-    std::uint64_t destroyed_ = 0;         // guarded by mu_
-    std::uint64_t timeouts_ = 0;          // guarded by mu_
-    std::uint64_t leaks_ = 0;             // guarded by mu_
-    std::uint64_t broken_ = 0;            // guarded by mu_
-    std::uint64_t connect_failures_ = 0;  // guarded by mu_
-    std::jthread housekeeper_;            // declared last: stopped and joined first
+    std::size_t connect_waiters_ = 0;  // guarded by mu_; acquires waiting for their connect
+    std::size_t connect_threads_ = 0;  // guarded by mu_; connect threads running (~Pool waits)
+    std::vector<std::shared_ptr<ConnectJob>> connect_jobs_;  // guarded by mu_; threads to join
+    bool closed_ = false;                                    // guarded by mu_
+    std::uint64_t created_ = 0;                              // guarded by mu_
+    std::uint64_t destroyed_ = 0;                            // guarded by mu_
+    std::uint64_t timeouts_ = 0;                             // guarded by mu_
+    std::uint64_t leaks_ = 0;                                // guarded by mu_
+    std::uint64_t broken_ = 0;                               // guarded by mu_
+    std::uint64_t connect_failures_ = 0;                     // guarded by mu_
+    std::jthread housekeeper_;  // declared last: stopped and joined first
 };
 
 template <typename T>

@@ -118,6 +118,12 @@ TEST(ExhaustionTest, FileSinkWaitsOnAFullDiskAndResumesWhenSpaceReturns) {
 }
 
 TEST(ExhaustionTest, FileSinkWaitsWithoutFreeDescriptorsAndResumesWhenTheyReturn) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+    // The sanitizer runtimes need descriptors of their own (UBSan's memory checks open a pipe),
+    // so a process left with none cannot run under them: they report a false error. The plain
+    // build runs this test.
+    GTEST_SKIP() << "a process without free descriptors cannot run under the sanitizers";
+#endif
     TempDir d;
     std::filesystem::create_directories(d / "out");
     constexpr int kEvents = 400'000;
