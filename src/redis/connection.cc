@@ -59,6 +59,9 @@ Connection Connection::open(const ConnectionOptions& options) {
         throw ConnectionLost(c.name_ + ": cannot connect: out of memory");
     }
     c.ctx_.reset(raw);
+    if (raw->reader != nullptr) {
+        limit_reply_size(*raw->reader);
+    }
     if (raw->err != 0) {
         c.broken_ = true;
         const bool timed_out =
@@ -115,6 +118,9 @@ void Connection::fail(std::string_view during) {
                    "ms (command_timeout); connection discarded";
     } else if (ctx_->err == REDIS_ERR_EOF) {
         message += ": connection lost: the server closed the connection";
+    } else if (ctx_->err == REDIS_ERR_OOM) {
+        message += ": connection dropped: out of memory, or a reply announcing more than " +
+                   std::to_string(kMaxReplyElements) + " elements";
     } else {
         message += ": connection lost: " + redacted(ctx_->errstr);
     }

@@ -1,7 +1,8 @@
 // Fuzzes the reading of Redis replies: the bytes a server (or something pretending to be one)
-// sends go through hiredis's reader and our copy into redis::Reply, as on a connection.
+// sends go through hiredis's reader, limited as on a connection, and our copy into redis::Reply.
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 
 #include <hiredis/hiredis.h>
 #include <hiredis/read.h>
@@ -18,6 +19,7 @@ struct ReaderDeleter {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     const std::unique_ptr<redisReader, ReaderDeleter> reader(redisReaderCreate());
+    scopeflow::redis::limit_reply_size(*reader);  // as every connection's reader
     if (redisReaderFeed(reader.get(), reinterpret_cast<const char*>(data), size) != REDIS_OK) {
         return 0;
     }

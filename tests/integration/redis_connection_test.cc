@@ -6,7 +6,11 @@
 #include <thread>
 #include <vector>
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <scopeflow/error.h>
 #include <scopeflow/pool.h>
@@ -25,6 +29,49 @@ namespace {
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 using testing::redis_options;
+
+// A server that answers whatever it is sent with an array announcing two million elements and
+// then says nothing more: hiredis alone would allocate 16 MB for it at once, and a count of a few
+// hundred million would cost gigabytes.
+TEST(RedisReplyLimitTest, AnArrayAnnouncingTooManyElementsDropsTheConnectionWithoutAllocating) {
+    const int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    ASSERT_GE(listener, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    ASSERT_EQ(::listen(listener, 1), 0);
+    socklen_t len = sizeof addr;
+    ASSERT_EQ(::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+    std::thread server([listener] {
+        const int c = ::accept(listener, nullptr, nullptr);
+        char buf[256];
+        if (c >= 0 && ::read(c, buf, sizeof buf) > 0) {
+            const std::string reply = "*2000000\r\n";
+            (void)::write(c, reply.data(), reply.size());
+            (void)::read(c, buf, sizeof buf);  // until the client hangs up
+        }
+        if (c >= 0) {
+            ::close(c);
+        }
+    });
+    std::string message;
+    {
+        auto conn = redis::Connection::open({.host = "127.0.0.1",
+                                             .port = ntohs(addr.sin_port),
+                                             .command_timeout = std::chrono::milliseconds(5000)});
+        try {
+            (void)conn.command({"PING"});
+            ADD_FAILURE() << "a two-million-element reply was accepted";
+        } catch (const redis::ConnectionLost& e) {
+            message = e.what();
+        }
+        EXPECT_TRUE(conn.broken());
+    }
+    server.join();
+    ::close(listener);
+    EXPECT_NE(message.find("more than 1048576 elements"), std::string::npos) << message;
+}
 
 class RedisConnectionTest : public testing::RedisTest {};
 
