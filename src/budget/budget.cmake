@@ -1,4 +1,4 @@
-# Budgets (issue 4): open files, memory, semaphores and tracked mutexes, each a named resource
+# Budgets: open files, memory, semaphores and tracked mutexes, each a named resource
 # whose grants are recorded in the owner scope's ledger. No third-party library: part of the core.
 target_sources(scopeflow_core PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/buffered_writer.cc

@@ -1,4 +1,4 @@
-# The HTTP connector (issue 4): libcurl sessions pooled into a Client, an embedded HTTP/1.1
+# The HTTP connector: libcurl sessions pooled into a Client, an embedded HTTP/1.1
 # server over libmicrohttpd (admin endpoints, HTTP ingest), and the http_post stage.
 find_package(CURL REQUIRED)
 find_package(PkgConfig REQUIRED)

@@ -1,4 +1,4 @@
-# Child processes as owned resources (issue 3): spawn without a shell, pipes, reaping, and a
+# Child processes as owned resources: spawn without a shell, pipes, reaping, and a
 # line-oriented channel over the pipes. Included from the root CMakeLists.txt, in its scope.
 target_sources(scopeflow_core PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/child_process.cc

@@ -1,4 +1,4 @@
-# The service (issue 5): config, building pipelines from it, admin endpoint, monitor. A static
+# The service: config, building pipelines from it, admin endpoint, monitor. A static
 # library used by the scopeflow binary and its tests; its headers are private (src/service/).
 find_package(yaml-cpp REQUIRED)
 find_package(spdlog REQUIRED)

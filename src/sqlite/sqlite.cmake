@@ -1,4 +1,4 @@
-# SQLite (issue 4): the embedded default database behind sql::Database, so the main job runs with
+# SQLite: the embedded default database behind sql::Database, so the main job runs with
 # no server. A library of its own, linking the SQLite C library privately.
 find_package(SQLite3 REQUIRED)
 add_library(scopeflow_sqlite STATIC
