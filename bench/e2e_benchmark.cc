@@ -44,17 +44,17 @@
 #include <dirent.h>
 #include <unistd.h>
 
-#include <scopeflow/graph.h>
-#include <scopeflow/histogram.h>
+#include <scopeflow/engine/graph.h>
+#include <scopeflow/core/histogram.h>
 #include <scopeflow/http/client.h>
 #include <scopeflow/http/server.h>
-#include <scopeflow/jsonl_file_source.h>
-#include <scopeflow/pipeline.h>
+#include <scopeflow/sources/jsonl_file_source.h>
+#include <scopeflow/engine/pipeline.h>
 #include <scopeflow/postgres/connection.h>
 #include <scopeflow/postgres/postgres_pool.h>
-#include <scopeflow/scope.h>
+#include <scopeflow/core/scope.h>
 #include <scopeflow/stages/file_sink_stage.h>
-#include <scopeflow/stages/http_post_stage.h>
+#include <scopeflow/http/stages/http_post_stage.h>
 #include <scopeflow/stages/sql_stages.h>
 
 namespace {

@@ -28,17 +28,17 @@
 #include <oneapi/tbb/parallel_pipeline.h>
 #include <unistd.h>
 
-#include <scopeflow/event.h>
-#include <scopeflow/event_json.h>
-#include <scopeflow/generator_source.h>
-#include <scopeflow/graph.h>
-#include <scopeflow/jsonl_file_source.h>
-#include <scopeflow/pipeline.h>
-#include <scopeflow/resource_monitor.h>
-#include <scopeflow/scope.h>
+#include <scopeflow/event/event.h>
+#include <scopeflow/event/event_json.h>
+#include <scopeflow/sources/generator_source.h>
+#include <scopeflow/engine/graph.h>
+#include <scopeflow/sources/jsonl_file_source.h>
+#include <scopeflow/engine/pipeline.h>
+#include <scopeflow/core/resource_monitor.h>
+#include <scopeflow/core/scope.h>
 #include <scopeflow/stages/file_sink_stage.h>
 #include <scopeflow/stages/filter_stage.h>
-#include <scopeflow/unique_fd.h>
+#include <scopeflow/core/unique_fd.h>
 
 namespace {
 

@@ -16,8 +16,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include <scopeflow/event.h>
-#include <scopeflow/event_json.h>
+#include <scopeflow/event/event.h>
+#include <scopeflow/event/event_json.h>
 
 #include "bench_harness.h"
 

@@ -23,13 +23,13 @@
 
 #include <sys/resource.h>
 
-#include <scopeflow/child_process.h>
-#include <scopeflow/generator_source.h>
-#include <scopeflow/graph.h>
-#include <scopeflow/line_channel.h>
-#include <scopeflow/pipeline.h>
+#include <scopeflow/process/child_process.h>
+#include <scopeflow/sources/generator_source.h>
+#include <scopeflow/engine/graph.h>
+#include <scopeflow/process/line_channel.h>
+#include <scopeflow/engine/pipeline.h>
 #include <scopeflow/postgres/postgres_pool.h>
-#include <scopeflow/scope.h>
+#include <scopeflow/core/scope.h>
 #include <scopeflow/stages/sql_stages.h>
 
 namespace {

@@ -11,9 +11,9 @@
 
 #include <fcntl.h>
 
-#include <scopeflow/resource_monitor.h>
-#include <scopeflow/scope.h>
-#include <scopeflow/unique_fd.h>
+#include <scopeflow/core/resource_monitor.h>
+#include <scopeflow/core/scope.h>
+#include <scopeflow/core/unique_fd.h>
 
 #include "bench_harness.h"
 

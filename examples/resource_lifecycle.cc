@@ -25,12 +25,12 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <scopeflow/child_process.h>
-#include <scopeflow/error.h>
-#include <scopeflow/fault_injector.h>
-#include <scopeflow/resource_monitor.h>
-#include <scopeflow/scope.h>
-#include <scopeflow/unique_fd.h>
+#include <scopeflow/process/child_process.h>
+#include <scopeflow/core/error.h>
+#include <scopeflow/core/fault_injector.h>
+#include <scopeflow/core/resource_monitor.h>
+#include <scopeflow/core/scope.h>
+#include <scopeflow/core/unique_fd.h>
 
 namespace {
 

@@ -5,7 +5,7 @@
 
 #include <CLI/CLI.hpp>
 
-#include <scopeflow/version.h>
+#include <scopeflow/core/version.h>
 
 #include "service/catalog.h"
 #include "service/demo.h"

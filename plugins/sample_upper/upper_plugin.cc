@@ -5,11 +5,11 @@
 #include <cctype>
 #include <string>
 
-#include <scopeflow/error.h>
-#include <scopeflow/event.h>
-#include <scopeflow/plugin.h>
-#include <scopeflow/stage.h>
-#include <scopeflow/stage_registry.h>
+#include <scopeflow/core/error.h>
+#include <scopeflow/event/event.h>
+#include <scopeflow/engine/plugin.h>
+#include <scopeflow/engine/stage.h>
+#include <scopeflow/engine/stage_registry.h>
 
 namespace {
 

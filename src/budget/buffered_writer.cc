@@ -5,8 +5,8 @@
 #include <unistd.h>
 
 #include <scopeflow/budget/buffered_writer.h>
-#include <scopeflow/error.h>
-#include <scopeflow/resource_monitor.h>
+#include <scopeflow/core/error.h>
+#include <scopeflow/core/resource_monitor.h>
 
 #include "budget/open_fd.h"
 

@@ -2,8 +2,8 @@
 
 #include <scopeflow/budget/budget_error.h>
 #include <scopeflow/budget/file_budget.h>
-#include <scopeflow/error.h>
-#include <scopeflow/scope.h>
+#include <scopeflow/core/error.h>
+#include <scopeflow/core/scope.h>
 
 #include "budget/fifo_quota.h"
 #include "budget/open_fd.h"

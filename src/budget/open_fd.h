@@ -7,8 +7,8 @@
 
 #include <fcntl.h>
 
-#include <scopeflow/error.h>
-#include <scopeflow/unique_fd.h>
+#include <scopeflow/core/error.h>
+#include <scopeflow/core/unique_fd.h>
 
 namespace scopeflow::detail {
 

@@ -5,9 +5,9 @@
 #include <unistd.h>
 
 #include <scopeflow/budget/open_file.h>
-#include <scopeflow/error.h>
-#include <scopeflow/resource_monitor.h>
-#include <scopeflow/scope.h>
+#include <scopeflow/core/error.h>
+#include <scopeflow/core/resource_monitor.h>
+#include <scopeflow/core/scope.h>
 
 #include "budget/open_fd.h"
 

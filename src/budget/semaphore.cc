@@ -1,8 +1,8 @@
 #include <utility>
 
 #include <scopeflow/budget/semaphore.h>
-#include <scopeflow/error.h>
-#include <scopeflow/scope.h>
+#include <scopeflow/core/error.h>
+#include <scopeflow/core/scope.h>
 
 #include "budget/semaphore_state.h"
 

@@ -3,9 +3,9 @@
 #include <utility>
 
 #include <scopeflow/budget/budget_error.h>
-#include <scopeflow/error.h>
-#include <scopeflow/resource_monitor.h>
-#include <scopeflow/scope.h>
+#include <scopeflow/core/error.h>
+#include <scopeflow/core/resource_monitor.h>
+#include <scopeflow/core/scope.h>
 
 #include "core/format_duration.h"
 #include "core/format_site.h"

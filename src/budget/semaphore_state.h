@@ -13,8 +13,8 @@
 #include <vector>
 
 #include <scopeflow/budget/holder.h>
-#include <scopeflow/histogram.h>
-#include <scopeflow/resource_kind.h>
+#include <scopeflow/core/histogram.h>
+#include <scopeflow/core/resource_kind.h>
 
 #include "budget/fifo_quota.h"
 

@@ -11,10 +11,10 @@
 
 #include <scopeflow/budget/file_budget.h>
 #include <scopeflow/budget/temp_file.h>
-#include <scopeflow/error.h>
-#include <scopeflow/resource_monitor.h>
-#include <scopeflow/scope.h>
-#include <scopeflow/unique_fd.h>
+#include <scopeflow/core/error.h>
+#include <scopeflow/core/resource_monitor.h>
+#include <scopeflow/core/scope.h>
+#include <scopeflow/core/unique_fd.h>
 
 #include "budget/open_fd.h"
 

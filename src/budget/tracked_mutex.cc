@@ -1,7 +1,7 @@
 #include <utility>
 
 #include <scopeflow/budget/tracked_mutex.h>
-#include <scopeflow/scope.h>
+#include <scopeflow/core/scope.h>
 
 #include "budget/semaphore_state.h"
 

@@ -23,9 +23,9 @@
 #include <string>
 #include <vector>
 
-#include <scopeflow/error.h>
-#include <scopeflow/ledger.h>
-#include <scopeflow/resource_kind.h>
+#include <scopeflow/core/error.h>
+#include <scopeflow/core/ledger.h>
+#include <scopeflow/core/resource_kind.h>
 
 namespace scopeflow::detail {
 

@@ -3,8 +3,8 @@
 #include <string_view>
 #include <utility>
 
-#include <scopeflow/error.h>
-#include <scopeflow/fault_injector.h>
+#include <scopeflow/core/error.h>
+#include <scopeflow/core/fault_injector.h>
 
 namespace scopeflow {
 

@@ -1,7 +1,7 @@
 #include <bit>
 #include <cmath>
 
-#include <scopeflow/histogram.h>
+#include <scopeflow/core/histogram.h>
 
 namespace scopeflow {
 

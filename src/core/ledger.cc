@@ -3,8 +3,8 @@
 #include <mutex>
 #include <utility>
 
-#include <scopeflow/detail/coarse_clock.h>
-#include <scopeflow/ledger.h>
+#include <scopeflow/core/detail/coarse_clock.h>
+#include <scopeflow/core/ledger.h>
 
 #include "core/format_site.h"
 

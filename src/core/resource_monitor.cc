@@ -1,7 +1,7 @@
 #include <cstdio>
 #include <utility>
 
-#include <scopeflow/resource_monitor.h>
+#include <scopeflow/core/resource_monitor.h>
 
 #include "core/format_duration.h"
 

@@ -1,7 +1,7 @@
 #include <utility>
 
-#include <scopeflow/resource_monitor.h>
-#include <scopeflow/scope.h>
+#include <scopeflow/core/resource_monitor.h>
+#include <scopeflow/core/scope.h>
 
 #include "core/scope_node.h"
 

@@ -17,12 +17,12 @@
 #include <string>
 #include <vector>
 
-#include <scopeflow/detail/resource_ops.h>
-#include <scopeflow/error.h>
-#include <scopeflow/fault_injector.h>
-#include <scopeflow/ledger.h>
-#include <scopeflow/resource_monitor.h>
-#include <scopeflow/scope.h>
+#include <scopeflow/core/detail/resource_ops.h>
+#include <scopeflow/core/error.h>
+#include <scopeflow/core/fault_injector.h>
+#include <scopeflow/core/ledger.h>
+#include <scopeflow/core/resource_monitor.h>
+#include <scopeflow/core/scope.h>
 
 #include "core/close_job.h"
 

@@ -2,8 +2,8 @@
 #include <fstream>
 #include <sstream>
 
-#include <scopeflow/error.h>
-#include <scopeflow/secret.h>
+#include <scopeflow/core/error.h>
+#include <scopeflow/core/secret.h>
 
 namespace scopeflow {
 

@@ -4,7 +4,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <scopeflow/unique_fd.h>
+#include <scopeflow/core/unique_fd.h>
 
 namespace scopeflow {
 

@@ -1,8 +1,8 @@
 #include <utility>
 
-#include <scopeflow/error.h>
-#include <scopeflow/resource_monitor.h>
-#include <scopeflow/work_scope.h>
+#include <scopeflow/core/error.h>
+#include <scopeflow/core/resource_monitor.h>
+#include <scopeflow/core/work_scope.h>
 
 namespace scopeflow {
 

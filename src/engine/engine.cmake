@@ -5,10 +5,10 @@ target_sources(scopeflow_core PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/pipeline.cc
   ${CMAKE_CURRENT_LIST_DIR}/stage.cc
 )
-list(APPEND SCOPEFLOW_PUBLIC_HEADERS gate.h graph.h log.h log_limiter.h node.h pipeline.h source.h
-     stage.h)
+list(APPEND SCOPEFLOW_PUBLIC_HEADERS engine/gate.h engine/graph.h engine/log.h engine/log_limiter.h engine/node.h engine/pipeline.h engine/source.h
+     engine/stage.h)
 target_sources(scopeflow_core PRIVATE ${CMAKE_SOURCE_DIR}/src/sources/jsonl_file_source.cc)
-list(APPEND SCOPEFLOW_PUBLIC_HEADERS jsonl_file_source.h)
+list(APPEND SCOPEFLOW_PUBLIC_HEADERS sources/jsonl_file_source.h)
 
 # Built-in stages: one folder each.
 target_sources(scopeflow_core PRIVATE
@@ -24,7 +24,7 @@ target_sources(scopeflow_core PRIVATE
   ${CMAKE_SOURCE_DIR}/src/stages/files/file_processor_stage.cc
   ${CMAKE_SOURCE_DIR}/src/stages/notify/notify_stage.cc
 )
-list(APPEND SCOPEFLOW_PUBLIC_HEADERS rotating_file_writer.h stages/aggregate_stages.h
+list(APPEND SCOPEFLOW_PUBLIC_HEADERS stages/rotating_file_writer.h stages/aggregate_stages.h
      stages/fields_stage.h
      stages/file_sink_stage.h stages/filter_stage.h stages/json_stages.h stages/log_stage.h
      stages/process_stage.h stages/sql_stages.h stages/file_processor_stage.h
@@ -32,11 +32,11 @@ list(APPEND SCOPEFLOW_PUBLIC_HEADERS rotating_file_writer.h stages/aggregate_sta
 target_sources(scopeflow_core PRIVATE ${CMAKE_SOURCE_DIR}/src/sources/generator_source.cc
   ${CMAKE_SOURCE_DIR}/src/sources/sql_source.cc
   ${CMAKE_SOURCE_DIR}/src/sources/stream_source.cc)
-list(APPEND SCOPEFLOW_PUBLIC_HEADERS generator_source.h sql_source.h stream_source.h)
+list(APPEND SCOPEFLOW_PUBLIC_HEADERS sources/generator_source.h sources/sql_source.h sources/stream_source.h)
 target_sources(scopeflow_core PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/plugin.cc
   ${CMAKE_CURRENT_LIST_DIR}/stage_registry.cc
   ${CMAKE_CURRENT_LIST_DIR}/units.cc
 )
 target_link_libraries(scopeflow_core PUBLIC ${CMAKE_DL_LIBS})
-list(APPEND SCOPEFLOW_PUBLIC_HEADERS plugin.h stage_registry.h units.h)
+list(APPEND SCOPEFLOW_PUBLIC_HEADERS engine/plugin.h engine/stage_registry.h engine/units.h)

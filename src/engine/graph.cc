@@ -1,8 +1,8 @@
 #include <algorithm>
 #include <utility>
 
-#include <scopeflow/error.h>
-#include <scopeflow/graph.h>
+#include <scopeflow/core/error.h>
+#include <scopeflow/engine/graph.h>
 
 namespace scopeflow {
 

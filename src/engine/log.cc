@@ -4,8 +4,8 @@
 #include <string>
 #include <utility>
 
-#include <scopeflow/log.h>
-#include <scopeflow/log_limiter.h>
+#include <scopeflow/engine/log.h>
+#include <scopeflow/engine/log_limiter.h>
 
 namespace scopeflow {
 namespace {

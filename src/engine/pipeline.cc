@@ -2,12 +2,12 @@
 #include <unordered_map>
 #include <utility>
 
-#include <scopeflow/detail/coarse_clock.h>
-#include <scopeflow/error.h>
-#include <scopeflow/event.h>
-#include <scopeflow/log.h>
-#include <scopeflow/pipeline.h>
-#include <scopeflow/resource_monitor.h>
+#include <scopeflow/core/detail/coarse_clock.h>
+#include <scopeflow/core/error.h>
+#include <scopeflow/event/event.h>
+#include <scopeflow/engine/log.h>
+#include <scopeflow/engine/pipeline.h>
+#include <scopeflow/core/resource_monitor.h>
 
 #include "core/format_duration.h"
 

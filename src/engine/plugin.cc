@@ -2,9 +2,9 @@
 
 #include <dlfcn.h>
 
-#include <scopeflow/error.h>
-#include <scopeflow/plugin.h>
-#include <scopeflow/scope.h>
+#include <scopeflow/core/error.h>
+#include <scopeflow/engine/plugin.h>
+#include <scopeflow/core/scope.h>
 
 namespace scopeflow {
 namespace {

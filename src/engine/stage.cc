@@ -1,8 +1,8 @@
 #include <algorithm>
 #include <utility>
 
-#include <scopeflow/error.h>
-#include <scopeflow/stage.h>
+#include <scopeflow/core/error.h>
+#include <scopeflow/engine/stage.h>
 
 namespace scopeflow {
 

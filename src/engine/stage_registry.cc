@@ -5,9 +5,9 @@
 
 #include <simdjson.h>
 
-#include <scopeflow/error.h>
-#include <scopeflow/event_json.h>
-#include <scopeflow/stage_registry.h>
+#include <scopeflow/core/error.h>
+#include <scopeflow/event/event_json.h>
+#include <scopeflow/engine/stage_registry.h>
 #include <scopeflow/stages/aggregate_stages.h>
 #include <scopeflow/stages/fields_stage.h>
 #include <scopeflow/stages/file_processor_stage.h>
@@ -17,7 +17,7 @@
 #include <scopeflow/stages/log_stage.h>
 #include <scopeflow/stages/notify_stage.h>
 #include <scopeflow/stages/process_stage.h>
-#include <scopeflow/units.h>
+#include <scopeflow/engine/units.h>
 
 namespace scopeflow {
 namespace {

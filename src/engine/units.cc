@@ -3,7 +3,7 @@
 #include <string>
 #include <utility>
 
-#include <scopeflow/units.h>
+#include <scopeflow/engine/units.h>
 
 namespace scopeflow {
 namespace {

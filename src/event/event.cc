@@ -1,7 +1,7 @@
 #include <algorithm>
 #include <utility>
 
-#include <scopeflow/event.h>
+#include <scopeflow/event/event.h>
 
 namespace scopeflow {
 

@@ -6,4 +6,4 @@ target_sources(scopeflow_core PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/event.cc
   ${CMAKE_CURRENT_LIST_DIR}/event_json.cc)
 target_link_libraries(scopeflow_core PRIVATE simdjson::simdjson)
-list(APPEND SCOPEFLOW_PUBLIC_HEADERS event.h event_json.h)
+list(APPEND SCOPEFLOW_PUBLIC_HEADERS event/event.h event/event_json.h)

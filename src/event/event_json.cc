@@ -9,7 +9,7 @@
 
 #include <simdjson.h>
 
-#include <scopeflow/event_json.h>
+#include <scopeflow/event/event_json.h>
 
 namespace scopeflow {
 

@@ -6,10 +6,10 @@
 #include <string>
 #include <utility>
 
-#include <scopeflow/error.h>
+#include <scopeflow/core/error.h>
 #include <scopeflow/http/client.h>
-#include <scopeflow/scope.h>
-#include <scopeflow/secret.h>
+#include <scopeflow/core/scope.h>
+#include <scopeflow/core/secret.h>
 
 namespace scopeflow::http {
 namespace {

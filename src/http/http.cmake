@@ -26,5 +26,5 @@ list(APPEND SCOPEFLOW_PUBLIC_HEADERS
   http/message.h
   http/server.h
   http/session.h
-  stages/http_post_stage.h
+  http/stages/http_post_stage.h
 )

@@ -1,5 +1,5 @@
-#include <scopeflow/error.h>
-#include <scopeflow/event_json.h>
+#include <scopeflow/core/error.h>
+#include <scopeflow/event/event_json.h>
 #include <scopeflow/http/ingest_source.h>
 
 #include "http/ingest_body.h"

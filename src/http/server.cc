@@ -25,9 +25,9 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 
-#include <scopeflow/error.h>
+#include <scopeflow/core/error.h>
 #include <scopeflow/http/server.h>
-#include <scopeflow/unique_fd.h>
+#include <scopeflow/core/unique_fd.h>
 
 namespace scopeflow::http {
 namespace {

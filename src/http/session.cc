@@ -7,11 +7,11 @@
 
 #include <curl/curl.h>
 
-#include <scopeflow/error.h>
+#include <scopeflow/core/error.h>
 #include <scopeflow/http/errors.h>
 #include <scopeflow/http/session.h>
-#include <scopeflow/secret.h>
-#include <scopeflow/version.h>
+#include <scopeflow/core/secret.h>
+#include <scopeflow/core/version.h>
 
 namespace scopeflow::http {
 namespace {

@@ -3,10 +3,10 @@
 #include <random>
 #include <string>
 
-#include <scopeflow/error.h>
-#include <scopeflow/pool_options.h>
-#include <scopeflow/resource_kind.h>
-#include <scopeflow/resource_monitor.h>
+#include <scopeflow/core/error.h>
+#include <scopeflow/pool/pool_options.h>
+#include <scopeflow/core/resource_kind.h>
+#include <scopeflow/core/resource_monitor.h>
 
 namespace scopeflow {
 namespace {

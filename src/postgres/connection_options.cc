@@ -1,4 +1,4 @@
-#include <scopeflow/error.h>
+#include <scopeflow/core/error.h>
 #include <scopeflow/postgres/connection_options.h>
 
 namespace scopeflow::pg {

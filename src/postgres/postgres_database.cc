@@ -4,7 +4,7 @@
 #include <type_traits>
 
 #include <scopeflow/postgres/postgres_pool.h>
-#include <scopeflow/scope.h>
+#include <scopeflow/core/scope.h>
 
 namespace scopeflow::pg {
 namespace {

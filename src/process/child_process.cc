@@ -17,9 +17,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <scopeflow/child_process.h>
-#include <scopeflow/resource_kind.h>
-#include <scopeflow/resource_monitor.h>
+#include <scopeflow/process/child_process.h>
+#include <scopeflow/core/resource_kind.h>
+#include <scopeflow/core/resource_monitor.h>
 
 #include "process/deadline.h"
 

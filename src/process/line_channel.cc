@@ -8,9 +8,9 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include <scopeflow/child_process.h>
-#include <scopeflow/error.h>
-#include <scopeflow/line_channel.h>
+#include <scopeflow/process/child_process.h>
+#include <scopeflow/core/error.h>
+#include <scopeflow/process/line_channel.h>
 
 #include "process/deadline.h"
 

@@ -5,6 +5,6 @@ target_sources(scopeflow_core PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/line_channel.cc
 )
 list(APPEND SCOPEFLOW_PUBLIC_HEADERS
-  child_process.h
-  line_channel.h
+  process/child_process.h
+  process/line_channel.h
 )

@@ -1,6 +1,6 @@
 #include <string>
 
-#include <scopeflow/error.h>
+#include <scopeflow/core/error.h>
 #include <scopeflow/redis/connection_options.h>
 
 namespace scopeflow::redis {

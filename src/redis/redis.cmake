@@ -29,5 +29,5 @@ list(APPEND SCOPEFLOW_PUBLIC_HEADERS
   redis/connection_pool.h
   redis/errors.h
   redis/reply.h
-  stages/redis_stage.h
+  redis/stages/redis_stage.h
 )

@@ -2,9 +2,9 @@
 
 #include <charconv>
 
-#include <scopeflow/event_json.h>
-#include <scopeflow/resource_monitor.h>
-#include <scopeflow/scope.h>
+#include <scopeflow/event/event_json.h>
+#include <scopeflow/core/resource_monitor.h>
+#include <scopeflow/core/scope.h>
 
 #include "service/metrics.h"
 

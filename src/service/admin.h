@@ -17,7 +17,7 @@
 #include <string>
 
 #include <scopeflow/http/server.h>
-#include <scopeflow/pipeline.h>
+#include <scopeflow/engine/pipeline.h>
 
 #include "service/current.h"
 

@@ -2,7 +2,7 @@
 
 #include <utility>
 
-#include <scopeflow/error.h>
+#include <scopeflow/core/error.h>
 
 namespace scopeflow::service {
 

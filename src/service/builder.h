@@ -12,10 +12,10 @@
 #include <memory>
 #include <string>
 
-#include <scopeflow/graph.h>
-#include <scopeflow/pipeline.h>
-#include <scopeflow/resources.h>
-#include <scopeflow/source.h>
+#include <scopeflow/engine/graph.h>
+#include <scopeflow/engine/pipeline.h>
+#include <scopeflow/core/resources.h>
+#include <scopeflow/engine/source.h>
 
 #include "service/catalog.h"
 #include "service/config.h"

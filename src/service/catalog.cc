@@ -1,13 +1,13 @@
 #include "service/catalog.h"
 
-#include <scopeflow/generator_source.h>
+#include <scopeflow/sources/generator_source.h>
 #include <scopeflow/http/ingest_source.h>
-#include <scopeflow/jsonl_file_source.h>
-#include <scopeflow/sql_source.h>
-#include <scopeflow/stages/http_post_stage.h>
-#include <scopeflow/stages/redis_stage.h>
+#include <scopeflow/sources/jsonl_file_source.h>
+#include <scopeflow/sources/sql_source.h>
+#include <scopeflow/http/stages/http_post_stage.h>
+#include <scopeflow/redis/stages/redis_stage.h>
 #include <scopeflow/stages/sql_stages.h>
-#include <scopeflow/stream_source.h>
+#include <scopeflow/sources/stream_source.h>
 
 #include "service/resource_types.h"
 

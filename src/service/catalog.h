@@ -17,9 +17,9 @@
 #include <string_view>
 #include <vector>
 
-#include <scopeflow/resources.h>
-#include <scopeflow/source.h>
-#include <scopeflow/stage_registry.h>
+#include <scopeflow/core/resources.h>
+#include <scopeflow/engine/source.h>
+#include <scopeflow/engine/stage_registry.h>
 
 #include "service/config.h"
 #include "service/probe.h"

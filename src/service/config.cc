@@ -10,8 +10,8 @@
 
 #include <yaml-cpp/yaml.h>
 
-#include <scopeflow/event_json.h>
-#include <scopeflow/units.h>
+#include <scopeflow/event/event_json.h>
+#include <scopeflow/engine/units.h>
 
 namespace scopeflow::service {
 

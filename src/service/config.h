@@ -28,8 +28,8 @@
 #include <string_view>
 #include <vector>
 
-#include <scopeflow/error.h>
-#include <scopeflow/stage_registry.h>
+#include <scopeflow/core/error.h>
+#include <scopeflow/engine/stage_registry.h>
 
 namespace scopeflow::service {
 

@@ -8,7 +8,7 @@
 #include <mutex>
 #include <utility>
 
-#include <scopeflow/pipeline.h>
+#include <scopeflow/engine/pipeline.h>
 
 #include "service/probe.h"
 

@@ -15,16 +15,16 @@
 #include <simdjson.h>
 #include <spdlog/spdlog.h>
 
-#include <scopeflow/error.h>
-#include <scopeflow/fault_injector.h>
+#include <scopeflow/core/error.h>
+#include <scopeflow/core/fault_injector.h>
 #include <scopeflow/http/client.h>
 #include <scopeflow/http/server.h>
-#include <scopeflow/ledger.h>
-#include <scopeflow/pipeline.h>
-#include <scopeflow/resource_monitor.h>
-#include <scopeflow/scope.h>
+#include <scopeflow/core/ledger.h>
+#include <scopeflow/engine/pipeline.h>
+#include <scopeflow/core/resource_monitor.h>
+#include <scopeflow/core/scope.h>
 #include <scopeflow/sql/database.h>
-#include <scopeflow/sql_source.h>
+#include <scopeflow/sources/sql_source.h>
 
 #include "service/builder.h"
 #include "service/config.h"

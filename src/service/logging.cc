@@ -8,8 +8,8 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
-#include <scopeflow/event_json.h>
-#include <scopeflow/log.h>
+#include <scopeflow/event/event_json.h>
+#include <scopeflow/engine/log.h>
 
 namespace scopeflow::service {
 namespace {

@@ -3,7 +3,7 @@
 #include <cinttypes>
 #include <cstdio>
 
-#include <scopeflow/version.h>
+#include <scopeflow/core/version.h>
 
 #include "service/process_info.h"
 

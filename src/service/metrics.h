@@ -12,8 +12,8 @@
 #include <cstdint>
 #include <string>
 
-#include <scopeflow/pipeline.h>
-#include <scopeflow/resource_monitor.h>
+#include <scopeflow/engine/pipeline.h>
+#include <scopeflow/core/resource_monitor.h>
 
 #include "service/probe.h"
 

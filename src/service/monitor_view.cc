@@ -6,7 +6,7 @@
 
 #include <unistd.h>
 
-#include <scopeflow/resource_monitor.h>
+#include <scopeflow/core/resource_monitor.h>
 
 #include "service/process_info.h"
 

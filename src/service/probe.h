@@ -9,7 +9,7 @@
 #include <utility>
 #include <vector>
 
-#include <scopeflow/pool_options.h>
+#include <scopeflow/pool/pool_options.h>
 
 namespace scopeflow {
 class Scope;

@@ -7,10 +7,10 @@
 #include <scopeflow/budget/file_budget.h>
 #include <scopeflow/budget/memory_budget.h>
 #include <scopeflow/http/client.h>
-#include <scopeflow/pool_options.h>
+#include <scopeflow/pool/pool_options.h>
 #include <scopeflow/postgres/postgres_pool.h>
 #include <scopeflow/redis/client.h>
-#include <scopeflow/secret.h>
+#include <scopeflow/core/secret.h>
 #include <scopeflow/sqlite/database.h>
 
 namespace scopeflow::service {

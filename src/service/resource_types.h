@@ -14,8 +14,8 @@
 #include <cstddef>
 #include <string_view>
 
-#include <scopeflow/pool_options.h>
-#include <scopeflow/secret.h>
+#include <scopeflow/pool/pool_options.h>
+#include <scopeflow/core/secret.h>
 
 #include "service/catalog.h"
 

@@ -13,12 +13,12 @@
 
 #include <spdlog/spdlog.h>
 
-#include <scopeflow/error.h>
-#include <scopeflow/fault_injector.h>
-#include <scopeflow/ledger.h>
-#include <scopeflow/pipeline.h>
-#include <scopeflow/resource_monitor.h>
-#include <scopeflow/scope.h>
+#include <scopeflow/core/error.h>
+#include <scopeflow/core/fault_injector.h>
+#include <scopeflow/core/ledger.h>
+#include <scopeflow/engine/pipeline.h>
+#include <scopeflow/core/resource_monitor.h>
+#include <scopeflow/core/scope.h>
 
 #include "service/admin.h"
 #include "service/builder.h"

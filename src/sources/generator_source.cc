@@ -1,7 +1,7 @@
 #include <string>
 
-#include <scopeflow/event.h>
-#include <scopeflow/generator_source.h>
+#include <scopeflow/event/event.h>
+#include <scopeflow/sources/generator_source.h>
 
 namespace scopeflow {
 

@@ -7,12 +7,12 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <scopeflow/error.h>
-#include <scopeflow/event.h>
-#include <scopeflow/event_json.h>
-#include <scopeflow/jsonl_file_source.h>
-#include <scopeflow/scope.h>
-#include <scopeflow/unique_fd.h>
+#include <scopeflow/core/error.h>
+#include <scopeflow/event/event.h>
+#include <scopeflow/event/event_json.h>
+#include <scopeflow/sources/jsonl_file_source.h>
+#include <scopeflow/core/scope.h>
+#include <scopeflow/core/unique_fd.h>
 
 namespace scopeflow {
 namespace {

@@ -6,10 +6,10 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <scopeflow/error.h>
-#include <scopeflow/scope.h>
-#include <scopeflow/sql_source.h>
-#include <scopeflow/unique_fd.h>
+#include <scopeflow/core/error.h>
+#include <scopeflow/core/scope.h>
+#include <scopeflow/sources/sql_source.h>
+#include <scopeflow/core/unique_fd.h>
 
 namespace scopeflow {
 namespace {

@@ -4,7 +4,7 @@
 #include <poll.h>
 #include <unistd.h>
 
-#include <scopeflow/stream_source.h>
+#include <scopeflow/sources/stream_source.h>
 
 namespace scopeflow {
 

@@ -7,8 +7,8 @@
 
 #include <sqlite3.h>
 
-#include <scopeflow/error.h>
-#include <scopeflow/resource_monitor.h>
+#include <scopeflow/core/error.h>
+#include <scopeflow/core/resource_monitor.h>
 #include <scopeflow/sqlite/connection.h>
 
 namespace scopeflow::sqlite {

@@ -3,8 +3,8 @@
 #include <string>
 #include <utility>
 
-#include <scopeflow/error.h>
-#include <scopeflow/scope.h>
+#include <scopeflow/core/error.h>
+#include <scopeflow/core/scope.h>
 #include <scopeflow/sqlite/database.h>
 #include <scopeflow/sqlite/transaction.h>
 

@@ -1,7 +1,7 @@
 #include <exception>
 
-#include <scopeflow/error.h>
-#include <scopeflow/resource_monitor.h>
+#include <scopeflow/core/error.h>
+#include <scopeflow/core/resource_monitor.h>
 #include <scopeflow/sqlite/transaction.h>
 
 namespace scopeflow::sqlite {

@@ -11,7 +11,7 @@
 #include <exception>
 #include <string_view>
 
-#include <scopeflow/error.h>
+#include <scopeflow/core/error.h>
 
 #include "service/builder.h"
 #include "service/config.h"

@@ -9,8 +9,8 @@
 #include <string>
 #include <string_view>
 
-#include <scopeflow/event.h>
-#include <scopeflow/event_json.h>
+#include <scopeflow/event/event.h>
+#include <scopeflow/event/event_json.h>
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     static scopeflow::EventParser parser;

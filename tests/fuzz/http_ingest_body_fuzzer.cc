@@ -8,8 +8,8 @@
 #include <string_view>
 #include <vector>
 
-#include <scopeflow/event.h>
-#include <scopeflow/event_json.h>
+#include <scopeflow/event/event.h>
+#include <scopeflow/event/event_json.h>
 
 #include "http/ingest_body.h"
 

@@ -19,10 +19,10 @@
 
 #include <unistd.h>
 
-#include <scopeflow/event.h>
-#include <scopeflow/event_json.h>
-#include <scopeflow/jsonl_file_source.h>
-#include <scopeflow/scope.h>
+#include <scopeflow/event/event.h>
+#include <scopeflow/event/event_json.h>
+#include <scopeflow/sources/jsonl_file_source.h>
+#include <scopeflow/core/scope.h>
 
 namespace {
 

@@ -11,13 +11,13 @@
 
 #include <gtest/gtest.h>
 
-#include <scopeflow/child_process.h>
-#include <scopeflow/error.h>
+#include <scopeflow/process/child_process.h>
+#include <scopeflow/core/error.h>
 #include <scopeflow/http/client.h>
 #include <scopeflow/http/server.h>
 #include <scopeflow/http/session.h>
-#include <scopeflow/scope.h>
-#include <scopeflow/version.h>
+#include <scopeflow/core/scope.h>
+#include <scopeflow/core/version.h>
 
 #include "integration/http_test_support.h"
 #include "unit/test_support.h"

@@ -8,11 +8,11 @@
 
 #include <gtest/gtest.h>
 
-#include <scopeflow/error.h>
+#include <scopeflow/core/error.h>
 #include <scopeflow/http/client.h>
 #include <scopeflow/http/server.h>
 #include <scopeflow/http/session.h>
-#include <scopeflow/scope.h>
+#include <scopeflow/core/scope.h>
 
 #include "unit/test_support.h"
 

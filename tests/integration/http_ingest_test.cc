@@ -6,11 +6,11 @@
 
 #include <gtest/gtest.h>
 
-#include <scopeflow/graph.h>
+#include <scopeflow/engine/graph.h>
 #include <scopeflow/http/ingest_source.h>
 #include <scopeflow/http/session.h>
-#include <scopeflow/pipeline.h>
-#include <scopeflow/scope.h>
+#include <scopeflow/engine/pipeline.h>
+#include <scopeflow/core/scope.h>
 
 #include "unit/engine_support.h"
 #include "unit/test_support.h"

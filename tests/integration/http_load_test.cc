@@ -16,13 +16,13 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 
-#include <scopeflow/graph.h>
+#include <scopeflow/engine/graph.h>
 #include <scopeflow/http/ingest_source.h>
 #include <scopeflow/http/server.h>
 #include <scopeflow/http/session.h>
-#include <scopeflow/pipeline.h>
-#include <scopeflow/scope.h>
-#include <scopeflow/unique_fd.h>
+#include <scopeflow/engine/pipeline.h>
+#include <scopeflow/core/scope.h>
+#include <scopeflow/core/unique_fd.h>
 
 #include "integration/http_test_support.h"
 #include "service/admin.h"

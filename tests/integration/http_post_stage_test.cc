@@ -13,16 +13,16 @@
 
 #include <gtest/gtest.h>
 
-#include <scopeflow/error.h>
-#include <scopeflow/event_json.h>
-#include <scopeflow/graph.h>
+#include <scopeflow/core/error.h>
+#include <scopeflow/event/event_json.h>
+#include <scopeflow/engine/graph.h>
 #include <scopeflow/http/client.h>
 #include <scopeflow/http/server.h>
-#include <scopeflow/pipeline.h>
-#include <scopeflow/resources.h>
-#include <scopeflow/scope.h>
-#include <scopeflow/stage_registry.h>
-#include <scopeflow/stages/http_post_stage.h>
+#include <scopeflow/engine/pipeline.h>
+#include <scopeflow/core/resources.h>
+#include <scopeflow/core/scope.h>
+#include <scopeflow/engine/stage_registry.h>
+#include <scopeflow/http/stages/http_post_stage.h>
 
 #include "unit/engine_support.h"
 #include "unit/test_support.h"

@@ -15,10 +15,10 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
-#include <scopeflow/error.h>
+#include <scopeflow/core/error.h>
 #include <scopeflow/http/server.h>
 #include <scopeflow/http/session.h>
-#include <scopeflow/unique_fd.h>
+#include <scopeflow/core/unique_fd.h>
 
 #include "integration/http_test_support.h"
 #include "unit/test_support.h"

@@ -14,7 +14,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <scopeflow/unique_fd.h>
+#include <scopeflow/core/unique_fd.h>
 
 namespace scopeflow::testing {
 

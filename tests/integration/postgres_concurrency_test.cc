@@ -8,7 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <scopeflow/postgres/postgres_pool.h>
-#include <scopeflow/scope.h>
+#include <scopeflow/core/scope.h>
 
 #include "integration/postgres_test_support.h"
 #include "integration/server_support.h"

@@ -10,11 +10,11 @@
 
 #include <gtest/gtest.h>
 
-#include <scopeflow/graph.h>
-#include <scopeflow/pipeline.h>
+#include <scopeflow/engine/graph.h>
+#include <scopeflow/engine/pipeline.h>
 #include <scopeflow/postgres/connection.h>
 #include <scopeflow/postgres/postgres_pool.h>
-#include <scopeflow/scope.h>
+#include <scopeflow/core/scope.h>
 #include <scopeflow/stages/sql_stages.h>
 
 #include "integration/postgres_test_support.h"

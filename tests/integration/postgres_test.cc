@@ -15,11 +15,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <scopeflow/error.h>
+#include <scopeflow/core/error.h>
 #include <scopeflow/postgres/connection.h>
 #include <scopeflow/postgres/postgres_pool.h>
 #include <scopeflow/postgres/transaction.h>
-#include <scopeflow/scope.h>
+#include <scopeflow/core/scope.h>
 
 #include "integration/postgres_test_support.h"
 #include "integration/server_support.h"

@@ -12,8 +12,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <scopeflow/error.h>
-#include <scopeflow/pool.h>
+#include <scopeflow/core/error.h>
+#include <scopeflow/pool/pool.h>
 #include <scopeflow/redis/batch.h>
 #include <scopeflow/redis/client.h>
 #include <scopeflow/redis/connection.h>

@@ -13,16 +13,16 @@
 
 #include <gtest/gtest.h>
 
-#include <scopeflow/error.h>
-#include <scopeflow/event.h>
-#include <scopeflow/generator_source.h>
-#include <scopeflow/graph.h>
-#include <scopeflow/pipeline.h>
+#include <scopeflow/core/error.h>
+#include <scopeflow/event/event.h>
+#include <scopeflow/sources/generator_source.h>
+#include <scopeflow/engine/graph.h>
+#include <scopeflow/engine/pipeline.h>
 #include <scopeflow/redis/client.h>
-#include <scopeflow/resources.h>
-#include <scopeflow/stage.h>
-#include <scopeflow/stage_registry.h>
-#include <scopeflow/stages/redis_stage.h>
+#include <scopeflow/core/resources.h>
+#include <scopeflow/engine/stage.h>
+#include <scopeflow/engine/stage_registry.h>
+#include <scopeflow/redis/stages/redis_stage.h>
 
 #include "integration/redis_support.h"
 #include "unit/engine_support.h"

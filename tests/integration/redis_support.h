@@ -6,11 +6,11 @@
 
 #include <gtest/gtest.h>
 
-#include <scopeflow/ledger.h>
+#include <scopeflow/core/ledger.h>
 #include <scopeflow/redis/connection.h>
-#include <scopeflow/resource_monitor.h>
-#include <scopeflow/scope.h>
-#include <scopeflow/secret.h>
+#include <scopeflow/core/resource_monitor.h>
+#include <scopeflow/core/scope.h>
+#include <scopeflow/core/secret.h>
 
 #include "integration/server_support.h"
 

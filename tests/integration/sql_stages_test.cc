@@ -9,14 +9,14 @@
 
 #include <gtest/gtest.h>
 
-#include <scopeflow/event_json.h>
-#include <scopeflow/graph.h>
-#include <scopeflow/log.h>
-#include <scopeflow/pipeline.h>
+#include <scopeflow/event/event_json.h>
+#include <scopeflow/engine/graph.h>
+#include <scopeflow/engine/log.h>
+#include <scopeflow/engine/pipeline.h>
 #include <scopeflow/postgres/postgres_pool.h>
-#include <scopeflow/resources.h>
-#include <scopeflow/scope.h>
-#include <scopeflow/stage_registry.h>
+#include <scopeflow/core/resources.h>
+#include <scopeflow/core/scope.h>
+#include <scopeflow/engine/stage_registry.h>
 #include <scopeflow/stages/sql_stages.h>
 
 #include "integration/postgres_test_support.h"

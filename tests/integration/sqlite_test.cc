@@ -9,8 +9,8 @@
 
 #include <gtest/gtest.h>
 
-#include <scopeflow/error.h>
-#include <scopeflow/scope.h>
+#include <scopeflow/core/error.h>
+#include <scopeflow/core/scope.h>
 #include <scopeflow/sql/database.h>
 #include <scopeflow/sqlite/connection.h>
 #include <scopeflow/sqlite/database.h>

@@ -14,9 +14,9 @@
 
 #include <gtest/gtest.h>
 
-#include <scopeflow/child_process.h>
+#include <scopeflow/process/child_process.h>
 #include <scopeflow/http/session.h>
-#include <scopeflow/scope.h>
+#include <scopeflow/core/scope.h>
 
 namespace scopeflow::testing {
 

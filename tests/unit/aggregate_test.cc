@@ -3,12 +3,12 @@
 
 #include <gtest/gtest.h>
 
-#include <scopeflow/error.h>
-#include <scopeflow/event.h>
-#include <scopeflow/event_json.h>
-#include <scopeflow/graph.h>
-#include <scopeflow/pipeline.h>
-#include <scopeflow/scope.h>
+#include <scopeflow/core/error.h>
+#include <scopeflow/event/event.h>
+#include <scopeflow/event/event_json.h>
+#include <scopeflow/engine/graph.h>
+#include <scopeflow/engine/pipeline.h>
+#include <scopeflow/core/scope.h>
 #include <scopeflow/stages/aggregate_stages.h>
 
 #include "unit/engine_support.h"

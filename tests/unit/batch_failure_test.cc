@@ -14,14 +14,14 @@
 
 #include <gtest/gtest.h>
 
-#include <scopeflow/error.h>
-#include <scopeflow/event.h>
-#include <scopeflow/fault_injector.h>
-#include <scopeflow/graph.h>
-#include <scopeflow/log.h>
-#include <scopeflow/node.h>
-#include <scopeflow/pipeline.h>
-#include <scopeflow/scope.h>
+#include <scopeflow/core/error.h>
+#include <scopeflow/event/event.h>
+#include <scopeflow/core/fault_injector.h>
+#include <scopeflow/engine/graph.h>
+#include <scopeflow/engine/log.h>
+#include <scopeflow/engine/node.h>
+#include <scopeflow/engine/pipeline.h>
+#include <scopeflow/core/scope.h>
 
 #include "unit/engine_support.h"
 #include "unit/test_support.h"

@@ -18,8 +18,8 @@
 #include <scopeflow/budget/buffered_writer.h>
 #include <scopeflow/budget/file_budget.h>
 #include <scopeflow/budget/temp_file.h>
-#include <scopeflow/error.h>
-#include <scopeflow/scope.h>
+#include <scopeflow/core/error.h>
+#include <scopeflow/core/scope.h>
 
 #include "unit/test_support.h"
 

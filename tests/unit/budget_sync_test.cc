@@ -15,8 +15,8 @@
 #include <scopeflow/budget/memory_budget.h>
 #include <scopeflow/budget/semaphore.h>
 #include <scopeflow/budget/tracked_mutex.h>
-#include <scopeflow/error.h>
-#include <scopeflow/scope.h>
+#include <scopeflow/core/error.h>
+#include <scopeflow/core/scope.h>
 
 #include "unit/test_support.h"
 

@@ -5,15 +5,15 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include <scopeflow/error.h>
-#include <scopeflow/event.h>
-#include <scopeflow/event_json.h>
-#include <scopeflow/generator_source.h>
-#include <scopeflow/graph.h>
-#include <scopeflow/pipeline.h>
-#include <scopeflow/rotating_file_writer.h>
-#include <scopeflow/scope.h>
-#include <scopeflow/stage_registry.h>
+#include <scopeflow/core/error.h>
+#include <scopeflow/event/event.h>
+#include <scopeflow/event/event_json.h>
+#include <scopeflow/sources/generator_source.h>
+#include <scopeflow/engine/graph.h>
+#include <scopeflow/engine/pipeline.h>
+#include <scopeflow/stages/rotating_file_writer.h>
+#include <scopeflow/core/scope.h>
+#include <scopeflow/engine/stage_registry.h>
 #include <scopeflow/stages/fields_stage.h>
 #include <scopeflow/stages/file_processor_stage.h>
 #include <scopeflow/stages/file_sink_stage.h>

@@ -23,10 +23,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <scopeflow/child_process.h>
-#include <scopeflow/error.h>
-#include <scopeflow/line_channel.h>
-#include <scopeflow/scope.h>
+#include <scopeflow/process/child_process.h>
+#include <scopeflow/core/error.h>
+#include <scopeflow/process/line_channel.h>
+#include <scopeflow/core/scope.h>
 
 #include "unit/test_support.h"
 

@@ -10,8 +10,8 @@
 
 #include <gtest/gtest.h>
 
-#include <scopeflow/error.h>
-#include <scopeflow/units.h>
+#include <scopeflow/core/error.h>
+#include <scopeflow/engine/units.h>
 
 #include "service/builder.h"
 

@@ -9,10 +9,10 @@
 #include <string>
 #include <utility>
 
-#include <scopeflow/event.h>
-#include <scopeflow/fault_injector.h>
-#include <scopeflow/source.h>
-#include <scopeflow/stage.h>
+#include <scopeflow/event/event.h>
+#include <scopeflow/core/fault_injector.h>
+#include <scopeflow/engine/source.h>
+#include <scopeflow/engine/stage.h>
 
 #include "unit/test_support.h"
 

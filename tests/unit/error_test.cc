@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include <scopeflow/error.h>
+#include <scopeflow/core/error.h>
 
 namespace scopeflow {
 namespace {

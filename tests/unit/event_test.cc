@@ -10,8 +10,8 @@
 
 #include <gtest/gtest.h>
 
-#include <scopeflow/event.h>
-#include <scopeflow/event_json.h>
+#include <scopeflow/event/event.h>
+#include <scopeflow/event/event_json.h>
 
 namespace scopeflow {
 namespace {

@@ -10,10 +10,10 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 
-#include <scopeflow/error.h>
-#include <scopeflow/fault_injector.h>
-#include <scopeflow/scope.h>
-#include <scopeflow/unique_fd.h>
+#include <scopeflow/core/error.h>
+#include <scopeflow/core/fault_injector.h>
+#include <scopeflow/core/scope.h>
+#include <scopeflow/core/unique_fd.h>
 
 #include "unit/test_support.h"
 

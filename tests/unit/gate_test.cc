@@ -3,7 +3,7 @@
 
 #include <gtest/gtest.h>
 
-#include <scopeflow/gate.h>
+#include <scopeflow/engine/gate.h>
 
 namespace scopeflow {
 namespace {

@@ -7,13 +7,13 @@
 
 #include <gtest/gtest.h>
 
-#include <scopeflow/error.h>
-#include <scopeflow/histogram.h>
-#include <scopeflow/resource_monitor.h>
-#include <scopeflow/scope_guard.h>
-#include <scopeflow/timing_scope.h>
-#include <scopeflow/unique_function.h>
-#include <scopeflow/work_scope.h>
+#include <scopeflow/core/error.h>
+#include <scopeflow/core/histogram.h>
+#include <scopeflow/core/resource_monitor.h>
+#include <scopeflow/core/scope_guard.h>
+#include <scopeflow/core/timing_scope.h>
+#include <scopeflow/core/unique_function.h>
+#include <scopeflow/core/work_scope.h>
 
 #include "unit/test_support.h"
 

@@ -5,12 +5,12 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include <scopeflow/error.h>
-#include <scopeflow/event.h>
-#include <scopeflow/graph.h>
-#include <scopeflow/jsonl_file_source.h>
-#include <scopeflow/pipeline.h>
-#include <scopeflow/scope.h>
+#include <scopeflow/core/error.h>
+#include <scopeflow/event/event.h>
+#include <scopeflow/engine/graph.h>
+#include <scopeflow/sources/jsonl_file_source.h>
+#include <scopeflow/engine/pipeline.h>
+#include <scopeflow/core/scope.h>
 
 #include "unit/engine_support.h"
 

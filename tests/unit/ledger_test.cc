@@ -3,9 +3,9 @@
 
 #include <gtest/gtest.h>
 
-#include <scopeflow/ledger.h>
-#include <scopeflow/resource_monitor.h>
-#include <scopeflow/scope.h>
+#include <scopeflow/core/ledger.h>
+#include <scopeflow/core/resource_monitor.h>
+#include <scopeflow/core/scope.h>
 
 namespace scopeflow {
 namespace {

@@ -8,8 +8,8 @@
 
 #include <gtest/gtest.h>
 
-#include <scopeflow/log.h>
-#include <scopeflow/log_limiter.h>
+#include <scopeflow/engine/log.h>
+#include <scopeflow/engine/log_limiter.h>
 
 namespace scopeflow {
 namespace {

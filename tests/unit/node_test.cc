@@ -4,10 +4,10 @@
 
 #include <gtest/gtest.h>
 
-#include <scopeflow/error.h>
-#include <scopeflow/event.h>
-#include <scopeflow/node.h>
-#include <scopeflow/scope.h>
+#include <scopeflow/core/error.h>
+#include <scopeflow/event/event.h>
+#include <scopeflow/engine/node.h>
+#include <scopeflow/core/scope.h>
 
 #include "unit/test_support.h"
 

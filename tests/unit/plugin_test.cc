@@ -1,13 +1,13 @@
 #include <dlfcn.h>
 #include <gtest/gtest.h>
 
-#include <scopeflow/error.h>
-#include <scopeflow/event.h>
-#include <scopeflow/graph.h>
-#include <scopeflow/pipeline.h>
-#include <scopeflow/plugin.h>
-#include <scopeflow/scope.h>
-#include <scopeflow/stage_registry.h>
+#include <scopeflow/core/error.h>
+#include <scopeflow/event/event.h>
+#include <scopeflow/engine/graph.h>
+#include <scopeflow/engine/pipeline.h>
+#include <scopeflow/engine/plugin.h>
+#include <scopeflow/core/scope.h>
+#include <scopeflow/engine/stage_registry.h>
 
 #include "unit/engine_support.h"
 

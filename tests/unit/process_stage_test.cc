@@ -6,11 +6,11 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include <scopeflow/error.h>
-#include <scopeflow/event.h>
-#include <scopeflow/graph.h>
-#include <scopeflow/pipeline.h>
-#include <scopeflow/scope.h>
+#include <scopeflow/core/error.h>
+#include <scopeflow/event/event.h>
+#include <scopeflow/engine/graph.h>
+#include <scopeflow/engine/pipeline.h>
+#include <scopeflow/core/scope.h>
 #include <scopeflow/stages/process_stage.h>
 
 #include "unit/engine_support.h"

@@ -10,11 +10,11 @@
 
 #include <gtest/gtest.h>
 
-#include <scopeflow/graph.h>
-#include <scopeflow/pipeline.h>
-#include <scopeflow/scope.h>
-#include <scopeflow/stream_source.h>
-#include <scopeflow/unique_fd.h>
+#include <scopeflow/engine/graph.h>
+#include <scopeflow/engine/pipeline.h>
+#include <scopeflow/core/scope.h>
+#include <scopeflow/sources/stream_source.h>
+#include <scopeflow/core/unique_fd.h>
 
 #include "unit/engine_support.h"
 #include "unit/test_support.h"

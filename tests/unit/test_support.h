@@ -10,8 +10,8 @@
 
 #include <dirent.h>
 
-#include <scopeflow/ledger.h>
-#include <scopeflow/resource_monitor.h>
+#include <scopeflow/core/ledger.h>
+#include <scopeflow/core/resource_monitor.h>
 
 namespace scopeflow::testing {
 

@@ -12,7 +12,7 @@
 // so the engine's retry logic treats it as retriable. The message names the budget and its usage.
 #pragma once
 
-#include <scopeflow/error.h>
+#include <scopeflow/core/error.h>
 
 namespace scopeflow {
 

@@ -19,7 +19,7 @@
 #include <source_location>
 #include <string_view>
 
-#include <scopeflow/ticket.h>
+#include <scopeflow/core/ticket.h>
 
 namespace scopeflow {
 

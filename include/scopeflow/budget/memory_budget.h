@@ -32,7 +32,7 @@
 #include <span>
 #include <string>
 
-#include <scopeflow/ticket.h>
+#include <scopeflow/core/ticket.h>
 
 namespace scopeflow {
 

@@ -17,7 +17,7 @@
 #include <string>
 
 #include <scopeflow/budget/file_permit.h>
-#include <scopeflow/unique_fd.h>
+#include <scopeflow/core/unique_fd.h>
 
 namespace scopeflow {
 

@@ -34,8 +34,8 @@
 #include <vector>
 
 #include <scopeflow/budget/holder.h>
-#include <scopeflow/histogram.h>
-#include <scopeflow/ticket.h>
+#include <scopeflow/core/histogram.h>
+#include <scopeflow/core/ticket.h>
 
 namespace scopeflow {
 

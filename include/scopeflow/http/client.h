@@ -34,8 +34,8 @@
 #include <scopeflow/http/errors.h>
 #include <scopeflow/http/message.h>
 #include <scopeflow/http/session.h>
-#include <scopeflow/pool.h>
-#include <scopeflow/pool_options.h>
+#include <scopeflow/pool/pool.h>
+#include <scopeflow/pool/pool_options.h>
 
 namespace scopeflow {
 class Scope;

@@ -23,7 +23,7 @@
 #include <string>
 
 #include <scopeflow/http/message.h>
-#include <scopeflow/secret.h>
+#include <scopeflow/core/secret.h>
 
 namespace scopeflow::http {
 

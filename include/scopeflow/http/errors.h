@@ -18,7 +18,7 @@
 #include <cstddef>
 #include <string>
 
-#include <scopeflow/error.h>
+#include <scopeflow/core/error.h>
 
 namespace scopeflow::http {
 

@@ -23,9 +23,9 @@
 #include <mutex>
 #include <string>
 
-#include <scopeflow/event.h>
+#include <scopeflow/event/event.h>
 #include <scopeflow/http/server.h>
-#include <scopeflow/source.h>
+#include <scopeflow/engine/source.h>
 
 namespace scopeflow::http {
 

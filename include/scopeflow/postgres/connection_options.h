@@ -17,7 +17,7 @@
 #include <filesystem>
 #include <string>
 
-#include <scopeflow/secret.h>
+#include <scopeflow/core/secret.h>
 
 namespace scopeflow::pg {
 

@@ -19,7 +19,7 @@
 
 #include <string>
 
-#include <scopeflow/error.h>
+#include <scopeflow/core/error.h>
 
 namespace scopeflow::pg {
 

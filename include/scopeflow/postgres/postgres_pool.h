@@ -26,7 +26,7 @@
 #include <source_location>
 #include <utility>
 
-#include <scopeflow/pool.h>
+#include <scopeflow/pool/pool.h>
 #include <scopeflow/postgres/connection.h>
 #include <scopeflow/postgres/connection_options.h>
 #include <scopeflow/sql/database.h>

@@ -36,15 +36,15 @@
 #include <utility>
 #include <vector>
 
-#include <scopeflow/error.h>
-#include <scopeflow/pool.h>
-#include <scopeflow/pool_options.h>
+#include <scopeflow/core/error.h>
+#include <scopeflow/pool/pool.h>
+#include <scopeflow/pool/pool_options.h>
 #include <scopeflow/redis/batch.h>
 #include <scopeflow/redis/connection.h>
 #include <scopeflow/redis/connection_options.h>
 #include <scopeflow/redis/connection_pool.h>
 #include <scopeflow/redis/reply.h>
-#include <scopeflow/scope.h>
+#include <scopeflow/core/scope.h>
 
 namespace scopeflow::redis {
 

@@ -43,7 +43,7 @@
 #include <scopeflow/redis/connection_options.h>
 #include <scopeflow/redis/errors.h>
 #include <scopeflow/redis/reply.h>
-#include <scopeflow/secret.h>
+#include <scopeflow/core/secret.h>
 
 struct redisContext;  // hiredis
 

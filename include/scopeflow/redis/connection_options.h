@@ -16,7 +16,7 @@
 #include <optional>
 #include <string>
 
-#include <scopeflow/secret.h>
+#include <scopeflow/core/secret.h>
 
 namespace scopeflow::redis {
 

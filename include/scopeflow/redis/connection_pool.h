@@ -1,4 +1,4 @@
-// make_redis_pool: a Pool<redis::Connection> (see scopeflow/pool.h) wired with Redis hooks.
+// make_redis_pool: a Pool<redis::Connection> (see scopeflow/pool/pool.h) wired with Redis hooks.
 //
 //   auto pool = scopeflow::make_redis_pool({.name = "cache", .max_size = 8},
 //                                          {.host = "127.0.0.1", .port = 6379, .password = pw});
@@ -21,8 +21,8 @@
 
 #include <memory>
 
-#include <scopeflow/pool.h>
-#include <scopeflow/pool_options.h>
+#include <scopeflow/pool/pool.h>
+#include <scopeflow/pool/pool_options.h>
 #include <scopeflow/redis/connection.h>
 #include <scopeflow/redis/connection_options.h>
 

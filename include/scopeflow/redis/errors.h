@@ -1,4 +1,4 @@
-// Redis errors: what the caller does next decides the class (see scopeflow/error.h).
+// Redis errors: what the caller does next decides the class (see scopeflow/core/error.h).
 //
 //   ConnectionLost   the connection broke (I/O error, EOF, timeout, refused): it is marked broken
 //                    and must not be reused; retrying on a new connection may succeed.
@@ -20,7 +20,7 @@
 #include <string>
 #include <string_view>
 
-#include <scopeflow/error.h>
+#include <scopeflow/core/error.h>
 
 namespace scopeflow::redis {
 

@@ -29,7 +29,7 @@
 #include <string_view>
 #include <vector>
 
-#include <scopeflow/pool_options.h>
+#include <scopeflow/pool/pool_options.h>
 
 namespace scopeflow {
 class Scope;

@@ -28,8 +28,8 @@
 
 #include <memory>
 
-#include <scopeflow/pool.h>
-#include <scopeflow/pool_options.h>
+#include <scopeflow/pool/pool.h>
+#include <scopeflow/pool/pool_options.h>
 #include <scopeflow/sql/database.h>
 #include <scopeflow/sqlite/connection.h>
 

@@ -28,7 +28,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include <scopeflow/stage.h>
+#include <scopeflow/engine/stage.h>
 
 namespace scopeflow {
 

@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include <scopeflow/event.h>
-#include <scopeflow/stage.h>
+#include <scopeflow/event/event.h>
+#include <scopeflow/engine/stage.h>
 
 namespace scopeflow {
 

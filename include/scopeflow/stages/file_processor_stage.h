@@ -16,7 +16,7 @@
 
 #include <string>
 
-#include <scopeflow/stage.h>
+#include <scopeflow/engine/stage.h>
 
 namespace scopeflow {
 

@@ -24,8 +24,8 @@
 #include <string>
 #include <vector>
 
-#include <scopeflow/rotating_file_writer.h>
-#include <scopeflow/stage.h>
+#include <scopeflow/stages/rotating_file_writer.h>
+#include <scopeflow/engine/stage.h>
 
 namespace scopeflow {
 

@@ -9,8 +9,8 @@
 
 #include <string>
 
-#include <scopeflow/event.h>
-#include <scopeflow/stage.h>
+#include <scopeflow/event/event.h>
+#include <scopeflow/engine/stage.h>
 
 namespace scopeflow {
 

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include <scopeflow/stage.h>
+#include <scopeflow/engine/stage.h>
 
 namespace scopeflow {
 

@@ -10,7 +10,7 @@
 #include <cstdio>
 #include <string>
 
-#include <scopeflow/stage.h>
+#include <scopeflow/engine/stage.h>
 
 namespace scopeflow {
 

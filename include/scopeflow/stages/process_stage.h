@@ -19,7 +19,7 @@
 #include <string>
 #include <vector>
 
-#include <scopeflow/stage.h>
+#include <scopeflow/engine/stage.h>
 
 namespace scopeflow {
 

@@ -40,11 +40,11 @@
 #include <string>
 #include <vector>
 
-#include <scopeflow/node.h>
-#include <scopeflow/resources.h>
+#include <scopeflow/engine/node.h>
+#include <scopeflow/core/resources.h>
 #include <scopeflow/sql/database.h>
-#include <scopeflow/stage.h>
-#include <scopeflow/stage_registry.h>
+#include <scopeflow/engine/stage.h>
+#include <scopeflow/engine/stage_registry.h>
 
 namespace scopeflow {
 

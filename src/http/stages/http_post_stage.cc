@@ -2,12 +2,12 @@
 #include <string_view>
 #include <utility>
 
-#include <scopeflow/error.h>
-#include <scopeflow/event.h>
-#include <scopeflow/event_json.h>
+#include <scopeflow/core/error.h>
+#include <scopeflow/event/event.h>
+#include <scopeflow/event/event_json.h>
 #include <scopeflow/http/client.h>
-#include <scopeflow/scope.h>
-#include <scopeflow/stages/http_post_stage.h>
+#include <scopeflow/core/scope.h>
+#include <scopeflow/http/stages/http_post_stage.h>
 
 namespace scopeflow {
 

@@ -4,8 +4,8 @@
 #include <string>
 #include <string_view>
 
-#include <scopeflow/error.h>
-#include <scopeflow/event_json.h>
+#include <scopeflow/core/error.h>
+#include <scopeflow/event/event_json.h>
 
 namespace scopeflow::detail {
 

@@ -14,7 +14,7 @@
 #include <string_view>
 #include <vector>
 
-#include <scopeflow/event.h>
+#include <scopeflow/event/event.h>
 
 namespace scopeflow::detail {
 

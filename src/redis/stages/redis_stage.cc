@@ -6,10 +6,10 @@
 #include <utility>
 #include <vector>
 
-#include <scopeflow/error.h>
-#include <scopeflow/event_json.h>
+#include <scopeflow/core/error.h>
+#include <scopeflow/event/event_json.h>
 #include <scopeflow/redis/errors.h>
-#include <scopeflow/stages/redis_stage.h>
+#include <scopeflow/redis/stages/redis_stage.h>
 
 #include "redis/stages/key_template.h"
 

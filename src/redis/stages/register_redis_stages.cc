@@ -2,11 +2,11 @@
 #include <memory>
 #include <string>
 
-#include <scopeflow/error.h>
+#include <scopeflow/core/error.h>
 #include <scopeflow/redis/client.h>
-#include <scopeflow/resources.h>
-#include <scopeflow/stage_registry.h>
-#include <scopeflow/stages/redis_stage.h>
+#include <scopeflow/core/resources.h>
+#include <scopeflow/engine/stage_registry.h>
+#include <scopeflow/redis/stages/redis_stage.h>
 
 namespace scopeflow {
 namespace {

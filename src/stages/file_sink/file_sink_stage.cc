@@ -4,13 +4,13 @@
 #include <string_view>
 #include <utility>
 
-#include <scopeflow/error.h>
-#include <scopeflow/event.h>
-#include <scopeflow/event_json.h>
-#include <scopeflow/interruptible_sleep.h>
-#include <scopeflow/log.h>
-#include <scopeflow/node.h>
-#include <scopeflow/scope.h>
+#include <scopeflow/core/error.h>
+#include <scopeflow/event/event.h>
+#include <scopeflow/event/event_json.h>
+#include <scopeflow/core/interruptible_sleep.h>
+#include <scopeflow/engine/log.h>
+#include <scopeflow/engine/node.h>
+#include <scopeflow/core/scope.h>
 #include <scopeflow/stages/file_sink_stage.h>
 
 namespace scopeflow {

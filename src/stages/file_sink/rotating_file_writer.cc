@@ -11,8 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <scopeflow/error.h>
-#include <scopeflow/rotating_file_writer.h>
+#include <scopeflow/core/error.h>
+#include <scopeflow/stages/rotating_file_writer.h>
 
 namespace scopeflow {
 namespace {

@@ -3,10 +3,10 @@
 #include <string_view>
 
 #include <scopeflow/budget/temp_file.h>
-#include <scopeflow/error.h>
-#include <scopeflow/event_json.h>
-#include <scopeflow/log.h>
-#include <scopeflow/scope.h>
+#include <scopeflow/core/error.h>
+#include <scopeflow/event/event_json.h>
+#include <scopeflow/engine/log.h>
+#include <scopeflow/core/scope.h>
 #include <scopeflow/stages/file_processor_stage.h>
 
 namespace scopeflow {

@@ -1,6 +1,6 @@
 #include <utility>
 
-#include <scopeflow/error.h>
+#include <scopeflow/core/error.h>
 #include <scopeflow/stages/filter_stage.h>
 
 namespace scopeflow {

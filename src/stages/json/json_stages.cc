@@ -1,8 +1,8 @@
 #include <utility>
 
-#include <scopeflow/error.h>
-#include <scopeflow/event.h>
-#include <scopeflow/event_json.h>
+#include <scopeflow/core/error.h>
+#include <scopeflow/event/event.h>
+#include <scopeflow/event/event_json.h>
 #include <scopeflow/stages/json_stages.h>
 
 namespace scopeflow {

@@ -1,7 +1,7 @@
 #include <utility>
 
-#include <scopeflow/error.h>
-#include <scopeflow/event_json.h>
+#include <scopeflow/core/error.h>
+#include <scopeflow/event/event_json.h>
 #include <scopeflow/stages/log_stage.h>
 
 namespace scopeflow {

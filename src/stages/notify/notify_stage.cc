@@ -2,9 +2,9 @@
 
 #include <scopeflow/budget/buffered_writer.h>
 #include <scopeflow/budget/open_file.h>
-#include <scopeflow/error.h>
-#include <scopeflow/event_json.h>
-#include <scopeflow/scope.h>
+#include <scopeflow/core/error.h>
+#include <scopeflow/event/event_json.h>
+#include <scopeflow/core/scope.h>
 #include <scopeflow/stages/notify_stage.h>
 
 namespace scopeflow {

@@ -3,13 +3,13 @@
 #include <optional>
 #include <utility>
 
-#include <scopeflow/child_process.h>
-#include <scopeflow/error.h>
-#include <scopeflow/event.h>
-#include <scopeflow/event_json.h>
-#include <scopeflow/line_channel.h>
-#include <scopeflow/resource_monitor.h>
-#include <scopeflow/scope.h>
+#include <scopeflow/process/child_process.h>
+#include <scopeflow/core/error.h>
+#include <scopeflow/event/event.h>
+#include <scopeflow/event/event_json.h>
+#include <scopeflow/process/line_channel.h>
+#include <scopeflow/core/resource_monitor.h>
+#include <scopeflow/core/scope.h>
 #include <scopeflow/stages/process_stage.h>
 
 namespace scopeflow {

@@ -3,9 +3,9 @@
 #include <string>
 #include <utility>
 
-#include <scopeflow/error.h>
-#include <scopeflow/event_json.h>
-#include <scopeflow/interruptible_sleep.h>
+#include <scopeflow/core/error.h>
+#include <scopeflow/event/event_json.h>
+#include <scopeflow/core/interruptible_sleep.h>
 #include <scopeflow/stages/sql_stages.h>
 
 namespace scopeflow {

@@ -1,7 +1,7 @@
 // Uses the installed scopeflow: exits 0 only if the deferred cleanup ran on close().
 #include <cstdio>
 
-#include <scopeflow/scope.h>
+#include <scopeflow/core/scope.h>
 
 int main() {
     bool ran = false;

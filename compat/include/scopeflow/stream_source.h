@@ -1,0 +1,4 @@
+// Forwarding header: this path moved to <scopeflow/sources/stream_source.h>. It forwards for one release
+// (0.2) and then goes; include the new path.
+#pragma once
+#include <scopeflow/sources/stream_source.h>
