@@ -3,6 +3,6 @@
 # scripts/test-servers at run time (SCOPEFLOW_TEST_PG_*), not at build time.
 if(TARGET scopeflow_postgres AND TARGET scopeflow_http)
   add_executable(e2e_benchmark ${CMAKE_CURRENT_LIST_DIR}/e2e_benchmark.cc)
-  target_link_libraries(e2e_benchmark PRIVATE scopeflow::core scopeflow::postgres scopeflow::http)
+  target_link_libraries(e2e_benchmark PRIVATE scopeflow::stages scopeflow::sources scopeflow::postgres scopeflow::http)
   scopeflow_target_defaults(e2e_benchmark)
 endif()

@@ -1,6 +1,7 @@
 # Budgets: open files, memory, semaphores and tracked mutexes, each a named resource
-# whose grants are recorded in the owner scope's ledger. No third-party library: part of the core.
-target_sources(scopeflow_core PRIVATE
+# whose grants are recorded in the owner scope's ledger. No third-party library.
+scopeflow_add_library(budget COMPONENT core
+  SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/buffered_writer.cc
   ${CMAKE_CURRENT_LIST_DIR}/fifo_quota.cc
   ${CMAKE_CURRENT_LIST_DIR}/file_budget.cc
@@ -10,8 +11,8 @@ target_sources(scopeflow_core PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/semaphore_state.cc
   ${CMAKE_CURRENT_LIST_DIR}/temp_file.cc
   ${CMAKE_CURRENT_LIST_DIR}/tracked_mutex.cc
-)
-list(APPEND SCOPEFLOW_PUBLIC_HEADERS
+  PUBLIC_DEPS scopeflow_core
+  HEADERS
   budget/budget_error.h
   budget/buffered_writer.h
   budget/file_budget.h

@@ -15,6 +15,6 @@ add_library(scopeflow_service STATIC
   ${CMAKE_CURRENT_LIST_DIR}/resource_types.cc
   ${CMAKE_CURRENT_LIST_DIR}/runner.cc
 )
-target_include_directories(scopeflow_service PUBLIC ${PROJECT_SOURCE_DIR}/src)
-target_link_libraries(scopeflow_service PUBLIC scopeflow_core scopeflow_sqlite scopeflow_postgres scopeflow_redis scopeflow_http spdlog::spdlog PRIVATE yaml-cpp simdjson::simdjson)
+target_include_directories(scopeflow_service PUBLIC $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/src>)
+target_link_libraries(scopeflow_service PUBLIC scopeflow_stages scopeflow_sources scopeflow_sqlite scopeflow_postgres scopeflow_redis scopeflow_http spdlog::spdlog PRIVATE yaml-cpp simdjson::simdjson)
 scopeflow_target_defaults(scopeflow_service)

@@ -33,8 +33,13 @@ file(MAKE_DIRECTORY "${WORK_DIR}")
 
 step("install" ${CMAKE_COMMAND} --install "${BINARY_DIR}" --prefix "${prefix}")
 
+# The consumer asks for the core component only: every third-party package the other components
+# need is disabled, so the configure step fails if the package config looks any of them up.
 set(configure_args -G "${GENERATOR}" -S "${CONSUMER_DIR}" -B "${consumer_build}"
                    "-DCMAKE_PREFIX_PATH=${prefix}")
+foreach(pkg simdjson PostgreSQL SQLite3 CURL PkgConfig yaml-cpp spdlog)
+  list(APPEND configure_args "-DCMAKE_DISABLE_FIND_PACKAGE_${pkg}=ON")
+endforeach()
 if(CXX_COMPILER)
   list(APPEND configure_args "-DCMAKE_CXX_COMPILER=${CXX_COMPILER}")
 endif()

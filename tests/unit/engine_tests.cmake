@@ -11,9 +11,12 @@ scopeflow_set_warnings(scopeflow_upper)
 scopeflow_enable_sanitizers(scopeflow_upper)
 
 add_executable(plugin_test unit/plugin_test.cc)
-target_link_libraries(plugin_test PRIVATE "$<LINK_LIBRARY:WHOLE_ARCHIVE,scopeflow::core>"
-                      GTest::gtest GTest::gtest_main)
+target_link_libraries(plugin_test PRIVATE scopeflow::stages GTest::gtest GTest::gtest_main)
+# Every object of the layers a plugin calls into is linked and exported, used by the host or not.
 set_target_properties(plugin_test PROPERTIES ENABLE_EXPORTS ON)
+foreach(_layer core event)
+  set_property(TARGET plugin_test PROPERTY LINK_LIBRARY_OVERRIDE_scopeflow_${_layer} WHOLE_ARCHIVE)
+endforeach()
 target_include_directories(plugin_test PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
 target_compile_definitions(plugin_test PRIVATE
   SCOPEFLOW_SAMPLE_PLUGIN="$<TARGET_FILE:scopeflow_upper>")
