@@ -1,4 +1,9 @@
-# The generic connection pool: Pool<T> is a template in pool.h; options, stats and
-# messages are compiled here. Connectors (PostgreSQL, Redis) plug in through PoolHooks<T>.
-target_sources(scopeflow_core PRIVATE ${CMAKE_CURRENT_LIST_DIR}/pool.cc)
-list(APPEND SCOPEFLOW_PUBLIC_HEADERS pool/pool.h pool/pool_options.h)
+# The generic connection pool. pool.h holds the contract (Pool<T>, hooks, the two lease types) as
+# a thin typed layer; the machinery (slots, FIFO waiters, connect threads, validation, eviction)
+# is compiled here with the connection's type erased, as are options, stats and messages.
+# Connectors (PostgreSQL, Redis, SQLite, HTTP) plug in through PoolHooks<T> in their make_pool.
+target_sources(scopeflow_core PRIVATE
+  ${CMAKE_CURRENT_LIST_DIR}/pool.cc
+  ${CMAKE_CURRENT_LIST_DIR}/pool_core.cc
+)
+list(APPEND SCOPEFLOW_PUBLIC_HEADERS pool/pool.h pool/pool_base.h pool/pool_options.h)
