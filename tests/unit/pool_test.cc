@@ -64,6 +64,35 @@ PoolHooks<FakeConn> fake_hooks(Counters& c) {
                 }};
 }
 
+// Threads that queue on `pool` one after the other (each waits until the previous one is
+// pending) and record the order in which they were served.
+class Arrivals {
+public:
+    Arrivals(Pool<FakeConn>& pool, Scope& owner, const std::vector<std::string>& names) {
+        for (const auto& name : names) {
+            const std::size_t before = pool.stats().pending;
+            threads_.emplace_back([this, &pool, &owner, name] {
+                auto lease = pool.acquire(owner);
+                std::lock_guard lock(mu_);
+                order_.push_back(name);
+            });
+            while (pool.stats().pending == before) {  // queued before the next one starts
+                std::this_thread::sleep_for(1ms);
+            }
+        }
+    }
+    // Waits for every thread to be served.
+    std::vector<std::string> order() {
+        threads_.clear();
+        return order_;
+    }
+
+private:
+    std::mutex mu_;
+    std::vector<std::string> order_;  // guarded by mu_
+    std::vector<std::jthread> threads_;
+};
+
 class PoolTest : public ::testing::Test {
 protected:
     std::shared_ptr<Pool<FakeConn>> make(PoolOptions o) {
@@ -164,47 +193,19 @@ TEST_F(PoolTest, ExhaustionTimesOutNamingThePool) {
 TEST_F(PoolTest, WaitersAreServedInArrivalOrder) {
     auto pool = make({.max_size = 1, .acquire_timeout = 10s});
     auto held = pool->acquire(root_);
-    std::mutex mu;
-    std::vector<std::string> order;
-    std::vector<std::jthread> threads;
-    for (const char* name : {"a", "b", "c"}) {
-        const std::size_t before = pool->stats().pending;
-        threads.emplace_back([&, name] {
-            auto lease = pool->acquire(root_);
-            std::lock_guard lock(mu);
-            order.emplace_back(name);
-        });
-        while (pool->stats().pending == before) {  // queued before the next one starts
-            std::this_thread::sleep_for(1ms);
-        }
-    }
+    Arrivals arrivals(*pool, root_, {"a", "b", "c"});
     held.release();
-    threads.clear();
-    EXPECT_EQ(order, (std::vector<std::string>{"a", "b", "c"}));
+    EXPECT_EQ(arrivals.order(), (std::vector<std::string>{"a", "b", "c"}));
     EXPECT_EQ(c_.connects.load(), 1);
 }
 
 TEST_F(PoolTest, AFreedSlotGoesToTheOldestWaiter) {
     auto pool = make({.max_size = 1, .acquire_timeout = 10s});
     auto held = pool->acquire(root_);
-    std::mutex mu;
-    std::vector<std::string> order;
-    std::vector<std::jthread> threads;
-    for (const char* name : {"a", "b", "c"}) {
-        const std::size_t before = pool->stats().pending;
-        threads.emplace_back([&, name] {
-            auto lease = pool->acquire(root_);
-            std::lock_guard lock(mu);
-            order.emplace_back(name);
-        });
-        while (pool->stats().pending == before) {  // queued before the next one starts
-            std::this_thread::sleep_for(1ms);
-        }
-    }
+    Arrivals arrivals(*pool, root_, {"a", "b", "c"});
     held.mark_broken();  // closed: its slot, not a connection, goes to "a", which connects
     held.release();
-    threads.clear();
-    EXPECT_EQ(order, (std::vector<std::string>{"a", "b", "c"}));
+    EXPECT_EQ(arrivals.order(), (std::vector<std::string>{"a", "b", "c"}));
     EXPECT_EQ(c_.connects.load(), 2);
 }
 
