@@ -3,11 +3,11 @@
 // Connectors plug in through PoolHooks<T>; each has its own `<ns>::make_pool(...)` that sets
 // them (pg::make_pool, redis::make_pool, sqlite::make_pool, http::make_pool).
 //
-//   auto pool = scopeflow::make_pool<PgConn>({.name = "orders-db", .max_size = 8},
-//                                           {.connect = [&] { return PgConn::open(dsn); },
-//                                            .validate = [](PgConn& c) { return c.ping(); },
-//                                            .broken = [](const PgConn& c) { return c.broken();
-//                                            }});
+//   auto pool = scopeflow::make_pool<PgConn>(
+//       {.name = "orders-db", .max_size = 8},
+//       {.connect = [&] { return PgConn::open(dsn); },
+//        .validate = [](PgConn& c) { return c.ping(); },
+//        .broken = [](const PgConn& c) { return c.broken(); }});
 //   pool->with(worker_scope, [](PgConn& c) { c.exec("..."); });  // the common case
 //   {
 //       ScopedLease<PgConn> lease(*pool, worker_scope);  // the same, spelled out
