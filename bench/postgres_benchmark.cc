@@ -23,13 +23,13 @@
 
 #include <sys/resource.h>
 
-#include <scopeflow/process/child_process.h>
-#include <scopeflow/sources/generator_source.h>
+#include <scopeflow/core/scope.h>
 #include <scopeflow/engine/graph.h>
-#include <scopeflow/process/line_channel.h>
 #include <scopeflow/engine/pipeline.h>
 #include <scopeflow/postgres/postgres_pool.h>
-#include <scopeflow/core/scope.h>
+#include <scopeflow/process/child_process.h>
+#include <scopeflow/process/line_channel.h>
+#include <scopeflow/sources/generator_source.h>
 #include <scopeflow/stages/sql_stages.h>
 
 namespace {
@@ -166,9 +166,8 @@ double pipelined_tps(sf::pg::ConnectionPool& pool, sf::Scope& root, const Config
             for (auto& r : rows) {
                 r[0] = std::to_string(aid(rng));
             }
-            const auto results = sf::pg::with_connection(
-                pool, worker,
-                [&](sf::pg::Connection& conn) { return conn.pipeline(kLookup, rows); });
+            const auto results = pool.with(
+                worker, [&](sf::pg::Connection& conn) { return conn.pipeline(kLookup, rows); });
             if (results.size() != rows.size()) {
                 std::abort();
             }
@@ -262,7 +261,7 @@ int main(int argc, char** argv) {
                                             .max_size = static_cast<std::size_t>(c.clients),
                                             .thread_affinity = false},
                                            o);
-        auto pool = sf::pg::make_postgres_pool(
+        auto pool = sf::pg::make_pool(
             {.name = "bench-pipe", .max_size = static_cast<std::size_t>(c.clients)}, o);
         std::printf("PostgreSQL lookups, %d connection(s), %d round(s) of %ds, pipeline depth %d\n",
                     c.clients, c.rounds, c.seconds, c.depth);

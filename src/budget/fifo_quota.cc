@@ -23,12 +23,9 @@ FifoQuota::Outcome FifoQuota::acquire(std::uint64_t amount,
     ++waits_;
     Waiter self;
     self.amount = amount;
-    waiters_.push_back(&self);
-    self.cv.wait_until(lock, stop, deadline, [&] { return self.granted; });
-    if (self.granted) {  // served, even if the deadline or a stop came at the same time
-        return Outcome::acquired;
+    if (waiters_.wait(lock, self, stop, deadline, [] { return false; })) {
+        return Outcome::acquired;  // served, even if the deadline or a stop came at the same time
     }
-    waiters_.erase(std::find(waiters_.begin(), waiters_.end(), &self));
     grant_locked();  // it may have been the head that blocked smaller requests behind it
     if (stop.stop_requested()) {
         ++cancelled_;
@@ -81,12 +78,8 @@ void FifoQuota::take_locked(std::uint64_t amount) noexcept {
 }
 
 void FifoQuota::grant_locked() noexcept {
-    while (!waiters_.empty() && used_ + waiters_.front()->amount <= capacity_) {
-        Waiter* w = waiters_.front();
-        waiters_.pop_front();
-        take_locked(w->amount);
-        w->granted = true;
-        w->cv.notify_one();  // under the lock: the waiter cannot leave before this
+    while (!waiters_.empty() && used_ + waiters_.front<Waiter>().amount <= capacity_) {
+        waiters_.serve_front<Waiter>([this](Waiter& w) { take_locked(w.amount); });
     }
 }
 

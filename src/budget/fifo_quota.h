@@ -1,6 +1,7 @@
-// FifoQuota: a weighted counting semaphore that serves waiters strictly in arrival order, with a
-// deadline and a stop token. The engine under MemoryBudget, FileBudget, Semaphore and
-// TrackedMutex.
+// FifoWaiters: threads blocked under their owner's mutex, served strictly in arrival order.
+// FifoQuota: a weighted counting semaphore built on it, with a deadline and a stop token; the
+// engine under MemoryBudget, FileBudget, Semaphore and TrackedMutex. Pool<T>'s blocked acquires
+// queue in a FifoWaiters too (src/pool/pool_core.cc), served with a connection or a free slot.
 //
 // A request is granted at once only when nobody waits and it fits; otherwise it queues behind
 // every earlier request, so a large request is never starved by a stream of small ones. A release
@@ -9,8 +10,10 @@
 // Thread safety: every member may be called concurrently.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
+#include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <mutex>
@@ -19,6 +22,65 @@
 #include <utility>
 
 namespace scopeflow::detail {
+
+// The queue is guarded by its owner's mutex: every member is called with it held. The owner
+// decides what serving means (a share of a quota, a connection, a slot) and keeps it in its own
+// waiter type, derived from Waiter.
+class FifoWaiters {
+public:
+    using Clock = std::chrono::steady_clock;
+
+    struct Waiter {
+        std::condition_variable_any cv;
+        bool served = false;
+    };
+
+    // Queues `self` last and waits on `lock` (the owner's mutex, held) until `self` is served,
+    // `deadline` passes, `stop` is requested or `interrupted()` is true (re-checked when
+    // notify_all() wakes the queue). True when served, even if the deadline or a stop came at
+    // the same time; false once `self` has left the queue.
+    template <typename Interrupted>
+    bool wait(std::unique_lock<std::mutex>& lock,
+              Waiter& self,
+              const std::stop_token& stop,
+              Clock::time_point deadline,
+              Interrupted interrupted) {
+        queue_.push_back(&self);
+        self.cv.wait_until(lock, stop, deadline, [&] { return self.served || interrupted(); });
+        if (self.served) {
+            return true;
+        }
+        queue_.erase(std::find(queue_.begin(), queue_.end(), &self));
+        return false;
+    }
+
+    [[nodiscard]] bool empty() const noexcept { return queue_.empty(); }
+    [[nodiscard]] std::size_t size() const noexcept { return queue_.size(); }
+    // The oldest waiter, as the owner's type W. Requires !empty().
+    template <typename W>
+    [[nodiscard]] W& front() const noexcept {
+        return static_cast<W&>(*queue_.front());
+    }
+    // Takes the oldest waiter off the queue, lets `fill` record what it is served with, and
+    // wakes it (under the owner's lock: the waiter cannot leave before this). Requires !empty().
+    template <typename W, typename Fill>
+    void serve_front(Fill&& fill) {
+        W& w = front<W>();
+        queue_.pop_front();
+        fill(w);
+        w.served = true;
+        w.cv.notify_one();
+    }
+    // Wakes every waiter to re-check its `interrupted` condition.
+    void notify_all() noexcept {
+        for (Waiter* w : queue_) {
+            w->cv.notify_all();
+        }
+    }
+
+private:
+    std::deque<Waiter*> queue_;  // oldest first
+};
 
 class FifoQuota {
 public:
@@ -56,10 +118,8 @@ public:
     [[nodiscard]] static Clock::time_point deadline_after(std::chrono::milliseconds timeout);
 
 private:
-    struct Waiter {
+    struct Waiter : FifoWaiters::Waiter {
         std::uint64_t amount = 0;
-        std::condition_variable_any cv;
-        bool granted = false;
     };
 
     void take_locked(std::uint64_t amount) noexcept;
@@ -67,7 +127,7 @@ private:
 
     const std::uint64_t capacity_;
     mutable std::mutex mu_;
-    std::deque<Waiter*> waiters_;  // guarded by mu_; oldest first
+    FifoWaiters waiters_;          // guarded by mu_
     std::uint64_t used_ = 0;       // guarded by mu_
     std::uint64_t peak_ = 0;       // guarded by mu_
     std::uint64_t acquired_ = 0;   // guarded by mu_

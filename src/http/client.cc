@@ -7,9 +7,9 @@
 #include <utility>
 
 #include <scopeflow/core/error.h>
-#include <scopeflow/http/client.h>
 #include <scopeflow/core/scope.h>
 #include <scopeflow/core/secret.h>
+#include <scopeflow/http/client.h>
 
 namespace scopeflow::http {
 namespace {
@@ -101,7 +101,7 @@ void validate_client_options(const ClientOptions& o) {
     }
 }
 
-std::shared_ptr<Pool<Session>> make_http_pool(PoolOptions pool, ClientOptions client) {
+std::shared_ptr<SessionPool> make_pool(PoolOptions pool, ClientOptions client) {
     validate_client_options(client);
     if (pool.name.empty()) {
         pool.name = client.name;
@@ -110,11 +110,11 @@ std::shared_ptr<Pool<Session>> make_http_pool(PoolOptions pool, ClientOptions cl
     // is never handed out again, even if its holder forgot lease.mark_broken().
     pool.validate_if_idle_for = std::chrono::milliseconds::zero();
     auto shared = std::make_shared<const ClientOptions>(std::move(client));
-    return make_pool<Session>(std::move(pool),
-                              {.connect = [shared] { return Session::open(shared); },
-                               .validate = [](Session& s) { return !s.broken(); },
-                               .close = [](Session& s) { s.close(); },
-                               .broken = [](const Session& s) { return s.broken(); }});
+    return SessionPool::create(std::move(pool),
+                               {.connect = [shared] { return Session::open(shared); },
+                                .validate = [](Session& s) { return !s.broken(); },
+                                .close = [](Session& s) { s.close(); },
+                                .broken = [](const Session& s) { return s.broken(); }});
 }
 
 std::shared_ptr<Client> Client::create(ClientOptions options, PoolOptions pool) {
@@ -124,7 +124,7 @@ std::shared_ptr<Client> Client::create(ClientOptions options, PoolOptions pool) 
 
 Client::Client(PrivateTag, ClientOptions options, PoolOptions pool)
     : options_(std::move(options)),
-      pool_(make_http_pool(std::move(pool), options_)) {}
+      pool_(make_pool(std::move(pool), options_)) {}
 
 ClientStats Client::stats() const noexcept {
     return {.requests = requests_.load(std::memory_order_relaxed),
@@ -175,12 +175,9 @@ Response Client::request(Scope& owner, const Request& request, std::stop_token s
                     }
                     wait = backoff(attempt + 1, std::chrono::milliseconds::zero());
                     retry = true;
-                } catch (...) {
+                } catch (...) {  // a session that broke is discarded by the broken hook
                     connections_.fetch_add(lease->connections_opened() - before,
                                            std::memory_order_relaxed);
-                    if (lease->broken()) {
-                        lease.mark_broken();
-                    }
                     throw;
                 }
                 if (!retry) {

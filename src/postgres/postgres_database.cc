@@ -3,8 +3,8 @@
 #include <string>
 #include <type_traits>
 
-#include <scopeflow/postgres/postgres_pool.h>
 #include <scopeflow/core/scope.h>
+#include <scopeflow/postgres/postgres_pool.h>
 
 namespace scopeflow::pg {
 namespace {
@@ -43,7 +43,7 @@ public:
 
     bool ping(Scope& owner) override {
         try {
-            return with_connection(*pool_, owner, [](Connection& c) { return c.ping(); });
+            return pool_->with(owner, [](Connection& c) { return c.ping(); });
         } catch (const Error&) {
             return false;
         }
@@ -57,11 +57,11 @@ public:
 
 private:
     // Runs fn on a leased connection; errors are rethrown with the database named. A connection
-    // that broke is discarded by with_connection, so the caller's retry gets a fresh one.
+    // that broke is discarded by the pool's broken hook, so the caller's retry gets a fresh one.
     template <typename F>
     std::invoke_result_t<F, Connection&> call(Scope& owner, F&& fn) {
         try {
-            return with_connection(*pool_, owner, std::forward<F>(fn));
+            return pool_->with(owner, std::forward<F>(fn));
         } catch (const ConnectionLost& e) {
             throw ConnectionLost(prefix_ + e.what());
         } catch (const QueryTimeout& e) {
@@ -84,7 +84,7 @@ std::shared_ptr<sql::Database> make_postgres_database(PoolOptions pool_options,
                                                       ConnectionOptions options) {
     std::string name = pool_options.name;
     return std::make_shared<PostgresDatabase>(
-        std::move(name), make_postgres_pool(std::move(pool_options), std::move(options)));
+        std::move(name), make_pool(std::move(pool_options), std::move(options)));
 }
 
 }  // namespace scopeflow::pg

@@ -59,9 +59,7 @@ std::vector<Reply> Client::exec(Scope& owner, const Batch& batch, std::source_lo
 
 bool Client::ping(Scope& owner) {
     try {
-        RedisPool::Lease lease = pool_->acquire(owner);
-        LeaseGuard guard(lease);
-        return lease->ping();
+        return pool_->with(owner, [](Connection& c) { return c.ping(); });
     } catch (const CancelledError&) {
         throw;
     } catch (...) {

@@ -3,19 +3,19 @@
 
 #include <scopeflow/redis/connection_pool.h>
 
-namespace scopeflow {
+namespace scopeflow::redis {
 
-std::shared_ptr<RedisPool> make_redis_pool(PoolOptions pool, redis::ConnectionOptions connection) {
-    redis::validate(connection);
+std::shared_ptr<ConnectionPool> make_pool(PoolOptions pool, ConnectionOptions connection) {
+    validate(connection);
     if (pool.name.empty()) {
-        pool.name = redis::describe(connection);
+        pool.name = describe(connection);
     }
-    auto options = std::make_shared<const redis::ConnectionOptions>(std::move(connection));
-    return make_pool<redis::Connection>(
-        std::move(pool), {.connect = [options] { return redis::Connection::open(*options); },
-                          .validate = [](redis::Connection& c) { return !c.broken() && c.ping(); },
-                          .close = [](redis::Connection& c) { c.close(); },
-                          .broken = [](const redis::Connection& c) { return c.broken(); }});
+    auto options = std::make_shared<const ConnectionOptions>(std::move(connection));
+    return ConnectionPool::create(
+        std::move(pool), {.connect = [options] { return Connection::open(*options); },
+                          .validate = [](Connection& c) { return !c.broken() && c.ping(); },
+                          .close = [](Connection& c) { c.close(); },
+                          .broken = [](const Connection& c) { return c.broken(); }});
 }
 
-}  // namespace scopeflow
+}  // namespace scopeflow::redis

@@ -24,12 +24,6 @@ std::string memory_uri(const std::string& name) {
     return "file:/scopeflow-" + std::to_string(++g_memory_databases) + "-" + safe + "?vfs=memdb";
 }
 
-// Gives a lease back on every path, discarding a connection that broke.
-struct GiveBack {
-    ConnectionPool::Lease& lease;
-    ~GiveBack() { give_back(lease); }
-};
-
 class SqliteDatabase final : public sql::Database {
 public:
     explicit SqliteDatabase(std::shared_ptr<ConnectionPool> pool)
@@ -41,8 +35,7 @@ public:
     sql::Result query(Scope& owner,
                       std::string_view sql,
                       std::span<const sql::Value> params) override {
-        auto lease = pool_->acquire(owner);
-        GiveBack back{lease};
+        ConnectionPool::Scoped lease(*pool_, owner);
         return lease->query(sql, params);
     }
 
@@ -52,8 +45,7 @@ public:
         if (rows.empty()) {
             return 0;
         }
-        auto lease = pool_->acquire(owner);
-        GiveBack back{lease};
+        ConnectionPool::Scoped lease(*pool_, owner);
         Connection& conn = *lease;
         Transaction tx(conn);
         Statement& statement = conn.prepared(sql);
@@ -73,9 +65,7 @@ public:
 
     bool ping(Scope& owner) override {
         try {
-            auto lease = pool_->acquire(owner);
-            GiveBack back{lease};
-            return lease->ping();
+            return pool_->with(owner, [](Connection& c) { return c.ping(); });
         } catch (...) {
             return false;
         }
@@ -98,7 +88,7 @@ private:
 
 }  // namespace
 
-std::shared_ptr<ConnectionPool> make_sqlite_pool(PoolOptions pool, ConnectionOptions connection) {
+std::shared_ptr<ConnectionPool> make_pool(PoolOptions pool, ConnectionOptions connection) {
     if (connection.name.empty()) {
         connection.name = !pool.name.empty()        ? pool.name
                           : connection.path.empty() ? std::string(":memory:")
@@ -116,7 +106,7 @@ std::shared_ptr<ConnectionPool> make_sqlite_pool(PoolOptions pool, ConnectionOpt
         anchor = std::make_shared<Connection>(Connection::open(connection));
     }
     auto options = std::make_shared<const ConnectionOptions>(std::move(connection));
-    return make_pool<Connection>(
+    return ConnectionPool::create(
         std::move(pool), {.connect = [options, anchor] { return Connection::open(*options); },
                           .validate = [](Connection& c) { return !c.broken() && c.ping(); },
                           .close = [](Connection& c) { c.close(); },
@@ -125,8 +115,7 @@ std::shared_ptr<ConnectionPool> make_sqlite_pool(PoolOptions pool, ConnectionOpt
 
 std::shared_ptr<sql::Database> make_sqlite_database(PoolOptions pool,
                                                     ConnectionOptions connection) {
-    return std::make_shared<SqliteDatabase>(
-        make_sqlite_pool(std::move(pool), std::move(connection)));
+    return std::make_shared<SqliteDatabase>(make_pool(std::move(pool), std::move(connection)));
 }
 
 }  // namespace scopeflow::sqlite

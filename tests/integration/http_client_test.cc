@@ -11,13 +11,13 @@
 
 #include <gtest/gtest.h>
 
-#include <scopeflow/process/child_process.h>
 #include <scopeflow/core/error.h>
+#include <scopeflow/core/scope.h>
+#include <scopeflow/core/version.h>
 #include <scopeflow/http/client.h>
 #include <scopeflow/http/server.h>
 #include <scopeflow/http/session.h>
-#include <scopeflow/core/scope.h>
-#include <scopeflow/core/version.h>
+#include <scopeflow/process/child_process.h>
 
 #include "integration/http_test_support.h"
 #include "unit/test_support.h"
@@ -518,7 +518,7 @@ TEST_F(HttpClientTest, OptionsAreValidated) {
 }
 
 TEST_F(HttpClientTest, LeasesAreTrackedInTheOwnerScope) {
-    auto pool = make_http_pool({.max_size = 1}, options("raw"));
+    auto pool = http::make_pool({.max_size = 1}, options("raw"));
     EXPECT_EQ(pool->name(), "raw");
     {
         auto lease = pool->acquire(scope_);

@@ -16,10 +16,10 @@
 #include <unistd.h>
 
 #include <scopeflow/core/error.h>
+#include <scopeflow/core/scope.h>
 #include <scopeflow/postgres/connection.h>
 #include <scopeflow/postgres/postgres_pool.h>
 #include <scopeflow/postgres/transaction.h>
-#include <scopeflow/core/scope.h>
 
 #include "integration/postgres_test_support.h"
 #include "integration/server_support.h"
@@ -94,7 +94,7 @@ TEST_F(PgTest, WrongPasswordFailsWithoutRevealingIt) {
     } catch (const pg::AuthenticationError& e) {
         direct = e.what();
     }
-    auto pool = pg::make_postgres_pool({.name = "auth-db", .max_size = 1}, options);
+    auto pool = pg::make_pool({.name = "auth-db", .max_size = 1}, options);
     std::string pooled;
     try {
         auto lease = pool->acquire(root_);
@@ -181,8 +181,8 @@ TEST_F(PgTest, PoolAcquireTimeoutBoundsASlowConnect) {
     auto options = pg_options();
     options.port = ntohs(addr.sin_port);
     options.connect_timeout = 800ms;
-    auto pool = pg::make_postgres_pool(
-        {.name = "silent-db", .max_size = 2, .acquire_timeout = 200ms}, options);
+    auto pool =
+        pg::make_pool({.name = "silent-db", .max_size = 2, .acquire_timeout = 200ms}, options);
     const auto start = Clock::now();
     try {
         auto lease = pool->acquire(root_);
@@ -384,23 +384,48 @@ TEST_F(PgTest, TerminatedBackendCostsOneTransientErrorAndIsReplaced) {
 }
 
 TEST_F(PgTest, WithConnectionDiscardsABrokenConnection) {
-    auto pool = pg::make_postgres_pool({.name = "raw", .max_size = 1, .validate_if_idle_for = 1h},
-                                       pg_options());
-    const int pid =
-        pg::with_connection(*pool, root_, [](pg::Connection& c) { return c.backend_pid(); });
+    auto pool =
+        pg::make_pool({.name = "raw", .max_size = 1, .validate_if_idle_for = 1h}, pg_options());
+    const int pid = pool->with(root_, [](pg::Connection& c) { return c.backend_pid(); });
     auto admin = pg::Connection::open(pg_options());
     (void)admin.exec("SELECT pg_terminate_backend($1::int, 5000)", {{std::to_string(pid)}});
-    EXPECT_THROW(
-        pg::with_connection(*pool, root_, [](pg::Connection& c) { return c.exec("SELECT 1", {}); }),
-        pg::ConnectionLost);
+    EXPECT_THROW(pool->with(root_, [](pg::Connection& c) { return c.exec("SELECT 1", {}); }),
+                 pg::ConnectionLost);
     EXPECT_EQ(pool->stats().broken, 1U);
-    EXPECT_NE(pg::with_connection(*pool, root_, [](pg::Connection& c) { return c.backend_pid(); }),
-              pid);
+    EXPECT_NE(pool->with(root_, [](pg::Connection& c) { return c.backend_pid(); }), pid);
+}
+
+TEST_F(PgTest, ALeaseReturningABrokenConnectionDiscardsItWithoutMarkBroken) {
+    auto pool = pg::make_pool({.name = "raw-lease", .max_size = 1, .validate_if_idle_for = 1h},
+                              pg_options());
+    int pid = 0;
+    {
+        auto lease = pool->acquire(root_);
+        pid = lease->backend_pid();
+        auto admin = pg::Connection::open(pg_options());
+        (void)admin.exec("SELECT pg_terminate_backend($1::int, 5000)", {{std::to_string(pid)}});
+        EXPECT_THROW((void)lease->exec("SELECT 1", {}), pg::ConnectionLost);
+    }  // returned unmarked: the pool's broken hook sees it
+    EXPECT_EQ(pool->stats().broken, 1U);
+    EXPECT_EQ(pool->stats().idle, 0U);
+    EXPECT_NE(pool->with(root_, [](pg::Connection& c) { return c.backend_pid(); }), pid);
+}
+
+TEST_F(PgTest, ALeaseReturnedInsideATransactionIsDiscarded) {
+    auto pool = pg::make_pool({.name = "open-tx", .max_size = 1}, pg_options());
+    {
+        auto lease = pool->acquire(root_);
+        (void)lease->exec("BEGIN", {});
+        EXPECT_TRUE(lease->in_transaction());
+    }  // its next borrower would run inside this transaction
+    EXPECT_EQ(pool->stats().broken, 1U);
+    EXPECT_EQ(pool->stats().idle, 0U);
+    EXPECT_FALSE(pool->with(root_, [](pg::Connection& c) { return c.in_transaction(); }));
 }
 
 TEST_F(PgTest, ExhaustedPoolTimesOutNamingThePool) {
-    auto pool = pg::make_postgres_pool(
-        {.name = "exhausted-db", .max_size = 2, .acquire_timeout = 100ms}, pg_options());
+    auto pool = pg::make_pool({.name = "exhausted-db", .max_size = 2, .acquire_timeout = 100ms},
+                              pg_options());
     // acquire_timeout bounds connecting too: the two connects (SCRAM auth) get their own time.
     auto a = pool->acquire(root_, 10s);
     auto b = pool->acquire(root_, 10s);
@@ -417,8 +442,8 @@ TEST_F(PgTest, ExhaustedPoolTimesOutNamingThePool) {
 }
 
 TEST_F(PgTest, LeakThresholdReportNamesTheOwnerScope) {
-    auto pool = pg::make_postgres_pool({.name = "leaky-db", .max_size = 2, .leak_threshold = 50ms},
-                                       pg_options());
+    auto pool =
+        pg::make_pool({.name = "leaky-db", .max_size = 2, .leak_threshold = 50ms}, pg_options());
     Scope owner = root_.child("slow-worker");
     auto lease = pool->acquire(owner);
     const auto deadline = Clock::now() + 5s;
@@ -436,11 +461,11 @@ TEST_F(PgTest, LeakThresholdReportNamesTheOwnerScope) {
 }
 
 TEST_F(PgTest, MaxLifetimeRotatesConnections) {
-    auto pool = pg::make_postgres_pool(
+    auto pool = pg::make_pool(
         {.name = "rotating-db", .max_size = 1, .max_lifetime = 500ms, .lifetime_jitter = 0.0},
         pg_options());
     const auto pid = [&] {
-        return pg::with_connection(*pool, root_, [](pg::Connection& c) { return c.backend_pid(); });
+        return pool->with(root_, [](pg::Connection& c) { return c.backend_pid(); });
     };
     const int first = pid();
     EXPECT_EQ(pid(), first);  // reused while young

@@ -1,4 +1,4 @@
-// redis::Connection, make_redis_pool and redis::Client against a real server: binary safety,
+// redis::Connection, redis::make_pool and redis::Client against a real server: binary safety,
 // pipelining, AUTH, SELECT, timeouts, server-side kills, pool exhaustion, password hygiene.
 #include <chrono>
 #include <cstdint>
@@ -260,7 +260,7 @@ TEST_F(RedisConnectionTest, CommandTimeoutBreaksAndDiscardsTheConnection) {
 }
 
 TEST_F(RedisConnectionTest, ServerSideKillIsOneRetriableErrorAndTheConnectionIsReplaced) {
-    auto pool = make_redis_pool(
+    auto pool = redis::make_pool(
         {.name = "cache-kill", .max_size = 2, .validate_if_idle_for = std::chrono::hours(1)},
         redis_options());
     std::int64_t first = 0;
@@ -273,7 +273,6 @@ TEST_F(RedisConnectionTest, ServerSideKillIsOneRetriableErrorAndTheConnectionIsR
     std::int64_t second = 0;
     for (int attempt = 0; attempt < 3 && second == 0; ++attempt) {
         auto lease = pool->acquire(root_);
-        redis::LeaseGuard guard(lease);
         try {
             second = client_id(*lease);
         } catch (const TransientError& e) {
@@ -317,7 +316,7 @@ TEST_F(RedisConnectionTest, ClientRetriesAKilledConnectionOnceOnAFreshOne) {
 }
 
 TEST_F(RedisConnectionTest, ValidationOnBorrowReplacesADeadIdleConnection) {
-    auto pool = make_redis_pool(
+    auto pool = redis::make_pool(
         {.name = "cache-validate", .max_size = 1, .validate_if_idle_for = 0ms}, redis_options());
     std::int64_t first = 0;
     {
@@ -331,7 +330,7 @@ TEST_F(RedisConnectionTest, ValidationOnBorrowReplacesADeadIdleConnection) {
 }
 
 TEST_F(RedisConnectionTest, ExhaustedPoolTimesOutNamingThePool) {
-    auto pool = make_redis_pool(
+    auto pool = redis::make_pool(
         {.name = "cache-exhausted", .max_size = 1, .acquire_timeout = 150ms}, redis_options());
     auto held = pool->acquire(root_, 10s);  // acquire_timeout bounds connecting too
     const auto start = Clock::now();
@@ -347,7 +346,7 @@ TEST_F(RedisConnectionTest, ExhaustedPoolTimesOutNamingThePool) {
 }
 
 TEST_F(RedisConnectionTest, UnnamedPoolIsNamedAfterTheServer) {
-    auto pool = make_redis_pool({}, redis_options(2));
+    auto pool = redis::make_pool({}, redis_options(2));
     EXPECT_EQ(pool->name(), "redis://" + redis_options().host + ":" +
                                 std::to_string(redis_options().port) + "/2");
 }
@@ -378,7 +377,7 @@ TEST_F(RedisConnectionTest, ClosedAndMovedFromConnectionsRefuseCommands) {
 TEST_F(RedisConnectionTest, OptionsAreValidated) {
     auto o = redis_options();
     o.port = 0;
-    EXPECT_THROW((void)make_redis_pool({}, o), ConfigError);
+    EXPECT_THROW((void)redis::make_pool({}, o), ConfigError);
     o = redis_options();
     o.db = -1;
     EXPECT_THROW((void)redis::Connection::open(o), ConfigError);

@@ -309,7 +309,7 @@ TEST_F(SqliteTest, ReadOnlyConnectionRejectsWrites) {
 }
 
 TEST_F(SqliteTest, InMemoryPoolSharesOneDatabaseThatOutlivesItsConnections) {
-    auto pool = make_sqlite_pool({.name = "scratch", .max_size = 2}, {.path = ":memory:"});
+    auto pool = sqlite::make_pool({.name = "scratch", .max_size = 2}, {.path = ":memory:"});
     {
         auto a = pool->acquire(root_);
         auto b = pool->acquire(root_);
@@ -363,14 +363,14 @@ TEST_F(SqliteTest, ErrorsNameTheDatabaseAndATruncatedStatement) {
     EXPECT_TRUE(c.ping());
 }
 
-TEST_F(SqliteTest, BrokenConnectionIsDiscardedByGiveBack) {
-    auto pool = make_sqlite_pool({.name = "state", .max_size = 1}, {.path = db_path()});
+TEST_F(SqliteTest, BrokenConnectionIsDiscardedOnRelease) {
+    auto pool = sqlite::make_pool({.name = "state", .max_size = 1}, {.path = db_path()});
     Connection* first = nullptr;
     {
         auto lease = pool->acquire(root_);
         first = &lease.get();
         lease->mark_broken();  // as an I/O error or corruption would
-        give_back(lease);
+        lease.release();
         EXPECT_FALSE(lease);
     }
     EXPECT_EQ(pool->stats().broken, 1u);
@@ -378,12 +378,12 @@ TEST_F(SqliteTest, BrokenConnectionIsDiscardedByGiveBack) {
     EXPECT_FALSE(lease->broken());
     EXPECT_EQ(pool->stats().created, 2u) << "replaced, not reused";
     (void)first;
-    give_back(lease);
+    lease.release();
     EXPECT_EQ(pool->stats().idle, 1u) << "a healthy connection goes back to the pool";
 }
 
 TEST_F(SqliteTest, LeaseOutlivingItsScopeIsReportedAsLeak) {
-    auto pool = make_sqlite_pool({.name = "state"}, {.path = db_path()});
+    auto pool = sqlite::make_pool({.name = "state"}, {.path = db_path()});
     ConnectionPool::Lease escaped;
     {
         Scope task = root_.child("task");

@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -14,9 +15,9 @@
 #include <scopeflow/core/error.h>
 #include <scopeflow/core/fault_injector.h>
 #include <scopeflow/core/ledger.h>
-#include <scopeflow/pool/pool.h>
 #include <scopeflow/core/resource_monitor.h>
 #include <scopeflow/core/scope.h>
+#include <scopeflow/pool/pool.h>
 
 namespace scopeflow {
 namespace {
@@ -62,6 +63,35 @@ PoolHooks<FakeConn> fake_hooks(Counters& c) {
                     c.live.fetch_sub(1);
                 }};
 }
+
+// Threads that queue on `pool` one after the other (each waits until the previous one is
+// pending) and record the order in which they were served.
+class Arrivals {
+public:
+    Arrivals(Pool<FakeConn>& pool, Scope& owner, const std::vector<std::string>& names) {
+        for (const auto& name : names) {
+            const std::size_t before = pool.stats().pending;
+            threads_.emplace_back([this, &pool, &owner, name] {
+                auto lease = pool.acquire(owner);
+                std::lock_guard lock(mu_);
+                order_.push_back(name);
+            });
+            while (pool.stats().pending == before) {  // queued before the next one starts
+                std::this_thread::sleep_for(1ms);
+            }
+        }
+    }
+    // Waits for every thread to be served.
+    std::vector<std::string> order() {
+        threads_.clear();
+        return order_;
+    }
+
+private:
+    std::mutex mu_;
+    std::vector<std::string> order_;  // guarded by mu_
+    std::vector<std::jthread> threads_;
+};
 
 class PoolTest : public ::testing::Test {
 protected:
@@ -163,24 +193,95 @@ TEST_F(PoolTest, ExhaustionTimesOutNamingThePool) {
 TEST_F(PoolTest, WaitersAreServedInArrivalOrder) {
     auto pool = make({.max_size = 1, .acquire_timeout = 10s});
     auto held = pool->acquire(root_);
-    std::mutex mu;
-    std::vector<std::string> order;
-    std::vector<std::jthread> threads;
-    for (const char* name : {"a", "b", "c"}) {
-        const std::size_t before = pool->stats().pending;
-        threads.emplace_back([&, name] {
-            auto lease = pool->acquire(root_);
-            std::lock_guard lock(mu);
-            order.emplace_back(name);
-        });
-        while (pool->stats().pending == before) {  // queued before the next one starts
-            std::this_thread::sleep_for(1ms);
-        }
-    }
+    Arrivals arrivals(*pool, root_, {"a", "b", "c"});
     held.release();
-    threads.clear();
-    EXPECT_EQ(order, (std::vector<std::string>{"a", "b", "c"}));
+    EXPECT_EQ(arrivals.order(), (std::vector<std::string>{"a", "b", "c"}));
     EXPECT_EQ(c_.connects.load(), 1);
+}
+
+TEST_F(PoolTest, AFreedSlotGoesToTheOldestWaiter) {
+    auto pool = make({.max_size = 1, .acquire_timeout = 10s});
+    auto held = pool->acquire(root_);
+    Arrivals arrivals(*pool, root_, {"a", "b", "c"});
+    held.mark_broken();  // closed: its slot, not a connection, goes to "a", which connects
+    held.release();
+    EXPECT_EQ(arrivals.order(), (std::vector<std::string>{"a", "b", "c"}));
+    EXPECT_EQ(c_.connects.load(), 2);
+}
+
+TEST_F(PoolTest, AWaiterThatTimesOutLeavesTheQueueAndTheNextIsServed) {
+    auto pool = make({.max_size = 1, .acquire_timeout = 10s});
+    auto held = pool->acquire(root_);
+    std::jthread quick([&] { EXPECT_THROW((void)pool->acquire(root_, 300ms), TransientError); });
+    while (pool->stats().pending == 0) {
+        std::this_thread::sleep_for(1ms);
+    }
+    std::atomic<int> served{0};
+    std::jthread patient([&] {
+        auto lease = pool->acquire(root_);
+        served = lease->id;
+    });
+    while (pool->stats().pending < 2 && pool->stats().timeouts == 0) {
+        std::this_thread::sleep_for(1ms);
+    }
+    quick.join();  // the head of the queue timed out and left it; "patient" still waits
+    EXPECT_EQ(pool->stats().timeouts, 1u);
+    EXPECT_EQ(pool->stats().pending, 1u);
+    held.release();
+    patient.join();
+    EXPECT_EQ(served.load(), 1);
+    EXPECT_EQ(pool->stats().pending, 0u);
+}
+
+TEST_F(PoolTest, AScopedLeaseIsBoundToItsBlock) {
+    static_assert(!std::is_move_constructible_v<ScopedLease<FakeConn>>);
+    static_assert(!std::is_copy_constructible_v<ScopedLease<FakeConn>>);
+    static_assert(!std::is_move_assignable_v<ScopedLease<FakeConn>>);
+    static_assert(std::is_move_constructible_v<Pool<FakeConn>::Lease>);
+    auto pool = make({.max_size = 2});
+    {
+        Scope worker = root_.child("worker-1");
+        Pool<FakeConn>::Scoped lease(*pool, worker);
+        EXPECT_EQ(lease->id, 1);
+        EXPECT_EQ((*lease).id, 1);
+        EXPECT_EQ(pool->stats().active, 1u);
+    }  // returned before its owner closed: no leak
+    EXPECT_EQ(pool->stats().active, 0u);
+    EXPECT_EQ(pool->stats().idle, 1u);
+    EXPECT_EQ(monitor_.count(ReportKind::leak), 0u);
+    {
+        ScopedLease<FakeConn> lease(*pool, root_);
+        lease.mark_broken();
+    }
+    EXPECT_EQ(pool->stats().broken, 1u);
+    EXPECT_EQ(pool->stats().idle, 0u);
+}
+
+TEST_F(PoolTest, WithReturnsWhatFnReturnsAndTheConnectionOnEveryPath) {
+    auto pool = make({.max_size = 1});
+    EXPECT_EQ(pool->with(root_, [](FakeConn& c) { return c.id * 10; }), 10);
+    EXPECT_THROW(pool->with(root_, [](FakeConn&) -> int { throw std::runtime_error("boom"); }),
+                 std::runtime_error);
+    EXPECT_EQ(pool->stats().active, 0u);
+    EXPECT_EQ(pool->stats().idle, 1u);  // a throw is not a broken connection
+    EXPECT_EQ(pool->stats().broken, 0u);
+    int& seen = pool->with(root_, [&](FakeConn& c) -> int& { return c.id; });  // by reference
+    EXPECT_EQ(seen, 1);
+}
+
+TEST_F(PoolTest, WithDiscardsAConnectionTheBrokenHookFlags) {
+    auto hooks = fake_hooks(c_);
+    hooks.broken = [](const FakeConn& conn) { return conn.id < 0; };
+    auto pool = make_pool<FakeConn>({.name = "orders-db", .max_size = 1}, std::move(hooks));
+    EXPECT_THROW(pool->with(root_,
+                            [](FakeConn& c) {
+                                c.id = -1;  // broke while leased, then failed
+                                throw TransientError("connection lost");
+                            }),
+                 TransientError);
+    EXPECT_EQ(pool->stats().broken, 1u);
+    EXPECT_EQ(c_.closes.load(), 1);
+    EXPECT_EQ(pool->with(root_, [](FakeConn& c) { return c.id; }), 2);
 }
 
 TEST_F(PoolTest, BrokenLeaseIsReplacedNotReused) {

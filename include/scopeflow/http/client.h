@@ -15,10 +15,10 @@
 // 429 are retried up to retry.max_attempts, then throw TransientError (HttpUnavailableError for
 // a status). A 1xx-3xx answer is returned. Pool exhaustion throws TransientError naming the pool.
 //
-// make_http_pool() is the pool alone, for callers that drive sessions themselves: it opens
-// sessions lazily, names the pool after the client when PoolOptions::name is empty, and
-// validates every borrow (a flag check, no I/O) so a session that marked itself broken is
-// discarded, never handed out again.
+// http::make_pool() is the pool alone, for callers that drive sessions themselves: it opens
+// sessions lazily, names the pool after the client when PoolOptions::name is empty, and its
+// broken hook (a flag check, no I/O) discards a session that marked itself broken when it is
+// returned, so it is never handed out again.
 //
 // Thread safety: every Client member may be called concurrently.
 #pragma once
@@ -29,6 +29,7 @@
 #include <memory>
 #include <stop_token>
 #include <string>
+#include <utility>
 
 #include <scopeflow/http/client_options.h>
 #include <scopeflow/http/errors.h>
@@ -43,8 +44,15 @@ class Scope;
 
 namespace scopeflow::http {
 
+using SessionPool = Pool<Session>;
+
 // A pool of sessions for `client`; validates both option sets (ConfigError).
-[[nodiscard]] std::shared_ptr<Pool<Session>> make_http_pool(PoolOptions pool, ClientOptions client);
+[[nodiscard]] std::shared_ptr<SessionPool> make_pool(PoolOptions pool, ClientOptions client);
+
+[[deprecated("use http::make_pool")]] inline std::shared_ptr<SessionPool> make_http_pool(
+    PoolOptions pool, ClientOptions client) {
+    return make_pool(std::move(pool), std::move(client));
+}
 
 struct ClientStats {
     std::uint64_t requests = 0;            // request() calls

@@ -1,6 +1,6 @@
 // Session: one libcurl easy handle, kept open across requests so its connection is reused.
 //
-// A session is what an HTTP pool holds (make_http_pool, client.h): leasing the same session
+// A session is what an HTTP pool holds (http::make_pool, client.h): leasing the same session
 // again reuses its open TCP (and TLS) connection instead of opening a new one, the "session
 // reuse" of the seed. perform() is a single attempt; retries live in Client::request().
 //
@@ -53,8 +53,8 @@ public:
     // The absolute URL of `target`: base_url + target when target starts with '/'.
     [[nodiscard]] std::string resolve(std::string_view target) const;
 
-    // True after a connection-level failure: the session must not be reused (pool hooks check
-    // it; make_http_pool does).
+    // True after a connection-level failure: the session must not be reused (http::make_pool's
+    // broken hook checks it).
     [[nodiscard]] bool broken() const noexcept;
     void mark_broken() noexcept;
     // New connections this session had to open so far (CURLINFO_NUM_CONNECTS, summed).

@@ -1,4 +1,4 @@
-// Pool options, statistics and errors: the non-template half of scopeflow::Pool<T> (pool.h).
+// Pool options, statistics and errors of scopeflow::Pool<T> (pool.h).
 //
 //   auto pool = scopeflow::make_pool<PgConn>(
 //       {.name = "orders-db", .max_size = 16, .acquire_timeout = 2s, .leak_threshold = 30s},

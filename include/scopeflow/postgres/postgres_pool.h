@@ -1,7 +1,7 @@
 // Pooled PostgreSQL: a Pool<pg::Connection> with the right hooks, and sql::Database over it.
 //
-//   auto pool = scopeflow::pg::make_postgres_pool({.name = "orders-db", .max_size = 8}, options);
-//   pg::with_connection(*pool, worker_scope, [&](pg::Connection& c) {
+//   auto pool = scopeflow::pg::make_pool({.name = "orders-db", .max_size = 8}, options);
+//   pool->with(worker_scope, [&](pg::Connection& c) {
 //       return c.exec("SELECT name FROM customers WHERE id = $1", {{"42"}});
 //   });                                            // a connection that broke is discarded
 //
@@ -12,9 +12,9 @@
 // Behaviour:
 // - connect: Connection::open (ConnectError / AuthenticationError propagate);
 //   validate (on borrow after validate_if_idle_for): false when broken, else SELECT 1;
-//   close: Connection::close.
-// - with_connection() and every sql::Database call mark the lease broken when the connection
-//   broke during the call, so the pool closes it and replaces it instead of lending it again.
+//   close: Connection::close; broken (on every return): the connection saw a connection-level
+//   failure, or its holder left a transaction open. Either way the pool closes it and replaces
+//   it instead of lending it again, whichever lease type returned it.
 // - The database rethrows a lost connection as pg::ConnectionLost (TransientError) and other
 //   failures unchanged, each message prefixed with "database '<name>'". execute_batch runs the
 //   rows in pipeline mode inside one transaction.
@@ -26,6 +26,7 @@
 #include <source_location>
 #include <utility>
 
+#include <scopeflow/core/scope.h>
 #include <scopeflow/pool/pool.h>
 #include <scopeflow/postgres/connection.h>
 #include <scopeflow/postgres/connection_options.h>
@@ -36,27 +37,21 @@ namespace scopeflow::pg {
 using ConnectionPool = Pool<Connection>;
 
 // Validates both option sets (ConfigError) and creates the pool; connects nothing yet.
-[[nodiscard]] std::shared_ptr<ConnectionPool> make_postgres_pool(PoolOptions pool_options,
-                                                                 ConnectionOptions options);
+[[nodiscard]] std::shared_ptr<ConnectionPool> make_pool(PoolOptions pool_options,
+                                                        ConnectionOptions options);
 
-// Runs fn(connection) on a connection leased for `owner`. If the connection broke meanwhile (fn
-// threw ConnectionLost, or anything else left it broken), or fn left a transaction open, the
-// lease is marked broken: the pool closes the connection instead of lending it again.
+[[deprecated("use pg::make_pool")]] inline std::shared_ptr<ConnectionPool> make_postgres_pool(
+    PoolOptions pool_options, ConnectionOptions options) {
+    return make_pool(std::move(pool_options), std::move(options));
+}
+
 template <typename F>
-decltype(auto) with_connection(ConnectionPool& pool,
-                               Scope& owner,
-                               F&& fn,
-                               std::source_location site = std::source_location::current()) {
-    auto lease = pool.acquire(owner, site);
-    struct Discard {
-        ConnectionPool::Lease& lease;
-        ~Discard() {
-            if (lease->broken() || lease->in_transaction()) {
-                lease.mark_broken();
-            }
-        }
-    } discard{lease};
-    return std::forward<F>(fn)(*lease);
+[[deprecated("use pool.with(owner, fn)")]] decltype(auto) with_connection(
+    ConnectionPool& pool,
+    Scope& owner,
+    F&& fn,
+    std::source_location site = std::source_location::current()) {
+    return pool.with(owner, std::forward<F>(fn), site);
 }
 
 // sql::Database over a pool of PostgreSQL connections (see sql/database.h).

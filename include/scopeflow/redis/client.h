@@ -14,7 +14,7 @@
 //
 // run(owner, fn, retry): leases a connection for `owner` (tracked in its ledger), calls
 // fn(connection) and returns its result. If fn (or the acquire) throws a TransientError, the
-// lease is returned (discarded when its connection broke) and fn runs again, up to
+// lease is returned (the pool discards a connection that broke) and fn runs again, up to
 // retry.retries more times, after retry.backoff (doubling each time, up to max_backoff), on a
 // connection proven by a PING first; so a server-side kill costs the caller nothing and a
 // restart costs it a wait. Any other error propagates at once. Commands are therefore run at
@@ -37,6 +37,7 @@
 #include <vector>
 
 #include <scopeflow/core/error.h>
+#include <scopeflow/core/scope.h>
 #include <scopeflow/pool/pool.h>
 #include <scopeflow/pool/pool_options.h>
 #include <scopeflow/redis/batch.h>
@@ -44,7 +45,6 @@
 #include <scopeflow/redis/connection_options.h>
 #include <scopeflow/redis/connection_pool.h>
 #include <scopeflow/redis/reply.h>
-#include <scopeflow/core/scope.h>
 
 namespace scopeflow::redis {
 
@@ -57,7 +57,7 @@ struct RetryOptions {
 class Client {
 public:
     Client(PoolOptions pool, ConnectionOptions connection)
-        : pool_(make_redis_pool(std::move(pool), std::move(connection))) {}
+        : pool_(make_pool(std::move(pool), std::move(connection))) {}
     explicit Client(std::shared_ptr<RedisPool> pool);
     Client(const Client&) = delete;
     Client& operator=(const Client&) = delete;
@@ -70,8 +70,9 @@ public:
         std::chrono::milliseconds wait = retry.backoff;
         for (int attempt = 0;; ++attempt) {
             try {
+                // Movable: acquire_for may swap in another connection. A connection that broke
+                // during fn is discarded by the pool's broken hook when the lease returns.
                 RedisPool::Lease lease = acquire_for(owner, attempt > 0, site);
-                LeaseGuard guard(lease);
                 return fn(*lease);
             } catch (const CancelledError&) {
                 throw;

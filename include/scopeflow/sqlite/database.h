@@ -17,7 +17,7 @@
 // - WAL (the default for files) lets readers run while one writer writes; writers queue on the
 //   busy timeout, then fail with TransientError.
 // - In-memory: a path of ":memory:" (or empty) would give every pooled connection a database of
-//   its own. make_sqlite_pool instead opens one named in-memory database per pool
+//   its own. sqlite::make_pool instead opens one named in-memory database per pool
 //   ("file:/scopeflow-<n>-<name>?vfs=memdb", SQLite's memdb VFS, shared by the pool's
 //   connections with ordinary locking and busy timeouts), and keeps one extra connection to it
 //   open for the pool's life, so the data survives idle eviction and max_lifetime rotation. The
@@ -27,6 +27,7 @@
 #pragma once
 
 #include <memory>
+#include <utility>
 
 #include <scopeflow/pool/pool.h>
 #include <scopeflow/pool/pool_options.h>
@@ -38,20 +39,23 @@ namespace scopeflow::sqlite {
 using ConnectionPool = Pool<Connection>;
 
 // A pool of connections to one database. `pool.name` empty: the connection's name or path.
-// Hooks: connect = Connection::open, validate = !broken() && ping(), close = Connection::close.
-// Throws ConfigError for invalid pool options.
-std::shared_ptr<ConnectionPool> make_sqlite_pool(PoolOptions pool, ConnectionOptions connection);
+// Hooks: connect = Connection::open, validate = !broken() && ping(), close = Connection::close,
+// broken = Connection::broken() (checked on every return: a connection that broke while leased
+// is discarded whichever lease returned it). Throws ConfigError for invalid pool options.
+[[nodiscard]] std::shared_ptr<ConnectionPool> make_pool(PoolOptions pool,
+                                                        ConnectionOptions connection);
 
-// Returns a lease to its pool, discarding the connection if it broke while leased. Use it (or
-// check broken() and call mark_broken()) wherever a lease ends after an error.
-inline void give_back(ConnectionPool::Lease& lease) noexcept {
-    if (lease && lease->broken()) {
-        lease.mark_broken();
-    }
+[[deprecated("use sqlite::make_pool")]] inline std::shared_ptr<ConnectionPool> make_sqlite_pool(
+    PoolOptions pool, ConnectionOptions connection) {
+    return make_pool(std::move(pool), std::move(connection));
+}
+
+// The pool's broken hook discards a connection that broke: a plain release() does the same.
+[[deprecated("use lease.release()")]] inline void give_back(ConnectionPool::Lease& lease) noexcept {
     lease.release();
 }
 
-// sql::Database over make_sqlite_pool (engine() is "sqlite").
+// sql::Database over sqlite::make_pool (engine() is "sqlite").
 std::shared_ptr<sql::Database> make_sqlite_database(PoolOptions pool, ConnectionOptions connection);
 
 }  // namespace scopeflow::sqlite
