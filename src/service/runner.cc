@@ -194,7 +194,9 @@ public:
         pipeline_ = &own(
             *scope_, log, {.name = "pipeline"},
             std::make_unique<Pipeline>("main", std::move(built.graph), source, built.pipeline));
-        // Armed last, so the rules see the pipeline's acquisitions only, as they count them.
+        // Armed last: no rule fires on the four adoptions above (they are the service's, not
+        // the pipeline's); a "*" rule with nth still counts them, since ordinals count every
+        // hit from the injector's creation.
         arm(faults, cfg_.failures, simulate.has_value());
     }
     Generation(const Generation&) = delete;
