@@ -6,11 +6,10 @@
 #include <CLI/CLI.hpp>
 
 #include <scopeflow/core/version.h>
+#include <scopeflow/service/service.h>
 
 #include "service/catalog.h"
 #include "service/demo.h"
-#include "service/exit_codes.h"
-#include "service/runner.h"
 
 namespace {
 
@@ -60,7 +59,7 @@ int main(int argc, char** argv) {
         "exit codes: 0 ok, 1 pipeline failed, 2 usage, 3 invalid config, 4 leaked "
         "resources, 5 forced shutdown (see docs/operations.md)");
 
-    scopeflow::service::RunOptions run_options;
+    scopeflow::service::ServiceOptions run_options;
     std::string failures_spec;
     auto* run = app.add_subcommand("run",
                                    "run a pipeline file as a service until its input "
@@ -115,7 +114,7 @@ int main(int argc, char** argv) {
         if (run->count("--simulate-failures") > 0) {
             run_options.simulate_failures = failures_spec.empty() ? "1" : failures_spec;
         }
-        return scopeflow::service::run_service(run_options);
+        return scopeflow::service::Service(run_options).run();
     }
     if (*demo) {
         if (demo->count("--simulate-failures") > 0) {
@@ -124,7 +123,7 @@ int main(int argc, char** argv) {
         return scopeflow::service::run_demo(demo_options);
     }
     if (*check) {
-        return scopeflow::service::check_config(check_path);
+        return scopeflow::service::check_file(check_path);
     }
     if (*stages) {
         return list_stages();

@@ -2,11 +2,12 @@
 
 #include <charconv>
 
-#include <scopeflow/event/event_json.h>
 #include <scopeflow/core/resource_monitor.h>
 #include <scopeflow/core/scope.h>
+#include <scopeflow/event/event_json.h>
 
 #include "service/metrics.h"
+#include "service/scope_tree.h"
 
 namespace scopeflow::service {
 namespace {
@@ -179,7 +180,13 @@ http::Response AdminServer::resources() {
                ",\"live\":" + std::to_string(o.count.entries) + "}";
         first = false;
     }
-    out += "]},\"reports\":{";
+    // The same entries as one tree per root scope: the service scope, the generation, the
+    // pipeline, its stages and workers, each with what it holds.
+    ScopeTree tree;
+    for (const auto& o : m.ledger.by_owner) {
+        tree.count(o.owner_path, to_string(o.kind), o.count.entries);
+    }
+    out += "],\"tree\":" + tree.json() + "},\"reports\":{";
     first = true;
     for (std::size_t k = 0; k < kReportKindCount; ++k) {
         out += (first ? "" : ",") + quote(to_string(static_cast<ReportKind>(k))) + ":" +

@@ -4,7 +4,8 @@
 //   GET /healthz    200 "ok" while the process serves requests (liveness)
 //   GET /readyz     200 when a pipeline is running and every probed resource answers (a trivial
 //                   query, PING); 503 naming what is not ready otherwise
-//   GET /resources  JSON: pools, budgets, live ledger entries by owner scope, monitor reports
+//   GET /resources  JSON: pools, budgets, live ledger entries by owner scope (a list, and a tree
+//                   rooted at the service scope), monitor reports
 //
 // The service swaps the current generation (pipeline + probes) on reload (current.h); handlers
 // read it under its lock, so a scrape never sees a half-replaced pipeline.
@@ -16,8 +17,8 @@
 #include <mutex>
 #include <string>
 
-#include <scopeflow/http/server.h>
 #include <scopeflow/engine/pipeline.h>
+#include <scopeflow/http/server.h>
 
 #include "service/current.h"
 

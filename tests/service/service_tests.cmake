@@ -37,3 +37,19 @@ if(TARGET scopeflow)
     SCOPEFLOW_BIN="$<TARGET_FILE:scopeflow>")
   add_dependencies(service_reliability_test scopeflow)
 endif()
+# The service as one scope tree (label "service"): /resources and the exit report rooted at the
+# service scope, release in reverse on SIGTERM, SIGINT, a failed start and a failed reload.
+if(TARGET scopeflow)
+  scopeflow_add_test(service_scope_test SOURCES service/service_scope_test.cc
+                     LABELS service LINK scopeflow::http)
+  target_compile_definitions(service_scope_test PRIVATE SCOPEFLOW_BIN="$<TARGET_FILE:scopeflow>")
+  add_dependencies(service_scope_test scopeflow)
+endif()
+# The service as a library, in the test's process: stop and reload from another thread
+# (label "concurrency", so TSan runs it); ScopeTree's pure logic (label "unit").
+if(TARGET scopeflow_service)
+  scopeflow_add_test(service_library_test SOURCES service/service_library_test.cc
+                     LABELS concurrency LINK scopeflow::service)
+  target_compile_definitions(service_library_test PRIVATE SCOPEFLOW_BIN="")
+  scopeflow_add_test(scope_tree_test SOURCES service/scope_tree_test.cc LINK scopeflow::service)
+endif()
