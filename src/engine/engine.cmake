@@ -23,20 +23,35 @@ target_sources(scopeflow_core PRIVATE
   ${CMAKE_SOURCE_DIR}/src/stages/sql/sql_stages.cc
   ${CMAKE_SOURCE_DIR}/src/stages/files/file_processor_stage.cc
   ${CMAKE_SOURCE_DIR}/src/stages/notify/notify_stage.cc
+  # Each stage's options and registration, beside it; builtin_stages.cc calls them all.
+  ${CMAKE_SOURCE_DIR}/src/stages/aggregate/aggregate_factory.cc
+  ${CMAKE_SOURCE_DIR}/src/stages/fields/fields_factory.cc
+  ${CMAKE_SOURCE_DIR}/src/stages/file_sink/file_sink_factory.cc
+  ${CMAKE_SOURCE_DIR}/src/stages/files/file_processor_factory.cc
+  ${CMAKE_SOURCE_DIR}/src/stages/filter/filter_factory.cc
+  ${CMAKE_SOURCE_DIR}/src/stages/json/json_factory.cc
+  ${CMAKE_SOURCE_DIR}/src/stages/log/log_factory.cc
+  ${CMAKE_SOURCE_DIR}/src/stages/notify/notify_factory.cc
+  ${CMAKE_SOURCE_DIR}/src/stages/process/process_factory.cc
+  ${CMAKE_SOURCE_DIR}/src/stages/builtin_stages.cc
 )
 list(APPEND SCOPEFLOW_PUBLIC_HEADERS stages/rotating_file_writer.h stages/aggregate_stages.h
      stages/fields_stage.h
      stages/file_sink_stage.h stages/filter_stage.h stages/json_stages.h stages/log_stage.h
      stages/process_stage.h stages/sql_stages.h stages/file_processor_stage.h
-     stages/notify_stage.h)
+     stages/notify_stage.h stages/builtin_stages.h)
 target_sources(scopeflow_core PRIVATE ${CMAKE_SOURCE_DIR}/src/sources/generator_source.cc
   ${CMAKE_SOURCE_DIR}/src/sources/sql_source.cc
-  ${CMAKE_SOURCE_DIR}/src/sources/stream_source.cc)
-list(APPEND SCOPEFLOW_PUBLIC_HEADERS sources/generator_source.h sources/sql_source.h sources/stream_source.h)
+  ${CMAKE_SOURCE_DIR}/src/sources/stream_source.cc
+  ${CMAKE_SOURCE_DIR}/src/sources/builtin_sources.cc)
+list(APPEND SCOPEFLOW_PUBLIC_HEADERS sources/generator_source.h sources/sql_source.h sources/stream_source.h
+     sources/builtin_sources.h)
 target_sources(scopeflow_core PRIVATE
+  ${CMAKE_CURRENT_LIST_DIR}/options_schema.cc
   ${CMAKE_CURRENT_LIST_DIR}/plugin.cc
   ${CMAKE_CURRENT_LIST_DIR}/stage_registry.cc
   ${CMAKE_CURRENT_LIST_DIR}/units.cc
 )
 target_link_libraries(scopeflow_core PUBLIC ${CMAKE_DL_LIBS})
-list(APPEND SCOPEFLOW_PUBLIC_HEADERS engine/plugin.h engine/stage_registry.h engine/units.h)
+list(APPEND SCOPEFLOW_PUBLIC_HEADERS engine/options_schema.h engine/plugin.h engine/source_registry.h
+     engine/stage_registry.h engine/type_registry.h engine/units.h)

@@ -7,6 +7,7 @@ add_library(scopeflow_http STATIC
   ${CMAKE_CURRENT_LIST_DIR}/client.cc
   ${CMAKE_CURRENT_LIST_DIR}/ingest_body.cc
   ${CMAKE_CURRENT_LIST_DIR}/ingest_source.cc
+  ${CMAKE_CURRENT_LIST_DIR}/ingest_source_factory.cc
   ${CMAKE_CURRENT_LIST_DIR}/message.cc
   ${CMAKE_CURRENT_LIST_DIR}/server.cc
   ${CMAKE_CURRENT_LIST_DIR}/session.cc
