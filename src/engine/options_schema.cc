@@ -508,10 +508,19 @@ std::string OptionsSchema::help() const {
 }
 
 std::string OptionsSchema::markdown() const {
+    // Text in a table cell: a '|' would end the cell, a '<' open an HTML tag.
+    const auto cell = [](std::string s) {
+        for (std::size_t p = s.find_first_of("|<"); p != std::string::npos;
+             p = s.find_first_of("|<", p + 4)) {
+            s.replace(p, 1, s[p] == '|' ? "\\|" : "&lt;");
+        }
+        return s;
+    };
+    std::string out = cell(description_) + ".\n\n";
     if (options_.empty()) {
-        return "No options.\n";
+        return out + "No options.\n";
     }
-    std::string out = "| option | values | default | meaning |\n|---|---|---|---|\n";
+    out += "| option | values | default | meaning |\n|---|---|---|---|\n";
     for (const Option& o : options_) {
         std::string values = values_note(o);
         if (!o.choices.empty()) {
@@ -521,18 +530,11 @@ std::string OptionsSchema::markdown() const {
             }
             values = joined(quoted, ", ");
         }
-        std::string def = o.required                 ? "required"
-                          : !o.default_value.empty() ? code(o.default_value)
-                                                     : o.default_doc;
-        std::string doc = o.doc;
-        // A '|' would end the cell.
-        for (std::string* cell : {&values, &def, &doc}) {
-            for (std::size_t p = cell->find('|'); p != std::string::npos;
-                 p = cell->find('|', p + 2)) {
-                cell->replace(p, 1, "\\|");
-            }
-        }
-        out += "| " + code(o.name) + " | " + values + " | " + def + " | " + doc + " |\n";
+        const std::string def = o.required                 ? "required"
+                                : !o.default_value.empty() ? code(o.default_value)
+                                                           : cell(o.default_doc);
+        out +=
+            "| " + code(o.name) + " | " + cell(values) + " | " + def + " | " + cell(o.doc) + " |\n";
     }
     return out;
 }

@@ -38,10 +38,10 @@ std::string help_of(const char* title, const Registry& registry) {
 
 template <typename Registry>
 std::string reference_of(const char* title, const char* section, const Registry& registry) {
-    std::string out = std::string("### ") + title + "\n\n";
+    std::string out = std::string("#### ") + title + "\n\n";
     for (const auto* e : registry.entries()) {
-        out += "#### `" + e->schema.type() + "` (" + section + ")\n\n" + e->schema.description() +
-               ".\n\n" + e->schema.markdown() + "\n";
+        out +=
+            "##### `" + e->schema.type() + "` (" + section + ")\n\n" + e->schema.markdown() + "\n";
     }
     return out;
 }

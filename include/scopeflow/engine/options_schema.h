@@ -106,7 +106,7 @@ public:
 
     // One "name: doc (kind, default x)" line per option, as `scopeflow stages` prints them.
     [[nodiscard]] std::string help() const;
-    // A Markdown table of the options, for docs/configuration.md.
+    // The description and a Markdown table of the options, for docs/configuration.md.
     [[nodiscard]] std::string markdown() const;
     // The same declaration without its check functions: for a registry that must not keep code
     // from a plugin library, which may be unloaded before the registry is destroyed.
