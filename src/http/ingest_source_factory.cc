@@ -79,11 +79,13 @@ void register_http_ingest_source(SourceRegistry& registry) {
                   .kind = OptionKind::integer,
                   .doc = "events queued or in flight before new requests get 503",
                   .default_value = "10000",
+                  .unit = "events",
                   .min = 1})
             .add({.name = "max_requests",
                   .kind = OptionKind::integer,
                   .doc = "requests waiting for their events at once",
                   .default_value = "16",
+                  .unit = "requests",
                   .min = 1})
             .add({.name = "max_body_bytes",
                   .kind = OptionKind::bytes,

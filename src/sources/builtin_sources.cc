@@ -67,6 +67,7 @@ void register_generator_source(SourceRegistry& registry) {
                            .kind = OptionKind::integer,
                            .doc = "events to produce, 0 for endless",
                            .default_value = "0",
+                           .unit = "events",
                            .min = 0})
                      .add({.name = "payload",
                            .kind = OptionKind::boolean,
@@ -95,6 +96,7 @@ void register_sql_source(SourceRegistry& registry, const Resources& resources) {
                   .kind = OptionKind::integer,
                   .doc = "rows per query",
                   .default_value = "500",
+                  .unit = "rows",
                   .min = 1})
             .add({.name = "offset_path",
                   .doc = "where progress (the last acked key) is committed",

@@ -189,6 +189,7 @@ void register_http_stages(StageRegistry& registry, const Resources& resources) {
                   .kind = OptionKind::integer,
                   .doc = "events per request at most",
                   .default_value = "100",
+                  .unit = "events",
                   .min = 1})
             .add({.name = "headers",
                   .kind = OptionKind::object,

@@ -11,6 +11,7 @@ void register_log_stage(StageRegistry& registry) {
                            .kind = OptionKind::integer,
                            .doc = "log one event in this many",
                            .default_value = "1",
+                           .unit = "events",
                            .min = 1})
                      .add({.name = "stream",
                            .doc = "where the lines go",
