@@ -16,33 +16,14 @@ namespace {
 using scopeflow::service::kExitOk;
 using scopeflow::service::kExitUsage;
 
-void print_types(const char* title, const std::vector<scopeflow::service::TypeInfo>& types) {
-    std::printf("%s\n", title);
-    for (const auto& t : types) {
-        std::printf("  %-18s %s\n", t.type.c_str(), t.description.c_str());
-        std::string opts = t.options;
-        std::size_t start = 0;
-        while (start < opts.size()) {
-            const auto end = opts.find('\n', start);
-            std::printf("      %s\n", opts.substr(start, end - start).c_str());
-            if (end == std::string::npos) {
-                break;
-            }
-            start = end + 1;
-        }
-    }
-    std::printf("\n");
-}
-
-int list_stages() {
-    auto catalog = scopeflow::service::standard_catalog(std::make_shared<scopeflow::Resources>());
-    std::vector<scopeflow::service::TypeInfo> stages;
-    for (const auto& s : catalog.stages.list()) {
-        stages.push_back({s.type, s.description, s.options});
-    }
-    print_types("stages:", stages);
-    print_types("sources:", catalog.sources.list());
-    print_types("resources:", catalog.resource_types.list());
+// The types and their options, from the schemas they declare: help text, or with --markdown
+// the option reference of docs/configuration.md.
+int list_stages(bool markdown) {
+    const auto catalog =
+        scopeflow::service::standard_catalog(std::make_shared<scopeflow::Resources>());
+    const std::string text = markdown ? scopeflow::service::options_reference(catalog)
+                                      : scopeflow::service::options_help(catalog);
+    std::fputs(text.c_str(), stdout);
     return kExitOk;
 }
 
@@ -104,6 +85,9 @@ int main(int argc, char** argv) {
     auto* stages = app.add_subcommand("stages",
                                       "list stage, source and resource types with "
                                       "their options");
+    bool stages_markdown = false;
+    stages->add_flag("--markdown", stages_markdown,
+                     "print the option reference of docs/configuration.md (Markdown)");
 
     try {
         app.parse(argc, argv);
@@ -126,7 +110,7 @@ int main(int argc, char** argv) {
         return scopeflow::service::check_file(check_path);
     }
     if (*stages) {
-        return list_stages();
+        return list_stages(stages_markdown);
     }
     std::fputs(app.help().c_str(), stdout);
     return kExitOk;

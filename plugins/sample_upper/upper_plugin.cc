@@ -6,10 +6,10 @@
 #include <string>
 
 #include <scopeflow/core/error.h>
-#include <scopeflow/event/event.h>
 #include <scopeflow/engine/plugin.h>
 #include <scopeflow/engine/stage.h>
 #include <scopeflow/engine/stage_registry.h>
+#include <scopeflow/event/event.h>
 
 namespace {
 
@@ -38,15 +38,11 @@ private:
 };
 
 void register_stages(scopeflow::StageRegistry& registry) {
-    registry.add(
-        {.type = "upper",
-         .description = "upper-cases a string field (sample plugin)",
-         .options = "field: the field to upper-case (required)",
-         .origin = "plugin"},
-        [](const scopeflow::StageOptions& o, const std::string& where) {
-            scopeflow::reject_unknown_fields(o, {"field"}, where);
-            return std::make_unique<UpperStage>(scopeflow::require_string(o, "field", where));
-        });
+    registry.add(scopeflow::OptionsSchema("upper", "upper-cases a string field (sample plugin)")
+                     .add({.name = "field", .doc = "the field to upper-case", .required = true}),
+                 [](const scopeflow::ParsedOptions& o) -> std::unique_ptr<scopeflow::Stage> {
+                     return std::make_unique<UpperStage>(o.string("field"));
+                 });
 }
 
 constexpr scopeflow::PluginInfo kInfo{scopeflow::kPluginAbiVersion, "sample_upper",

@@ -3,8 +3,8 @@
 #include <dlfcn.h>
 
 #include <scopeflow/core/error.h>
-#include <scopeflow/engine/plugin.h>
 #include <scopeflow/core/scope.h>
+#include <scopeflow/engine/plugin.h>
 
 namespace scopeflow {
 namespace {
@@ -89,27 +89,30 @@ void load_plugin(const std::string& path, StageRegistry& registry, Scope& owner)
     // The registry holds the library weakly: once the owning scope has closed and no stage
     // from the plugin is left, the code is unloaded and its types refuse to create stages.
     const std::weak_ptr<PluginLibrary> weak = library;
-    for (StageTypeInfo type : scratch.list()) {
-        type.origin = path;
-        const std::string name = type.type;
+    for (const StageRegistry::Entry* type : scratch.entries()) {
+        const std::string name = type->schema.type();
+        // The registry keeps the schema's data only: its checks are code in the library, run by
+        // the plugin's own registry below while the library is pinned.
         registry.add(
-            std::move(type),
+            type->schema.without_checks(),
             [weak, name, path, register_stages = info->register_stages](
-                const StageOptions& o, const std::string& where) -> std::unique_ptr<Stage> {
+                const ParsedOptions& o) -> std::unique_ptr<Stage> {
                 std::shared_ptr<PluginLibrary> lib = weak.lock();
                 if (!lib) {
-                    throw ConfigError(where, "stage type '" + name + "' came from '" + path +
-                                                 "', which has been unloaded");
+                    throw ConfigError(o.where(), "stage type '" + name + "' came from '" + path +
+                                                     "', which has been unloaded");
                 }
-                // Re-registering per create is deliberate: factories registered by the plugin
-                // are std::function objects whose code lives in the library. Keeping them in
-                // our registry would run plugin code (their destructors) after a dlclose; a
-                // plain function pointer is safe to keep, and `local` dies while `lib` pins
-                // the library.
+                // Re-registering per create is deliberate: factories and checks registered by
+                // the plugin are std::function objects whose code lives in the library. Keeping
+                // them in our registry would run plugin code (their destructors) after a
+                // dlclose; a plain function pointer is safe to keep, and `local` dies while
+                // `lib` pins the library.
                 StageRegistry local;
                 register_stages(local);
-                return std::make_unique<PluginStage>(local.create(name, o, where), std::move(lib));
-            });
+                return std::make_unique<PluginStage>(
+                    local.create(name, o.raw(), o.where(), o.name()), std::move(lib));
+            },
+            path);
     }
     // The scope holds the library as a resource: closed with it (the last stage may outlive it).
     owner.adopt({path + " (handle)", ResourceKind::other}, std::move(library));

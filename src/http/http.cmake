@@ -8,6 +8,7 @@ scopeflow_add_library(http COMPONENT http
     ${CMAKE_CURRENT_LIST_DIR}/client.cc
     ${CMAKE_CURRENT_LIST_DIR}/ingest_body.cc
     ${CMAKE_CURRENT_LIST_DIR}/ingest_source.cc
+    ${CMAKE_CURRENT_LIST_DIR}/ingest_source_factory.cc
     ${CMAKE_CURRENT_LIST_DIR}/message.cc
     ${CMAKE_CURRENT_LIST_DIR}/server.cc
     ${CMAKE_CURRENT_LIST_DIR}/session.cc

@@ -17,11 +17,12 @@ Built build(const ServiceConfig& cfg, Catalog& catalog) {
     out.probes = catalog.probes;
     try {
         for (const Block& r : cfg.resources) {
-            catalog.resource_types.create(r);
+            catalog.resource_types.create(r.type, r.options, r.path, r.name);
         }
-        out.source = catalog.sources.create(cfg.source);
+        out.source = catalog.sources.create(cfg.source.type, cfg.source.options, cfg.source.path,
+                                            cfg.source.name);
         for (const StageBlock& s : cfg.graph.stages) {
-            out.graph.add_stage(s.name, catalog.stages.create(s.type, s.options, s.path));
+            out.graph.add_stage(s.name, catalog.stages.create(s.type, s.options, s.path, s.name));
         }
         for (const StageBlock& s : cfg.graph.stages) {
             for (const Route& r : s.routes) {

@@ -1,155 +1,242 @@
 #include "service/resource_types.h"
 
-#include <algorithm>
-#include <charconv>
+#include <string>
 #include <vector>
 
 #include <scopeflow/budget/file_budget.h>
 #include <scopeflow/budget/memory_budget.h>
+#include <scopeflow/core/secret.h>
 #include <scopeflow/http/client.h>
 #include <scopeflow/pool/pool_options.h>
 #include <scopeflow/postgres/postgres_pool.h>
 #include <scopeflow/redis/client.h>
-#include <scopeflow/core/secret.h>
 #include <scopeflow/sqlite/database.h>
 
 namespace scopeflow::service {
 namespace {
 
-std::string at(const Block& b, std::string_view field) {
-    return b.path + "." + std::string(field);
+// A default as the file would write it: "2s", "10m", "500ms", "0".
+std::string duration_text(std::chrono::milliseconds d) {
+    const auto ms = d.count();
+    if (ms != 0 && ms % 60'000 == 0) {
+        return std::to_string(ms / 60'000) + "m";
+    }
+    if (ms != 0 && ms % 1000 == 0) {
+        return std::to_string(ms / 1000) + "s";
+    }
+    return ms == 0 ? "0" : std::to_string(ms) + "ms";
 }
 
-constexpr std::string_view kPoolFields[] = {
-    "max_size",     "min_idle",       "acquire_timeout",      "idle_timeout",
-    "max_lifetime", "leak_threshold", "validate_if_idle_for", "housekeeping_interval"};
-
-// reject_unknown_fields over the type's own fields plus the pool's.
-void check_fields(const Block& b, std::initializer_list<std::string_view> own, bool pooled) {
-    std::vector<std::string_view> known(own);
-    if (pooled) {
-        known.insert(known.end(), std::begin(kPoolFields), std::end(kPoolFields));
+// "8MiB", "64KiB", "100".
+std::string bytes_text(std::uint64_t n) {
+    if (n != 0 && n % (1ULL << 20) == 0) {
+        return std::to_string(n >> 20) + "MiB";
     }
-    for (const auto& f : b.options) {
-        if (std::find(known.begin(), known.end(), f.key) == known.end()) {
-            std::string list;
-            for (auto k : known) {
-                list += (list.empty() ? "" : ", ") + std::string(k);
-            }
-            throw ConfigError(at(b, f.key), "unknown option '" + f.key + "' for a " + b.type +
-                                                " resource (known: " + list + ")");
-        }
+    if (n != 0 && n % 1024 == 0) {
+        return std::to_string(n >> 10) + "KiB";
     }
+    return std::to_string(n);
 }
 
-// A whole number; a quoted one ("5432", as `port: "${PG_PORT}"` gives) is accepted too.
-std::uint64_t optional_count(const Block& b, std::string_view field, std::uint64_t fallback) {
-    const Value* v = b.options.find(field);
-    if (v == nullptr) {
-        return fallback;
-    }
-    if (v->kind() == ValueKind::integer && v->as_int() >= 0) {
-        return static_cast<std::uint64_t>(v->as_int());
-    }
-    if (v->kind() == ValueKind::string) {
-        const std::string_view s = v->as_string();
-        std::uint64_t n = 0;
-        const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
-        if (ec == std::errc() && end == s.data() + s.size() && !s.empty()) {
-            return n;
-        }
-    }
-    throw ConfigError(at(b, field), "expected a whole number >= 0");
+// The pool settings every pooled resource takes; defaults from PoolOptions (max_size per type).
+std::vector<Option> pool_option_specs(std::size_t default_max) {
+    const PoolOptions d;
+    return {
+        {.name = "max_size",
+         .kind = OptionKind::count,
+         .doc = "pool: connections open at most",
+         .default_value = std::to_string(default_max),
+         .unit = "connections"},
+        {.name = "min_idle",
+         .kind = OptionKind::count,
+         .doc = "pool: kept open while idle",
+         .default_value = std::to_string(d.min_idle),
+         .unit = "connections"},
+        {.name = "acquire_timeout",
+         .kind = OptionKind::duration,
+         .doc = "pool: a stage waits this long for a connection",
+         .default_value = duration_text(d.acquire_timeout)},
+        {.name = "idle_timeout",
+         .kind = OptionKind::duration,
+         .doc = "pool: idle longer, closed (down to min_idle); 0: never",
+         .default_value = duration_text(d.idle_timeout)},
+        {.name = "max_lifetime",
+         .kind = OptionKind::duration,
+         .doc = "pool: older, closed when returned (less up to 10% jitter); 0: never",
+         .default_value = duration_text(d.max_lifetime)},
+        {.name = "leak_threshold",
+         .kind = OptionKind::duration,
+         .doc = "pool: a lease held longer is reported; 0: off",
+         .default_value = duration_text(d.leak_threshold)},
+        {.name = "validate_if_idle_for",
+         .kind = OptionKind::duration,
+         .doc = "pool: validate on borrow after this idle time",
+         .default_value = duration_text(d.validate_if_idle_for)},
+        {.name = "housekeeping_interval",
+         .kind = OptionKind::duration,
+         .doc = "pool: background eviction, top-up and leak checks",
+         .default_value = "5s"},
+    };
 }
 
-std::uint64_t optional_bytes(const Block& b, std::string_view field, std::uint64_t fallback) {
-    return scopeflow::optional_bytes(b.options, field, fallback, b.path);
+PoolOptions pool_options(const ParsedOptions& p) {
+    PoolOptions o;
+    o.name = p.name();
+    o.max_size = static_cast<std::size_t>(p.count("max_size"));
+    o.min_idle = static_cast<std::size_t>(p.count("min_idle"));
+    o.acquire_timeout = p.duration("acquire_timeout");
+    o.idle_timeout = p.duration("idle_timeout");
+    o.max_lifetime = p.duration("max_lifetime");
+    o.leak_threshold = p.duration("leak_threshold");
+    o.validate_if_idle_for = p.duration("validate_if_idle_for");
+    o.housekeeping_interval = p.duration("housekeeping_interval");
+    try {
+        validate_pool_options(o);
+    } catch (const ConfigError& e) {
+        // "pool.<name>.<field>: ..." -> "<where>.<field>: ..."
+        const std::string& w = e.where();
+        throw ConfigError(p.where(w.substr(w.rfind('.') + 1)), e.text());
+    }
+    return o;
 }
 
-ResourceProbe database_probe(const Block& b, const std::shared_ptr<sql::Database>& db) {
-    return {.name = b.name,
-            .type = b.type,
+// `<field>_env: VAR` or `<field>_file: PATH`, declared once for every type with a secret.
+std::vector<Option> secret_option_specs(const std::string& field, const std::string& what) {
+    return {{.name = field + "_env", .doc = "environment variable holding " + what},
+            {.name = field + "_file", .doc = "file holding " + what}};
+}
+
+// The secret named by `<field>_env` or `<field>_file`; neither: empty.
+Secret secret_from(const ParsedOptions& p, const std::string& field) {
+    const std::string env_key = field + "_env";
+    const std::string file_key = field + "_file";
+    const std::string env = p.string(env_key);
+    const std::string file = p.string(file_key);
+    if (!env.empty() && !file.empty()) {
+        throw ConfigError(p.where(env_key), "give " + env_key + " or " + file_key + ", not both");
+    }
+    if (!env.empty()) {
+        return Secret::from_env(env, p.where(env_key));
+    }
+    if (!file.empty()) {
+        return Secret::from_file(file, p.where(file_key));
+    }
+    return {};
+}
+
+ResourceProbe database_probe(const ParsedOptions& p,
+                             const std::string& type,
+                             const std::shared_ptr<sql::Database>& db) {
+    return {.name = p.name(),
+            .type = type,
             .pool = [db] { return db->pool_stats(); },
             .ping = [db](Scope& s) { return db->ping(s); }};
 }
 
 void add_sqlite(Catalog& c) {
-    c.resource_types.add({"sqlite", "an embedded SQLite database (the default; no server), pooled",
-                          "path: database file, or :memory: (default :memory:)\n"
-                          "read_only: open read-only (default false)\n"
-                          "busy_timeout: wait for a lock this long (default 5s)\n"
-                          "max_size, acquire_timeout, ...: pool settings"},
-                         [res = c.resources, probes = c.probes](const Block& b) {
-                             check_fields(b, {"path", "read_only", "busy_timeout"}, true);
-                             sqlite::ConnectionOptions o;
-                             o.path = optional_string(b.options, "path", ":memory:", b.path);
-                             o.name = b.name;
-                             o.read_only = optional_bool(b, "read_only", false);
-                             o.busy_timeout =
-                                 optional_duration(b, "busy_timeout", std::chrono::seconds(5));
-                             auto db = sqlite::make_sqlite_database(pool_options(b, 4), o);
-                             res->add<sql::Database>(b.name, db, b.path);
-                             probes->push_back(database_probe(b, db));
-                         });
+    c.resource_types.add(
+        OptionsSchema("sqlite", "an embedded SQLite database (the default; no server), pooled")
+            .add({.name = "path", .doc = "database file, or :memory:", .default_value = ":memory:"})
+            .add({.name = "read_only",
+                  .kind = OptionKind::boolean,
+                  .doc = "open read-only",
+                  .default_value = "false"})
+            .add({.name = "busy_timeout",
+                  .kind = OptionKind::duration,
+                  .doc = "wait for a lock this long",
+                  .default_value = "5s"})
+            .add_all(pool_option_specs(4)),
+        [res = c.resources, probes = c.probes](const ParsedOptions& p) {
+            sqlite::ConnectionOptions o;
+            o.path = p.string("path");
+            o.name = p.name();
+            o.read_only = p.boolean("read_only");
+            o.busy_timeout = p.duration("busy_timeout");
+            auto db = sqlite::make_sqlite_database(pool_options(p), o);
+            res->add<sql::Database>(p.name(), db, p.where());
+            probes->push_back(database_probe(p, "sqlite", db));
+        });
 }
 
 void add_postgres(Catalog& c) {
+    const pg::ConnectionOptions d;
     c.resource_types.add(
-        {"postgres", "a PostgreSQL database, pooled (for sql_lookup / sql_upsert)",
-         "host, port: the server (default 127.0.0.1:5432)\n"
-         "dbname, user: (required)\n"
-         "password_env / password_file: the password (optional)\n"
-         "connect_timeout: (default 5s)\n"
-         "statement_timeout: server-side limit per statement (default: the server's)\n"
-         "sslmode: disable, allow, prefer, require, verify-ca, verify-full (default prefer)\n"
-         "max_size, acquire_timeout, max_lifetime, leak_threshold, ...: pool settings"},
-        [res = c.resources, probes = c.probes](const Block& b) {
-            check_fields(b,
-                         {"host", "port", "dbname", "user", "password_env", "password_file",
-                          "connect_timeout", "statement_timeout", "sslmode"},
-                         true);
+        OptionsSchema("postgres", "a PostgreSQL database, pooled (for sql_lookup / sql_upsert)")
+            .add({.name = "host", .doc = "the server", .default_value = d.host})
+            .add({.name = "port",
+                  .kind = OptionKind::count,
+                  .doc = "the server's port",
+                  .default_value = std::to_string(d.port)})
+            .add({.name = "dbname", .doc = "the database", .required = true})
+            .add({.name = "user", .doc = "the role", .required = true})
+            .add_all(secret_option_specs("password", "the password"))
+            .add({.name = "connect_timeout",
+                  .kind = OptionKind::duration,
+                  .doc = "connecting gives up after this long",
+                  .default_value = duration_text(d.connect_timeout)})
+            .add({.name = "statement_timeout",
+                  .kind = OptionKind::duration,
+                  .doc = "server-side limit per statement; 0: the server's",
+                  .default_value = duration_text(d.statement_timeout)})
+            .add({.name = "sslmode",
+                  .doc = "libpq's sslmode",
+                  .default_value = d.sslmode,
+                  .choices = {"disable", "allow", "prefer", "require", "verify-ca", "verify-full"}})
+            .add_all(pool_option_specs(8)),
+        [res = c.resources, probes = c.probes](const ParsedOptions& p) {
             pg::ConnectionOptions o;
-            o.host = optional_string(b.options, "host", o.host, b.path);
-            o.port = static_cast<int>(optional_count(b, "port", 5432));
-            o.dbname = require_string(b.options, "dbname", b.path);
-            o.user = require_string(b.options, "user", b.path);
-            o.password = secret_from(b, "password", false);
-            o.application_name = "scopeflow/" + b.name;
-            o.connect_timeout = optional_duration(b, "connect_timeout", o.connect_timeout);
-            o.statement_timeout = optional_duration(b, "statement_timeout", o.statement_timeout);
-            o.sslmode = optional_string(b.options, "sslmode", o.sslmode, b.path);
-            o.validate(b.path);
-            auto db = pg::make_postgres_database(pool_options(b, 8), std::move(o));
-            res->add<sql::Database>(b.name, db, b.path);
-            probes->push_back(database_probe(b, db));
+            o.host = p.string("host");
+            o.port = static_cast<int>(p.count("port"));
+            o.dbname = p.string("dbname");
+            o.user = p.string("user");
+            o.password = secret_from(p, "password");
+            o.application_name = "scopeflow/" + p.name();
+            o.connect_timeout = p.duration("connect_timeout");
+            o.statement_timeout = p.duration("statement_timeout");
+            o.sslmode = p.string("sslmode");
+            o.validate(p.where());
+            auto db = pg::make_postgres_database(pool_options(p), std::move(o));
+            res->add<sql::Database>(p.name(), db, p.where());
+            probes->push_back(database_probe(p, "postgres", db));
         });
 }
 
 void add_redis(Catalog& c) {
+    const redis::ConnectionOptions d;
     c.resource_types.add(
-        {"redis", "a Redis server, pooled (for the redis stage)",
-         "host, port: the server (default 127.0.0.1:6379)\n"
-         "password_env / password_file: AUTH password (optional)\n"
-         "username: ACL user (optional)\n"
-         "db: database number (default 0)\n"
-         "connect_timeout, command_timeout: (default 2s each)\n"
-         "max_size, acquire_timeout, ...: pool settings"},
-        [res = c.resources, probes = c.probes](const Block& b) {
-            check_fields(b,
-                         {"host", "port", "password_env", "password_file", "username", "db",
-                          "connect_timeout", "command_timeout"},
-                         true);
+        OptionsSchema("redis", "a Redis server, pooled (for the redis stage)")
+            .add({.name = "host", .doc = "the server", .default_value = d.host})
+            .add({.name = "port",
+                  .kind = OptionKind::count,
+                  .doc = "the server's port",
+                  .default_value = std::to_string(d.port)})
+            .add_all(secret_option_specs("password", "the AUTH password"))
+            .add({.name = "username", .doc = "ACL user"})
+            .add({.name = "db",
+                  .kind = OptionKind::count,
+                  .doc = "database number",
+                  .default_value = std::to_string(d.db)})
+            .add({.name = "connect_timeout",
+                  .kind = OptionKind::duration,
+                  .doc = "TCP connect",
+                  .default_value = duration_text(d.connect_timeout)})
+            .add({.name = "command_timeout",
+                  .kind = OptionKind::duration,
+                  .doc = "per command; 0: none",
+                  .default_value = duration_text(d.command_timeout)})
+            .add_all(pool_option_specs(8)),
+        [res = c.resources, probes = c.probes](const ParsedOptions& p) {
             redis::ConnectionOptions o;
-            o.host = optional_string(b.options, "host", o.host, b.path);
-            o.port = static_cast<int>(optional_count(b, "port", 6379));
-            o.password = secret_from(b, "password", false);
-            if (auto user = optional_string(b.options, "username", "", b.path); !user.empty()) {
+            o.host = p.string("host");
+            o.port = static_cast<int>(p.count("port"));
+            o.password = secret_from(p, "password");
+            if (const std::string user = p.string("username"); !user.empty()) {
                 o.username = user;
             }
-            o.db = static_cast<int>(optional_count(b, "db", 0));
-            o.connect_timeout = optional_duration(b, "connect_timeout", o.connect_timeout);
-            o.command_timeout = optional_duration(b, "command_timeout", o.command_timeout);
-            o.name = "scopeflow-" + b.name;
+            o.db = static_cast<int>(p.count("db"));
+            o.connect_timeout = p.duration("connect_timeout");
+            o.command_timeout = p.duration("command_timeout");
+            o.name = "scopeflow-" + p.name();
             try {
                 redis::validate(o);
             } catch (const ConfigError& e) {
@@ -158,62 +245,71 @@ void add_redis(Catalog& c) {
                 if (field == "password") {
                     field = "password_env";
                 }
-                throw ConfigError(at(b, field), e.text());
+                throw ConfigError(p.where(field), e.text());
             }
-            auto client = std::make_shared<redis::Client>(pool_options(b, 8), std::move(o));
-            res->add(b.name, client, b.path);
-            probes->push_back({.name = b.name,
-                               .type = b.type,
+            auto client = std::make_shared<redis::Client>(pool_options(p), std::move(o));
+            res->add(p.name(), client, p.where());
+            probes->push_back({.name = p.name(),
+                               .type = "redis",
                                .pool = [client] { return client->stats(); },
                                .ping = [client](Scope& s) { return client->ping(s); }});
         });
 }
 
 void add_http(Catalog& c) {
+    const http::ClientOptions d;
     c.resource_types.add(
-        {"http", "an HTTP client with pooled, kept-alive sessions (for http_post)",
-         "base_url: prefixed to paths (e.g. https://api.example.com)\n"
-         "connect_timeout: per attempt (default 5s)\n"
-         "timeout: whole request, per attempt (default 30s)\n"
-         "max_response_bytes: larger responses fail (default 8MiB)\n"
-         "verify_tls: check the server's certificate (default true)\n"
-         "ca_file: CA bundle instead of the system one\n"
-         "bearer_token_env / bearer_token_file: Authorization: Bearer (optional)\n"
-         "max_attempts: tries per request on connection errors, 5xx, 429 (default 3)\n"
-         "max_size, acquire_timeout, ...: pool settings"},
-        [res = c.resources, probes = c.probes](const Block& b) {
-            check_fields(
-                b,
-                {"base_url", "connect_timeout", "timeout", "max_response_bytes", "verify_tls",
-                 "ca_file", "bearer_token_env", "bearer_token_file", "max_attempts"},
-                true);
+        OptionsSchema("http", "an HTTP client with pooled, kept-alive sessions (for http_post)")
+            .add({.name = "base_url", .doc = "prefixed to paths (e.g. https://api.example.com)"})
+            .add({.name = "connect_timeout",
+                  .kind = OptionKind::duration,
+                  .doc = "per attempt",
+                  .default_value = duration_text(d.connect_timeout)})
+            .add({.name = "timeout",
+                  .kind = OptionKind::duration,
+                  .doc = "whole request, per attempt",
+                  .default_value = duration_text(d.total_timeout)})
+            .add({.name = "max_response_bytes",
+                  .kind = OptionKind::bytes,
+                  .doc = "larger responses fail",
+                  .default_value = bytes_text(d.max_response_bytes)})
+            .add({.name = "verify_tls",
+                  .kind = OptionKind::boolean,
+                  .doc = "check the server's certificate",
+                  .default_value = "true"})
+            .add({.name = "ca_file", .doc = "CA bundle instead of the system one"})
+            .add_all(secret_option_specs("bearer_token", "the token sent as Authorization: Bearer"))
+            .add({.name = "max_attempts",
+                  .kind = OptionKind::count,
+                  .doc = "tries per request on connection errors, 5xx, 429",
+                  .default_value = std::to_string(d.retry.max_attempts)})
+            .add_all(pool_option_specs(8)),
+        [res = c.resources, probes = c.probes](const ParsedOptions& p) {
             http::ClientOptions o;
-            o.name = b.name;
-            if (auto base = optional_string(b.options, "base_url", "", b.path); !base.empty()) {
+            o.name = p.name();
+            if (const std::string base = p.string("base_url"); !base.empty()) {
                 o.base_url = base;
             }
-            o.connect_timeout = optional_duration(b, "connect_timeout", o.connect_timeout);
-            o.total_timeout = optional_duration(b, "timeout", o.total_timeout);
-            o.max_response_bytes = static_cast<std::size_t>(
-                optional_bytes(b, "max_response_bytes", o.max_response_bytes));
-            o.verify_tls = optional_bool(b, "verify_tls", true);
-            o.ca_file = optional_string(b.options, "ca_file", "", b.path);
-            o.bearer_token = secret_from(b, "bearer_token", false);
-            o.retry.max_attempts = static_cast<int>(optional_count(
-                b, "max_attempts", static_cast<std::uint64_t>(o.retry.max_attempts)));
+            o.connect_timeout = p.duration("connect_timeout");
+            o.total_timeout = p.duration("timeout");
+            o.max_response_bytes = static_cast<std::size_t>(p.bytes("max_response_bytes"));
+            o.verify_tls = p.boolean("verify_tls");
+            o.ca_file = p.string("ca_file");
+            o.bearer_token = secret_from(p, "bearer_token");
+            o.retry.max_attempts = static_cast<int>(p.count("max_attempts"));
             try {
                 http::validate_client_options(o);
             } catch (const ConfigError& e) {
-                // ClientOptions names differ from the option names in two places.
+                // ClientOptions names differ from the option names in one place.
                 std::string field = e.where().substr(e.where().rfind('.') + 1);
                 if (field == "total_timeout") {
                     field = "timeout";
                 }
-                throw ConfigError(at(b, field), e.text());
+                throw ConfigError(p.where(field), e.text());
             }
-            auto client = http::Client::create(std::move(o), pool_options(b, 8));
-            res->add(b.name, client, b.path);
-            probes->push_back({.name = b.name, .type = b.type, .pool = [client] {
+            auto client = http::Client::create(std::move(o), pool_options(p));
+            res->add(p.name(), client, p.where());
+            probes->push_back({.name = p.name(), .type = "http", .pool = [client] {
                                    return client->pool_stats();
                                }});
         });
@@ -221,23 +317,28 @@ void add_http(Catalog& c) {
 
 void add_budgets(Catalog& c) {
     c.resource_types.add(
-        {"memory", "a byte budget that stages take buffers from",
-         "capacity: bytes (e.g. 64MiB; default 64MiB)\n"
-         "acquire_timeout: wait this long for room (default 5s)"},
-        [res = c.resources, probes = c.probes](const Block& b) {
-            check_fields(b, {"capacity", "acquire_timeout"}, false);
+        OptionsSchema("memory", "a byte budget that stages take buffers from")
+            .add({.name = "capacity",
+                  .kind = OptionKind::bytes,
+                  .doc = "bytes stages may hold at once",
+                  .default_value = "64MiB"})
+            .add({.name = "acquire_timeout",
+                  .kind = OptionKind::duration,
+                  .doc = "wait this long for room",
+                  .default_value = "5s"}),
+        [res = c.resources, probes = c.probes](const ParsedOptions& p) {
             MemoryBudgetOptions o;
-            o.name = b.name;
-            o.capacity_bytes = optional_bytes(b, "capacity", 64ULL << 20);
-            o.acquire_timeout = optional_duration(b, "acquire_timeout", std::chrono::seconds(5));
+            o.name = p.name();
+            o.capacity_bytes = p.bytes("capacity");
+            o.acquire_timeout = p.duration("acquire_timeout");
             std::shared_ptr<MemoryBudget> budget;
             try {
                 budget = std::make_shared<MemoryBudget>(o);
             } catch (const ConfigError& e) {  // "memory_budget.<name>.capacity_bytes"
-                throw ConfigError(at(b, "capacity"), e.text());
+                throw ConfigError(p.where("capacity"), e.text());
             }
-            res->add(b.name, budget, b.path);
-            probes->push_back({.name = b.name, .type = b.type, .gauges = [budget] {
+            res->add(p.name(), budget, p.where());
+            probes->push_back({.name = p.name(), .type = "memory", .gauges = [budget] {
                                    const auto s = budget->stats();
                                    return std::vector<std::pair<std::string, double>>{
                                        {"capacity_bytes", static_cast<double>(s.capacity)},
@@ -247,24 +348,31 @@ void add_budgets(Catalog& c) {
                                        {"timeouts", static_cast<double>(s.timeouts)}};
                                }});
         });
+    const FileBudgetOptions files;
     c.resource_types.add(
-        {"files", "an open-file budget",
-         "max_open: files open at once (default 256)\n"
-         "acquire_timeout: wait this long for a slot (default 5s)"},
-        [res = c.resources, probes = c.probes](const Block& b) {
-            check_fields(b, {"max_open", "acquire_timeout"}, false);
+        OptionsSchema("files", "an open-file budget")
+            .add({.name = "max_open",
+                  .kind = OptionKind::count,
+                  .doc = "files open at once",
+                  .default_value = std::to_string(files.max_open),
+                  .unit = "files"})
+            .add({.name = "acquire_timeout",
+                  .kind = OptionKind::duration,
+                  .doc = "wait this long for a slot",
+                  .default_value = "5s"}),
+        [res = c.resources, probes = c.probes](const ParsedOptions& p) {
             FileBudgetOptions o;
-            o.name = b.name;
-            o.max_open = static_cast<std::size_t>(optional_count(b, "max_open", o.max_open));
-            o.acquire_timeout = optional_duration(b, "acquire_timeout", std::chrono::seconds(5));
+            o.name = p.name();
+            o.max_open = static_cast<std::size_t>(p.count("max_open"));
+            o.acquire_timeout = p.duration("acquire_timeout");
             std::shared_ptr<FileBudget> budget;
             try {
                 budget = std::make_shared<FileBudget>(o);
             } catch (const ConfigError& e) {  // "file_budget.<name>.max_open"
-                throw ConfigError(at(b, "max_open"), e.text());
+                throw ConfigError(p.where("max_open"), e.text());
             }
-            res->add(b.name, budget, b.path);
-            probes->push_back({.name = b.name, .type = b.type, .gauges = [budget] {
+            res->add(p.name(), budget, p.where());
+            probes->push_back({.name = p.name(), .type = "files", .gauges = [budget] {
                                    const auto s = budget->stats();
                                    return std::vector<std::pair<std::string, double>>{
                                        {"max_open", static_cast<double>(s.capacity)},
@@ -276,66 +384,6 @@ void add_budgets(Catalog& c) {
 }
 
 }  // namespace
-
-std::chrono::milliseconds optional_duration(const Block& b,
-                                            std::string_view field,
-                                            std::chrono::milliseconds fallback) {
-    return scopeflow::optional_duration(b.options, field, fallback, b.path);
-}
-
-bool optional_bool(const Block& b, std::string_view field, bool fallback) {
-    const Value* v = b.options.find(field);
-    if (v == nullptr) {
-        return fallback;
-    }
-    if (v->kind() != ValueKind::boolean) {
-        throw ConfigError(at(b, field), "expected true or false");
-    }
-    return v->as_bool();
-}
-
-// `<field>_env: VAR` or `<field>_file: PATH`; neither: empty (or an error when required).
-Secret secret_from(const Block& b, std::string_view field, bool required) {
-    const std::string env_key = std::string(field) + "_env";
-    const std::string file_key = std::string(field) + "_file";
-    const auto env = optional_string(b.options, env_key, "", b.path);
-    const auto file = optional_string(b.options, file_key, "", b.path);
-    if (!env.empty() && !file.empty()) {
-        throw ConfigError(at(b, env_key), "give " + env_key + " or " + file_key + ", not both");
-    }
-    if (!env.empty()) {
-        return Secret::from_env(env, at(b, env_key));
-    }
-    if (!file.empty()) {
-        return Secret::from_file(file, at(b, file_key));
-    }
-    if (required) {
-        throw ConfigError(b.path, "needs " + env_key + ": VARIABLE or " + file_key + ": PATH");
-    }
-    return {};
-}
-
-PoolOptions pool_options(const Block& b, std::size_t default_max) {
-    PoolOptions o;
-    o.name = b.name;
-    o.max_size = static_cast<std::size_t>(optional_count(b, "max_size", default_max));
-    o.min_idle = static_cast<std::size_t>(optional_count(b, "min_idle", 0));
-    o.acquire_timeout = optional_duration(b, "acquire_timeout", o.acquire_timeout);
-    o.idle_timeout = optional_duration(b, "idle_timeout", o.idle_timeout);
-    o.max_lifetime = optional_duration(b, "max_lifetime", o.max_lifetime);
-    o.leak_threshold = optional_duration(b, "leak_threshold", o.leak_threshold);
-    o.validate_if_idle_for = optional_duration(b, "validate_if_idle_for", o.validate_if_idle_for);
-    o.housekeeping_interval =
-        optional_duration(b, "housekeeping_interval", std::chrono::seconds(5));
-    try {
-        validate_pool_options(o);
-    } catch (const ConfigError& e) {
-        // "pool.<name>.<field>: ..." -> "<block.path>.<field>: ..."
-        const std::string& w = e.where();
-        throw ConfigError(at(b, w.substr(w.rfind('.') + 1)), e.text());
-    }
-    return o;
-}
 
 void register_resource_types(Catalog& catalog) {
     add_sqlite(catalog);

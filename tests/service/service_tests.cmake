@@ -53,3 +53,11 @@ if(TARGET scopeflow_service)
   target_compile_definitions(service_library_test PRIVATE SCOPEFLOW_BIN="")
   scopeflow_add_test(scope_tree_test SOURCES service/scope_tree_test.cc LINK scopeflow::service)
 endif()
+# `check` and `run` on a corpus of broken pipeline files: the same error from both.
+if(TARGET scopeflow)
+  scopeflow_add_test(check_run_agreement_test SOURCES service/check_run_agreement_test.cc
+                     LABELS service LINK scopeflow::http)
+  target_compile_definitions(check_run_agreement_test PRIVATE
+    SCOPEFLOW_BIN="$<TARGET_FILE:scopeflow>")
+  add_dependencies(check_run_agreement_test scopeflow)
+endif()

@@ -6,19 +6,20 @@
 #include <unistd.h>
 
 #include <scopeflow/core/error.h>
+#include <scopeflow/core/scope.h>
+#include <scopeflow/engine/graph.h>
+#include <scopeflow/engine/pipeline.h>
+#include <scopeflow/engine/stage_registry.h>
 #include <scopeflow/event/event.h>
 #include <scopeflow/event/event_json.h>
 #include <scopeflow/sources/generator_source.h>
-#include <scopeflow/engine/graph.h>
-#include <scopeflow/engine/pipeline.h>
-#include <scopeflow/stages/rotating_file_writer.h>
-#include <scopeflow/core/scope.h>
-#include <scopeflow/engine/stage_registry.h>
+#include <scopeflow/stages/builtin_stages.h>
 #include <scopeflow/stages/fields_stage.h>
 #include <scopeflow/stages/file_processor_stage.h>
 #include <scopeflow/stages/file_sink_stage.h>
 #include <scopeflow/stages/filter_stage.h>
 #include <scopeflow/stages/json_stages.h>
+#include <scopeflow/stages/rotating_file_writer.h>
 
 #include "unit/engine_support.h"
 

@@ -29,3 +29,5 @@ scopeflow_add_test(aggregate_test SOURCES unit/aggregate_test.cc LABELS concurre
 scopeflow_add_test(batch_failure_test SOURCES unit/batch_failure_test.cc LABELS concurrency)
 scopeflow_add_test(stream_source_test SOURCES unit/stream_source_test.cc LABELS concurrency)
 scopeflow_add_test(log_limiter_test SOURCES unit/log_limiter_test.cc LABELS concurrency)
+# Declared options: schema parsing, defaults, help, and the stage registry.
+scopeflow_add_test(options_schema_test SOURCES unit/options_schema_test.cc)

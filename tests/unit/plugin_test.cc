@@ -2,12 +2,13 @@
 #include <gtest/gtest.h>
 
 #include <scopeflow/core/error.h>
-#include <scopeflow/event/event.h>
+#include <scopeflow/core/scope.h>
 #include <scopeflow/engine/graph.h>
 #include <scopeflow/engine/pipeline.h>
 #include <scopeflow/engine/plugin.h>
-#include <scopeflow/core/scope.h>
 #include <scopeflow/engine/stage_registry.h>
+#include <scopeflow/event/event.h>
+#include <scopeflow/stages/builtin_stages.h>
 
 #include "unit/engine_support.h"
 

@@ -29,7 +29,9 @@ class Scope;
 
 // 2: Stage gained on_flush_batch(BatchContext&) (end-of-batch failures of single events).
 // 3: Stage gained declare_drops() / may_drop() (a bool member).
-inline constexpr std::uint32_t kPluginAbiVersion = 3;
+// 4: StageRegistry::add takes an OptionsSchema (the options, declared as data) and a factory
+//    of ParsedOptions.
+inline constexpr std::uint32_t kPluginAbiVersion = 4;
 
 struct PluginInfo {
     std::uint32_t abi_version;  // kPluginAbiVersion the plugin was built with

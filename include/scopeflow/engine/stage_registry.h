@@ -1,9 +1,11 @@
-// StageRegistry: stage types by name, each with a factory that validates its options once.
+// StageRegistry: stage types by name, each with its OptionsSchema and a factory.
 //
-// Built-ins are registered explicitly (register_builtin_stages), plugins add theirs when they are
-// loaded (plugin.h). A factory turns a stage's options, a JSON object, into a ready Stage or
-// throws ConfigError naming the field; `where` is prefixed to every message so it points at the
-// config ("pipeline.yaml:14: graph.stages.enrich").
+// The engine knows no stage: each stage registers itself beside its factory, in its own folder
+// (register_filter_stage() in src/stages/filter/, ...); register_builtin_stages()
+// (scopeflow/stages/builtin_stages.h) calls those of the stages that need no server, the
+// service's catalog adds the connectors', plugins add theirs when loaded (plugin.h). A factory
+// receives the options already parsed by the schema and builds a ready Stage, or throws
+// ConfigError naming the option ("graph.stages.enrich.query").
 //
 //   scopeflow::StageRegistry registry;
 //   scopeflow::register_builtin_stages(registry);
@@ -12,90 +14,29 @@
 // Thread safety: register everything first; create() and list() may then run concurrently.
 #pragma once
 
-#include <chrono>
-#include <cstdint>
-#include <functional>
-#include <map>
 #include <memory>
 #include <string>
-#include <string_view>
 #include <vector>
 
-#include <scopeflow/event/event.h>
+#include <scopeflow/engine/options_schema.h>
 #include <scopeflow/engine/stage.h>
+#include <scopeflow/engine/type_registry.h>
 
 namespace scopeflow {
-
-// A stage's options: a JSON object (from the YAML config or built in code).
-using StageOptions = Event;
 
 struct StageTypeInfo {
     std::string type;
     std::string description;  // one line, shown by `scopeflow stages`
-    std::string options;      // option reference, one "name: meaning" per line
+    std::string options;      // the schema's help: one "name: meaning (kind; default)" per line
     std::string origin;       // "builtin" or the plugin's path
 };
 
-class StageRegistry {
+class StageRegistry : public TypeRegistry<std::unique_ptr<Stage>> {
 public:
-    using Factory = std::function<std::unique_ptr<Stage>(const StageOptions& options,
-                                                         const std::string& where)>;
+    StageRegistry()
+        : TypeRegistry("stage type") {}
 
-    void add(StageTypeInfo info, Factory factory);
-
-    // Throws ConfigError for an unknown type (suggesting the closest name) or bad options.
-    [[nodiscard]] std::unique_ptr<Stage> create(std::string_view type,
-                                                const StageOptions& options,
-                                                const std::string& where) const;
-
-    [[nodiscard]] bool contains(std::string_view type) const;
     [[nodiscard]] std::vector<StageTypeInfo> list() const;
-
-private:
-    struct Entry {
-        StageTypeInfo info;
-        Factory factory;
-    };
-    std::map<std::string, Entry, std::less<>> entries_;
 };
-
-// Registers filter, file_sink, ... (the stages that need no server).
-void register_builtin_stages(StageRegistry& registry);
-
-// Option helpers for factories: typed reads that throw ConfigError naming `where.field`.
-std::string require_string(const StageOptions& o, std::string_view field, const std::string& where);
-std::string optional_string(const StageOptions& o,
-                            std::string_view field,
-                            std::string fallback,
-                            const std::string& where);
-std::int64_t optional_int(const StageOptions& o,
-                          std::string_view field,
-                          std::int64_t fallback,
-                          const std::string& where);
-// A duration option (units.h): "500ms", "30s", "5m", "1h", or a bare number of milliseconds.
-std::chrono::milliseconds optional_duration(const StageOptions& o,
-                                            std::string_view field,
-                                            std::chrono::milliseconds fallback,
-                                            const std::string& where);
-// A size option (units.h): "64KiB", "16MiB", "1GB", or a bare number of bytes.
-std::uint64_t optional_bytes(const StageOptions& o,
-                             std::string_view field,
-                             std::uint64_t fallback,
-                             const std::string& where);
-// A list option: a JSON array of strings (a YAML list), or one comma-separated string; empty
-// when missing.
-std::vector<std::string> optional_string_list(const StageOptions& o,
-                                              std::string_view field,
-                                              const std::string& where);
-// A list option that must be a YAML list (argv-like values, where a comma or a space may be part
-// of an item): a string is an error suggesting the list form, e.g. "[cat, -u]". Empty when
-// missing.
-std::vector<std::string> optional_strict_list(const StageOptions& o,
-                                              std::string_view field,
-                                              const std::string& where);
-// Rejects fields the stage does not know, suggesting the closest known one.
-void reject_unknown_fields(const StageOptions& o,
-                           std::initializer_list<std::string_view> known,
-                           const std::string& where);
 
 }  // namespace scopeflow

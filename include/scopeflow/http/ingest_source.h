@@ -23,9 +23,10 @@
 #include <mutex>
 #include <string>
 
+#include <scopeflow/engine/source.h>
+#include <scopeflow/engine/source_registry.h>
 #include <scopeflow/event/event.h>
 #include <scopeflow/http/server.h>
-#include <scopeflow/engine/source.h>
 
 namespace scopeflow::http {
 
@@ -73,5 +74,8 @@ private:
     std::uint64_t received_ = 0;                               // guarded by mu_
     bool closed_ = false;                                      // guarded by mu_
 };
+
+// Registers the `http` source type (its options and factory) for pipeline files.
+void register_http_ingest_source(SourceRegistry& registry);
 
 }  // namespace scopeflow::http

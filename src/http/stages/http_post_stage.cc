@@ -3,10 +3,10 @@
 #include <utility>
 
 #include <scopeflow/core/error.h>
+#include <scopeflow/core/scope.h>
 #include <scopeflow/event/event.h>
 #include <scopeflow/event/event_json.h>
 #include <scopeflow/http/client.h>
-#include <scopeflow/core/scope.h>
 #include <scopeflow/http/stages/http_post_stage.h>
 
 namespace scopeflow {
@@ -146,9 +146,10 @@ void HttpPostStage::keep_failed(Slot& slot, const std::string& body) {
 namespace {
 
 // "headers" is a nested object: its fields, all strings, become request headers.
-http::Headers parse_headers(const StageOptions& o, const std::string& where) {
+http::Headers parse_headers(const ParsedOptions& options) {
+    const std::string& where = options.where();
     http::Headers out;
-    const Value* v = o.find("headers");
+    const Value* v = options.raw().find("headers");
     if (v == nullptr || v->is_null()) {
         return out;
     }
@@ -178,48 +179,48 @@ http::Headers parse_headers(const StageOptions& o, const std::string& where) {
 
 void register_http_stages(StageRegistry& registry, const Resources& resources) {
     registry.add(
-        {.type = "http_post",
-         .description = "POSTs events in batches (a JSON array per request) through an HTTP "
-                        "client resource; acks after a 2xx",
-         .options = "resource: the HTTP client resource (required)\n"
-                    "url: absolute URL to POST to (or path)\n"
-                    "path: path under the client's base_url (or url)\n"
-                    "batch_size: events per request at most (default 100)\n"
-                    "headers: object of header name -> value\n"
-                    "on_error: fail (default: failed events go to the dead-letter stage, else "
-                    "are nacked) or drop (count and ack)",
-         .origin = "builtin"},
-        [&resources](const StageOptions& o, const std::string& where) -> std::unique_ptr<Stage> {
-            reject_unknown_fields(
-                o, {"resource", "url", "path", "batch_size", "headers", "on_error"}, where);
-            auto client = resources.get<http::Client>(require_string(o, "resource", where),
-                                                      where + ".resource");
-            const std::string url = optional_string(o, "url", "", where);
-            const std::string path = optional_string(o, "path", "", where);
-            if (url.empty() == path.empty()) {
-                throw ConfigError(where + ".url", "set exactly one of 'url' and 'path'");
-            }
-            const std::int64_t batch = optional_int(o, "batch_size", 100, where);
-            if (batch < 1) {
-                throw ConfigError(where + ".batch_size", "must be at least 1");
-            }
-            const std::string on_error = optional_string(o, "on_error", "fail", where);
-            if (on_error != "fail" && on_error != "drop") {
-                throw ConfigError(where + ".on_error",
-                                  "must be 'fail' or 'drop', got '" + on_error + "'");
-            }
+        OptionsSchema("http_post",
+                      "POSTs events in batches (a JSON array per request) through an HTTP client "
+                      "resource; acks after a 2xx")
+            .add({.name = "resource", .doc = "the HTTP client resource", .required = true})
+            .add({.name = "url", .doc = "absolute URL to POST to (or path)"})
+            .add({.name = "path", .doc = "path under the client's base_url (or url)"})
+            .add({.name = "batch_size",
+                  .kind = OptionKind::integer,
+                  .doc = "events per request at most",
+                  .default_value = "100",
+                  .unit = "events",
+                  .min = 1})
+            .add({.name = "headers",
+                  .kind = OptionKind::object,
+                  .doc = "header name -> value",
+                  .check = [](const ParsedOptions& o,
+                              const std::string& /*where*/) { (void)parse_headers(o); }})
+            .add({.name = "on_error",
+                  .doc = "fail: failed events go to the dead-letter stage, else are nacked; "
+                         "drop: count and ack",
+                  .default_value = "fail",
+                  .choices = {"fail", "drop"}})
+            .check([](const ParsedOptions& o, const std::string& where) {
+                if (o.string("url").empty() == o.string("path").empty()) {
+                    throw ConfigError(where + ".url", "set exactly one of 'url' and 'path'");
+                }
+            }),
+        [&resources](const ParsedOptions& o) -> std::unique_ptr<Stage> {
+            auto client = resources.get<http::Client>(o.string("resource"), o.where("resource"));
+            const std::string url = o.string("url");
             try {
-                return std::make_unique<HttpPostStage>(
-                    HttpPostOptions{.client = std::move(client),
-                                    .target = url.empty() ? path : url,
-                                    .batch_size = static_cast<std::size_t>(batch),
-                                    .headers = parse_headers(o, where),
-                                    .on_error = on_error == "drop" ? HttpPostOnError::drop
-                                                                   : HttpPostOnError::fail});
+                return std::make_unique<HttpPostStage>(HttpPostOptions{
+                    .client = std::move(client),
+                    .target = url.empty() ? o.string("path") : url,
+                    .batch_size = static_cast<std::size_t>(o.integer("batch_size")),
+                    .headers = parse_headers(o),
+                    .on_error = o.string("on_error") == "drop" ? HttpPostOnError::drop
+                                                               : HttpPostOnError::fail});
             } catch (const ConfigError& e) {
                 // "http_post.target: ..." names the option the target came from: url or path.
                 const bool target = e.where() == "http_post.target";
-                throw ConfigError(where + (target ? (url.empty() ? ".path" : ".url") : ""),
+                throw ConfigError(o.where() + (target ? (url.empty() ? ".path" : ".url") : ""),
                                   target ? e.text() : std::string(e.what()));
             }
         });

@@ -4,8 +4,8 @@
 #include <utility>
 
 #include <scopeflow/core/error.h>
-#include <scopeflow/event/event_json.h>
 #include <scopeflow/core/interruptible_sleep.h>
+#include <scopeflow/event/event_json.h>
 #include <scopeflow/stages/sql_stages.h>
 
 namespace scopeflow {
@@ -226,33 +226,42 @@ void SqlUpsertStage::on_flush_batch(BatchContext& batch) {
 
 namespace {
 
-RetryPolicy retry_option(const StageOptions& o, const std::string& where) {
-    const std::int64_t attempts = optional_int(o, "max_attempts", 3, where);
-    const auto backoff = optional_duration(o, "backoff_ms", std::chrono::milliseconds(10), where);
-    const auto max_backoff = optional_duration(o, "max_backoff_ms", std::chrono::seconds(2), where);
-    if (attempts < 1 || attempts > 1000) {
-        throw ConfigError(where + ".max_attempts", "must be in 1..1000");
-    }
-    if (max_backoff < backoff) {
-        throw ConfigError(where + ".backoff_ms", "needs backoff_ms <= max_backoff_ms");
-    }
-    return {.max_attempts = static_cast<int>(attempts),
-            .initial_backoff = backoff,
-            .max_backoff = max_backoff};
+// Options both SQL stages take: retries of transient errors.
+std::vector<Option> retry_options() {
+    return {{.name = "max_attempts",
+             .kind = OptionKind::integer,
+             .doc = "tries of a transient error",
+             .default_value = "3",
+             .min = 1,
+             .max = 1000},
+            {.name = "backoff_ms",
+             .kind = OptionKind::duration,
+             .doc = "first retry wait, then doubled (at most max_backoff_ms)",
+             .default_value = "10ms"},
+            {.name = "max_backoff_ms",
+             .kind = OptionKind::duration,
+             .doc = "longest retry wait",
+             .default_value = "2s"}};
 }
 
-OnMissing on_missing_option(const StageOptions& o, const std::string& where) {
-    const std::string s = optional_string(o, "on_missing", "keep", where);
-    if (s == "keep") {
-        return OnMissing::keep;
+void check_backoff(const ParsedOptions& o, const std::string& where) {
+    if (o.duration("max_backoff_ms") < o.duration("backoff_ms")) {
+        throw ConfigError(where + ".backoff_ms", "needs backoff_ms <= max_backoff_ms");
     }
-    if (s == "drop") {
-        return OnMissing::drop;
-    }
-    if (s == "error") {
-        return OnMissing::error;
-    }
-    throw ConfigError(where + ".on_missing", "must be keep, drop or error, not '" + s + "'");
+}
+
+RetryPolicy retry_of(const ParsedOptions& o) {
+    return {.max_attempts = static_cast<int>(o.integer("max_attempts")),
+            .initial_backoff = o.duration("backoff_ms"),
+            .max_backoff = o.duration("max_backoff_ms")};
+}
+
+Option resource_option() {
+    return {.name = "resource", .doc = "the sql database resource", .required = true};
+}
+
+Option params_option() {
+    return {.name = "params", .kind = OptionKind::list, .doc = "event fields bound to $1..$n"};
 }
 
 }  // namespace
@@ -260,47 +269,46 @@ OnMissing on_missing_option(const StageOptions& o, const std::string& where) {
 void register_sql_stages(StageRegistry& registry, const Resources& resources) {
     const Resources* res = &resources;
     registry.add(
-        {.type = "sql_lookup",
-         .description = "enriches events with the first row of a parameterized SQL query",
-         .options = "resource: the sql database resource (required)\n"
-                    "query: SQL with $1..$n (required)\n"
-                    "params: event fields bound to $1..$n (a list, or comma-separated)\n"
-                    "into: column prefix (\"\", \"x_\", \"x.\") or target field (default \"\")\n"
-                    "on_missing: keep, drop or error when no row (default keep)\n"
-                    "max_attempts, backoff_ms, max_backoff_ms: retries of transient errors",
-         .origin = "builtin"},
-        [res](const StageOptions& o, const std::string& where) -> std::unique_ptr<Stage> {
-            reject_unknown_fields(o,
-                                  {"resource", "query", "params", "into", "on_missing",
-                                   "max_attempts", "backoff_ms", "max_backoff_ms"},
-                                  where);
-            return std::make_unique<SqlLookupStage>(
-                SqlLookupOptions{.database = res->get<sql::Database>(
-                                     require_string(o, "resource", where), where + ".resource"),
-                                 .query = require_string(o, "query", where),
-                                 .params = optional_string_list(o, "params", where),
-                                 .into = optional_string(o, "into", "", where),
-                                 .on_missing = on_missing_option(o, where),
-                                 .retry = retry_option(o, where)});
+        OptionsSchema("sql_lookup",
+                      "enriches events with the first row of a parameterized SQL query")
+            .add(resource_option())
+            .add({.name = "query", .doc = "SQL with $1..$n", .required = true})
+            .add(params_option())
+            .add({.name = "into",
+                  .doc = "column prefix (\"\", \"x_\", \"x.\") or target field",
+                  .default_doc = "\"\""})
+            .add({.name = "on_missing",
+                  .doc = "what to do when no row matches",
+                  .default_value = "keep",
+                  .choices = {"keep", "drop", "error"}})
+            .add_all(retry_options())
+            .check(check_backoff),
+        [res](const ParsedOptions& o) -> std::unique_ptr<Stage> {
+            const std::string on_missing = o.string("on_missing");
+            return std::make_unique<SqlLookupStage>(SqlLookupOptions{
+                .database = res->get<sql::Database>(o.string("resource"), o.where("resource")),
+                .query = o.string("query"),
+                .params = o.list("params"),
+                .into = o.string("into"),
+                .on_missing = on_missing == "drop"    ? OnMissing::drop
+                              : on_missing == "error" ? OnMissing::error
+                                                      : OnMissing::keep,
+                .retry = retry_of(o)});
         });
     registry.add(
-        {.type = "sql_upsert",
-         .description = "writes events to SQL, one transaction per batch, acked after commit",
-         .options = "resource: the sql database resource (required)\n"
-                    "query: INSERT/UPDATE with $1..$n (required)\n"
-                    "params: event fields bound to $1..$n (a list, or comma-separated)\n"
-                    "max_attempts, backoff_ms, max_backoff_ms: retries of transient errors",
-         .origin = "builtin"},
-        [res](const StageOptions& o, const std::string& where) -> std::unique_ptr<Stage> {
-            reject_unknown_fields(
-                o, {"resource", "query", "params", "max_attempts", "backoff_ms", "max_backoff_ms"},
-                where);
-            return std::make_unique<SqlUpsertStage>(
-                SqlUpsertOptions{.database = res->get<sql::Database>(
-                                     require_string(o, "resource", where), where + ".resource"),
-                                 .query = require_string(o, "query", where),
-                                 .params = optional_string_list(o, "params", where),
-                                 .retry = retry_option(o, where)});
+        OptionsSchema("sql_upsert",
+                      "writes events to SQL, one transaction per batch, acked after commit")
+            .add(resource_option())
+            .add({.name = "query", .doc = "INSERT/UPDATE with $1..$n", .required = true})
+            .add(params_option())
+            .add_all(retry_options())
+            .check(check_backoff),
+        [res](const ParsedOptions& o) -> std::unique_ptr<Stage> {
+            return std::make_unique<SqlUpsertStage>(SqlUpsertOptions{
+                .database = res->get<sql::Database>(o.string("resource"), o.where("resource")),
+                .query = o.string("query"),
+                .params = o.list("params"),
+                .retry = retry_of(o)});
         });
 }
 
