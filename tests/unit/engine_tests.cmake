@@ -11,7 +11,7 @@ scopeflow_set_warnings(scopeflow_upper)
 scopeflow_enable_sanitizers(scopeflow_upper)
 
 add_executable(plugin_test unit/plugin_test.cc)
-target_link_libraries(plugin_test PRIVATE "$<LINK_LIBRARY:WHOLE_ARCHIVE,scopeflow::core>"
+target_link_libraries(plugin_test PRIVATE "$<LINK_LIBRARY:WHOLE_ARCHIVE,scopeflow::core>" scopeflow_test_support
                       GTest::gtest GTest::gtest_main)
 set_target_properties(plugin_test PROPERTIES ENABLE_EXPORTS ON)
 target_include_directories(plugin_test PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
@@ -26,3 +26,5 @@ scopeflow_add_test(aggregate_test SOURCES unit/aggregate_test.cc LABELS concurre
 scopeflow_add_test(batch_failure_test SOURCES unit/batch_failure_test.cc LABELS concurrency)
 scopeflow_add_test(stream_source_test SOURCES unit/stream_source_test.cc LABELS concurrency)
 scopeflow_add_test(log_limiter_test SOURCES unit/log_limiter_test.cc LABELS concurrency)
+# Graph on its own: validation, reachability, routes and cycles (pure logic, no threads).
+scopeflow_add_test(graph_test SOURCES unit/graph_test.cc)
