@@ -28,3 +28,5 @@ scopeflow_add_test(stream_source_test SOURCES unit/stream_source_test.cc LABELS 
 scopeflow_add_test(log_limiter_test SOURCES unit/log_limiter_test.cc LABELS concurrency)
 # Graph on its own: validation, reachability, routes and cycles (pure logic, no threads).
 scopeflow_add_test(graph_test SOURCES unit/graph_test.cc)
+# SqlSource against a real SQLite file: paging, contiguous acks, resume after the committed key.
+scopeflow_add_test(sql_source_test SOURCES unit/sql_source_test.cc LINK scopeflow::sqlite)
