@@ -30,6 +30,9 @@ public:
             const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
             name = info != nullptr ? info->name() : "test";
         }
+        for (char& c : name) {
+            c = c == '/' ? '_' : c;  // parameterized tests are named "Name/0"
+        }
         std::string tmpl =
             (std::filesystem::temp_directory_path() / ("scopeflow-" + name + "-XXXXXX")).string();
         if (::mkdtemp(tmpl.data()) == nullptr) {
