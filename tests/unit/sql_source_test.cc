@@ -67,20 +67,22 @@ protected:
         return {.query = kByIntegerId, .key = "id", .start_after = "0", .page_size = page_size};
     }
 
-    // Reads until the source returns nothing; the ids of the events, in order.
-    static std::vector<std::int64_t> read_all(SqlSource& s, std::vector<Event>* events = nullptr) {
-        std::vector<std::int64_t> ids;
+    // Reads until the source returns nothing; the events, in order.
+    static std::vector<Event> read_all(SqlSource& s) {
+        std::vector<Event> events;
         std::vector<Event> buf(16);
         std::stop_source stop;
         while (const std::size_t n = s.read(buf, stop.get_token())) {
-            for (std::size_t i = 0; i < n; ++i) {
-                ids.push_back(buf[i].get_int("id").value_or(-1));
-                if (events != nullptr) {
-                    events->push_back(buf[i]);
-                }
-            }
+            events.insert(events.end(), buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(n));
         }
-        return ids;
+        return events;
+    }
+    static std::vector<std::int64_t> ids(const std::vector<Event>& events) {
+        std::vector<std::int64_t> out;
+        for (const auto& e : events) {
+            out.push_back(e.get_int("id").value_or(-1));
+        }
+        return out;
     }
 
     testing::TempDir dir_;
@@ -105,9 +107,8 @@ TEST_F(SqlSourceTest, ReadsPageByPageInKeyOrderWithTypedFields) {
     ASSERT_NE(note, nullptr);
     EXPECT_EQ(note->kind(), ValueKind::null);
 
-    std::vector<Event> rest;
-    const std::vector<std::int64_t> ids = read_all(source, &rest);
-    EXPECT_EQ(ids, (std::vector<std::int64_t>{4, 5, 6, 7, 8, 9, 10}));
+    const std::vector<Event> rest = read_all(source);
+    EXPECT_EQ(ids(rest), (std::vector<std::int64_t>{4, 5, 6, 7, 8, 9, 10}));
     EXPECT_EQ(rest.back().meta().sequence, 10U);
     EXPECT_EQ(source.rows_read(), 10U);
     // Finite: once a page came back empty, the source stays exhausted.
@@ -121,7 +122,7 @@ TEST_F(SqlSourceTest, StartAfterSkipsTheRowsUpToIt) {
     o.start_after = "3";
     SqlSource source(db_, o);
     source.open(root_);
-    EXPECT_EQ(read_all(source), (std::vector<std::int64_t>{4, 5}));
+    EXPECT_EQ(ids(read_all(source)), (std::vector<std::int64_t>{4, 5}));
     EXPECT_EQ(source.committed_key(), "3");
 }
 
@@ -173,7 +174,7 @@ TEST_F(SqlSourceTest, CommitWritesProgressAndANewSourceResumesAfterIt) {
     SqlSource second(db_, o);
     second.open(root_);
     EXPECT_EQ(second.committed_key(), "4");
-    EXPECT_EQ(read_all(second), (std::vector<std::int64_t>{5, 6, 7, 8, 9, 10}));
+    EXPECT_EQ(ids(read_all(second)), (std::vector<std::int64_t>{5, 6, 7, 8, 9, 10}));
 }
 
 TEST_F(SqlSourceTest, WithoutAnOffsetPathCommitWritesNothing) {
@@ -208,13 +209,7 @@ TEST_F(SqlSourceTest, TextKeysKeepTheirTextInTheProgress) {
     {
         SqlSource first(db_, o);
         first.open(root_);
-        std::vector<Event> events;
-        std::vector<Event> buf(8);
-        std::stop_source stop;
-        while (const std::size_t n = first.read(buf, stop.get_token())) {
-            events.insert(events.end(), buf.begin(), buf.begin() + static_cast<long>(n));
-        }
-        ASSERT_EQ(events.size(), 5U);
+        ASSERT_EQ(read_all(first).size(), 5U);
         for (std::uint64_t s = 1; s <= 3; ++s) {
             first.ack(s);
         }
