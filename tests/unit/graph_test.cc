@@ -38,6 +38,24 @@ std::unique_ptr<Stage> dropping_stage() {
     return std::make_unique<Declared>(std::initializer_list<std::string_view>{}, true);
 }
 
+// Adds stages declaring no action of their own.
+void add_stages(Graph& g, std::initializer_list<const char*> names) {
+    for (const char* name : names) {
+        g.add_stage(name, stage());
+    }
+}
+
+struct Route {
+    const char* from;
+    const char* action;
+    const char* to;
+};
+void add_routes(Graph& g, std::initializer_list<Route> routes) {
+    for (const auto& r : routes) {
+        g.route(r.from, r.action, r.to);
+    }
+}
+
 // The ConfigError `fn` throws: where() and text(); fails the test when nothing is thrown.
 template <typename Fn>
 ConfigError config_error(Fn&& fn) {
@@ -52,11 +70,8 @@ ConfigError config_error(Fn&& fn) {
 
 TEST(Graph, ALinearGraphValidatesAndResolvesRoutes) {
     Graph g;
-    g.add_stage("parse", stage());
-    g.add_stage("enrich", stage());
-    g.add_stage("sink", stage());
-    g.route("parse", "default", "enrich");
-    g.route("enrich", "default", "sink");
+    add_stages(g, {"parse", "enrich", "sink"});
+    add_routes(g, {{"parse", "default", "enrich"}, {"enrich", "default", "sink"}});
     g.validate();
 
     ASSERT_EQ(g.nodes().size(), 3U);
@@ -76,8 +91,7 @@ TEST(Graph, ALinearGraphValidatesAndResolvesRoutes) {
 
 TEST(Graph, ValidateIsIdempotent) {
     Graph g;
-    g.add_stage("a", stage());
-    g.add_stage("b", stage());
+    add_stages(g, {"a", "b"});
     g.route("a", "default", "b");
     g.validate();
     g.validate();
@@ -87,12 +101,10 @@ TEST(Graph, ValidateIsIdempotent) {
 TEST(Graph, AnActionMayFanOutToSeveralStagesAndNamedActionsRouteApart) {
     Graph g;
     g.add_stage("split", stage({"high_value"}));
-    g.add_stage("left", stage());
-    g.add_stage("right", stage());
-    g.add_stage("vip", stage());
-    g.route("split", "default", "left");
-    g.route("split", "default", "right");
-    g.route("split", "high_value", "vip");
+    add_stages(g, {"left", "right", "vip"});
+    add_routes(g, {{"split", "default", "left"},
+                   {"split", "default", "right"},
+                   {"split", "high_value", "vip"}});
     g.validate();
     const auto& split = g.nodes()[0];
     EXPECT_EQ(split.routes[kActionDefault], (std::vector<std::uint32_t>{1, 2}));
@@ -138,8 +150,7 @@ TEST(Graph, EntryAndDeadLetterMustExist) {
 
 TEST(Graph, SetEntryPicksAStageOtherThanTheFirst) {
     Graph g;
-    g.add_stage("sink", stage());
-    g.add_stage("start", stage());
+    add_stages(g, {"sink", "start"});
     g.route("start", "default", "sink");
     g.set_entry("start");
     g.validate();
@@ -178,9 +189,7 @@ TEST(Graph, RoutesNameTheirPlaceWhenAStageOrActionIsUnknown) {
 
 TEST(Graph, AStageNoRouteReachesIsRejected) {
     Graph g;
-    g.add_stage("a", stage());
-    g.add_stage("b", stage());
-    g.add_stage("island", stage());
+    add_stages(g, {"a", "b", "island"});
     g.route("a", "default", "b");
     const ConfigError e = config_error([&] { g.validate(); });
     EXPECT_EQ(e.where(), "graph.stages.island");
@@ -190,9 +199,7 @@ TEST(Graph, AStageNoRouteReachesIsRejected) {
 
 TEST(Graph, TheDeadLetterStageAndWhatItRoutesToCountAsReached) {
     Graph g;
-    g.add_stage("main", stage());
-    g.add_stage("dlq", stage());
-    g.add_stage("dlq_archive", stage());
+    add_stages(g, {"main", "dlq", "dlq_archive"});
     g.route("dlq", "default", "dlq_archive");
     g.set_dead_letter("dlq");
     g.validate();
@@ -212,12 +219,8 @@ TEST(Graph, RoutesAddedAfterValidateAreResolvedByTheNextValidate) {
 
 TEST(Graph, ACycleWithADefaultLoopAndNoExitIsRejectedNamingItsStages) {
     Graph g;
-    g.add_stage("a", stage());
-    g.add_stage("b", stage());
-    g.add_stage("c", stage());
-    g.route("a", "default", "b");
-    g.route("b", "default", "c");
-    g.route("c", "default", "b");
+    add_stages(g, {"a", "b", "c"});
+    add_routes(g, {{"a", "default", "b"}, {"b", "default", "c"}, {"c", "default", "b"}});
     g.set_max_hops(16);
     g.validate();  // cycles as such are allowed
     const ConfigError e = config_error([&] { g.reject_closed_cycles(); });
@@ -240,8 +243,7 @@ TEST(Graph, ACycleWithADroppingStageCanBeLeft) {
     Graph g;
     g.add_stage("a", stage());
     g.add_stage("filter", dropping_stage());
-    g.route("a", "default", "filter");
-    g.route("filter", "default", "a");
+    add_routes(g, {{"a", "default", "filter"}, {"filter", "default", "a"}});
     g.validate();
     g.reject_closed_cycles();
 }
@@ -249,11 +251,9 @@ TEST(Graph, ACycleWithADroppingStageCanBeLeft) {
 TEST(Graph, ACycleWithAnActionLeadingOutCanBeLeft) {
     Graph g;
     g.add_stage("check", stage({"done"}));
-    g.add_stage("work", stage());
-    g.add_stage("sink", stage());
-    g.route("check", "default", "work");
-    g.route("work", "default", "check");
-    g.route("check", "done", "sink");
+    add_stages(g, {"work", "sink"});
+    add_routes(
+        g, {{"check", "default", "work"}, {"work", "default", "check"}, {"check", "done", "sink"}});
     g.validate();
     g.reject_closed_cycles();
 }
@@ -263,20 +263,15 @@ TEST(Graph, ACycleWithAnUnroutedActionCanBeLeft) {
     Graph g;
     g.add_stage("check", stage({"done"}));
     g.add_stage("work", stage());
-    g.route("check", "default", "work");
-    g.route("work", "default", "check");
+    add_routes(g, {{"check", "default", "work"}, {"work", "default", "check"}});
     g.validate();
     g.reject_closed_cycles();
 }
 
 TEST(Graph, TheErrorActionIsNoWayOutOfACycle) {
     Graph g;
-    g.add_stage("a", stage());
-    g.add_stage("b", stage());
-    g.add_stage("errors", stage());
-    g.route("a", "default", "b");
-    g.route("b", "default", "a");
-    g.route("b", "error", "errors");
+    add_stages(g, {"a", "b", "errors"});
+    add_routes(g, {{"a", "default", "b"}, {"b", "default", "a"}, {"b", "error", "errors"}});
     g.validate();
     const ConfigError e = config_error([&] { g.reject_closed_cycles(); });
     EXPECT_NE(e.text().find("form a cycle no event can leave"), std::string::npos) << e.text();
@@ -285,12 +280,8 @@ TEST(Graph, TheErrorActionIsNoWayOutOfACycle) {
 TEST(Graph, AFanOutIntoACycleIsClosedEvenWhenTheOtherBranchLeaves) {
     // The copy sent back to "a" never leaves: every action of "a" leads into the cycle.
     Graph g;
-    g.add_stage("a", stage());
-    g.add_stage("b", stage());
-    g.add_stage("sink", stage());
-    g.route("a", "default", "b");
-    g.route("b", "default", "a");
-    g.route("b", "default", "sink");
+    add_stages(g, {"a", "b", "sink"});
+    add_routes(g, {{"a", "default", "b"}, {"b", "default", "a"}, {"b", "default", "sink"}});
     g.validate();
     EXPECT_THROW(g.reject_closed_cycles(), ConfigError);
 }
