@@ -8,8 +8,8 @@
 
 #include <scopeflow/core/error.h>
 #include <scopeflow/core/scope.h>
-#include <scopeflow/sources/sql_source.h>
 #include <scopeflow/core/unique_fd.h>
+#include <scopeflow/sources/sql_source.h>
 
 namespace scopeflow {
 namespace {
@@ -107,7 +107,7 @@ bool SqlSource::fetch_page_locked(const std::stop_token& stop) {
                     e.set(r.columns[c], row[c] ? typed(*row[c]) : scopeflow::Value());
                 }
                 last_key_ = row[key_col].value_or("");
-                buffered_.push_back(std::move(e));
+                buffered_.push_back({std::move(e), last_key_});
             }
             return !r.rows.empty();
         } catch (const TransientError&) {
@@ -141,16 +141,11 @@ std::size_t SqlSource::read(std::span<Event> out, const std::stop_token& stop) {
     std::size_t n = 0;
     while (n < out.size() && !buffered_.empty()) {
         Event& e = out[n++];
-        e = std::move(buffered_.front());
-        buffered_.pop_front();
+        Row& row = buffered_.front();
+        e = std::move(row.event);
         e.meta().sequence = next_sequence_++;
-        const scopeflow::Value* k = e.find(options_.key);
-        std::string key;
-        if (k != nullptr) {
-            key = k->kind() == ValueKind::string ? std::string(k->as_string())
-                                                 : std::to_string(k->as_int());
-        }
-        pending_.push_back({std::move(key), false, false});
+        pending_.push_back({std::move(row.key), false, false});
+        buffered_.pop_front();
         ++rows_;
     }
     return n;

@@ -20,7 +20,8 @@
 #include <scopeflow/process/child_process.h>
 
 #include "integration/http_test_support.h"
-#include "unit/test_support.h"
+#include "support/leak_check.h"
+#include "support/temp_dir.h"
 
 namespace scopeflow::http {
 namespace {
@@ -381,9 +382,6 @@ TEST_F(HttpClientTest, TlsIsVerifiedByDefaultWithNoFallback) {
 class TlsServer {
 public:
     TlsServer() {
-        dir_ = std::filesystem::temp_directory_path() /
-               ("scopeflow-tls-" + std::to_string(::getpid()));
-        std::filesystem::create_directories(dir_);
         const ExitStatus made =
             ChildProcess::spawn(
                 {.argv = {"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
@@ -410,15 +408,13 @@ public:
         if (server_.pid() > 0) {
             (void)server_.terminate(1s);
         }
-        std::error_code ec;
-        std::filesystem::remove_all(dir_, ec);
     }
     [[nodiscard]] bool ready() const { return ready_; }
     [[nodiscard]] std::string cert() const { return (dir_ / "cert.pem").string(); }
     [[nodiscard]] std::string url() const { return "https://127.0.0.1:" + std::to_string(port_); }
 
 private:
-    std::filesystem::path dir_;
+    testing::TempDir dir_{"tls"};  // removed after the server stopped
     std::uint16_t port_ = 0;
     ChildProcess server_;
     bool ready_ = false;

@@ -9,12 +9,13 @@
 #include <gtest/gtest.h>
 
 #include <scopeflow/core/error.h>
+#include <scopeflow/core/scope.h>
 #include <scopeflow/http/client.h>
 #include <scopeflow/http/server.h>
 #include <scopeflow/http/session.h>
-#include <scopeflow/core/scope.h>
 
-#include "unit/test_support.h"
+#include "support/leak_check.h"
+#include "support/probe.h"
 
 namespace scopeflow::http {
 namespace {

@@ -6,14 +6,14 @@
 
 #include <gtest/gtest.h>
 
+#include <scopeflow/core/scope.h>
 #include <scopeflow/engine/graph.h>
+#include <scopeflow/engine/pipeline.h>
 #include <scopeflow/http/ingest_source.h>
 #include <scopeflow/http/session.h>
-#include <scopeflow/engine/pipeline.h>
-#include <scopeflow/core/scope.h>
 
-#include "unit/engine_support.h"
-#include "unit/test_support.h"
+#include "support/lambda_stage.h"
+#include "support/leak_check.h"
 
 namespace scopeflow {
 namespace {
@@ -69,7 +69,7 @@ TEST_F(HttpIngestTest, AnswersAfterTheEventsAreProcessedAndNacksBecome503) {
     p.request_stop();
     p.wait();
     source.close();
-    EXPECT_EQ(iso_.ledger.live_total(), 0U);
+    EXPECT_TRUE(testing::nothing_live(iso_.ledger));
 }
 
 TEST_F(HttpIngestTest, BackpressureAndShutdownAnswer503) {
@@ -99,7 +99,7 @@ TEST_F(HttpIngestTest, BackpressureAndShutdownAnswer503) {
     p.request_stop();
     p.wait();
     source.close();
-    EXPECT_EQ(iso_.ledger.live_total(), 0U);
+    EXPECT_TRUE(testing::nothing_live(iso_.ledger));
 }
 
 TEST_F(HttpIngestTest, BadBodiesSayWhatIsWrongAndWhere) {
@@ -152,7 +152,7 @@ TEST_F(HttpIngestTest, ARequestLargerThanMaxPendingIs413NotRetryLater) {
     p.request_stop();
     p.wait();
     source.close();
-    EXPECT_EQ(iso_.ledger.live_total(), 0U);
+    EXPECT_TRUE(testing::nothing_live(iso_.ledger));
 }
 
 }  // namespace

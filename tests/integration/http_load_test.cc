@@ -16,19 +16,20 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 
+#include <scopeflow/core/scope.h>
+#include <scopeflow/core/unique_fd.h>
 #include <scopeflow/engine/graph.h>
+#include <scopeflow/engine/pipeline.h>
 #include <scopeflow/http/ingest_source.h>
 #include <scopeflow/http/server.h>
 #include <scopeflow/http/session.h>
-#include <scopeflow/engine/pipeline.h>
-#include <scopeflow/core/scope.h>
-#include <scopeflow/core/unique_fd.h>
 
 #include "integration/http_test_support.h"
 #include "service/admin.h"
 #include "service/current.h"
-#include "unit/engine_support.h"
-#include "unit/test_support.h"
+#include "support/lambda_stage.h"
+#include "support/leak_check.h"
+#include "support/probe.h"
 
 namespace scopeflow {
 namespace {

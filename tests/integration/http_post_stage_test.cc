@@ -14,24 +14,25 @@
 #include <gtest/gtest.h>
 
 #include <scopeflow/core/error.h>
-#include <scopeflow/event/event_json.h>
-#include <scopeflow/engine/graph.h>
-#include <scopeflow/http/client.h>
-#include <scopeflow/http/server.h>
-#include <scopeflow/engine/pipeline.h>
 #include <scopeflow/core/resources.h>
 #include <scopeflow/core/scope.h>
+#include <scopeflow/engine/graph.h>
+#include <scopeflow/engine/pipeline.h>
 #include <scopeflow/engine/stage_registry.h>
+#include <scopeflow/event/event_json.h>
+#include <scopeflow/http/client.h>
+#include <scopeflow/http/server.h>
 #include <scopeflow/http/stages/http_post_stage.h>
 
-#include "unit/engine_support.h"
-#include "unit/test_support.h"
+#include "support/lambda_stage.h"
+#include "support/leak_check.h"
+#include "support/test_source.h"
 
 namespace scopeflow {
 namespace {
 
 using namespace std::chrono_literals;
-using testing::CountingSource;
+using testing::TestSource;
 
 // What the collector endpoint received: every "n" of every accepted POST.
 class Collector {
@@ -148,7 +149,7 @@ TEST_F(HttpPostStageTest, PostsEveryEventOnceInBatchesAndAcksThem) {
     auto stage = std::make_unique<HttpPostStage>(
         HttpPostOptions{.client = client, .target = "/ingest", .batch_size = 20});
     HttpPostStage* post = stage.get();
-    CountingSource source(250);
+    TestSource source(250);
     Scope svc = root();
     Pipeline p("p", one_stage(std::move(stage)), source, {.workers = 2, .batch_size = 50});
     p.run(svc);
@@ -172,7 +173,7 @@ TEST_F(HttpPostStageTest, PostsEveryEventOnceInBatchesAndAcksThem) {
 TEST_F(HttpPostStageTest, EventsAreAckedOnlyAfterThe2xx) {
     Collector collector;
     collector.close_gate();
-    CountingSource source(10);
+    TestSource source(10);
     Scope svc = root();
     Pipeline p("p",
                one_stage(std::make_unique<HttpPostStage>(HttpPostOptions{
@@ -194,7 +195,7 @@ TEST_F(HttpPostStageTest, A5xxStreakFailsItsBatchesWhichAreNackedNotLost) {
     auto stage = std::make_unique<HttpPostStage>(
         HttpPostOptions{.client = client_for(collector, 2), .target = "/ingest", .batch_size = 10});
     HttpPostStage* post = stage.get();
-    CountingSource source(100);
+    TestSource source(100);
     Scope svc = root();
     Pipeline p("p", one_stage(std::move(stage)), source, {.workers = 1, .batch_size = 10});
     p.run(svc);
@@ -237,7 +238,7 @@ TEST_F(HttpPostStageTest, A5xxStreakWithADeadLetterStageDeadLettersItsEventsWhic
                     return kActionDefault;
                 }));
     g.set_dead_letter("dlq");
-    CountingSource source(100);
+    TestSource source(100);
     Scope svc = root();
     Pipeline p("p", std::move(g), source, {.workers = 1, .batch_size = 10});
     p.run(svc);
@@ -273,7 +274,7 @@ TEST_F(HttpPostStageTest, A5xxStreakWithADeadLetterStageDeadLettersItsEventsWhic
 
 TEST_F(HttpPostStageTest, AFailedPostSkipsTheRestOfItsBatch) {
     Collector collector(0, /*always_fail=*/true);
-    CountingSource source(30);
+    TestSource source(30);
     Scope svc = root();
     auto stage = std::make_unique<HttpPostStage>(
         HttpPostOptions{.client = client_for(collector, 2), .target = "/ingest", .batch_size = 5});
@@ -294,7 +295,7 @@ TEST_F(HttpPostStageTest, OnlyTheEventsThatWentThroughAFailedPostAreNacked) {
     g.add_stage("post", std::make_unique<HttpPostStage>(HttpPostOptions{
                             .client = client_for(collector, 1), .target = "/ingest"}));
     g.route("odd", "default", "post");
-    CountingSource source(20);
+    TestSource source(20);
     Scope svc = root();
     Pipeline p("p", std::move(g), source, {.workers = 1, .batch_size = 20});
     p.run(svc);
@@ -310,7 +311,7 @@ TEST_F(HttpPostStageTest, OnlyTheEventsThatWentThroughAFailedPostAreNacked) {
 
 TEST_F(HttpPostStageTest, DropModeAcksWhatCouldNotBeDelivered) {
     Collector collector(0, /*always_fail=*/true);
-    CountingSource source(25);
+    TestSource source(25);
     Scope svc = root();
     auto stage =
         std::make_unique<HttpPostStage>(HttpPostOptions{.client = client_for(collector, 1),
@@ -336,7 +337,7 @@ TEST_F(HttpPostStageTest, EventsContinueAlongTheDefaultRoute) {
                     return kActionDefault;
                 }));
     g.route("post", "default", "count");
-    CountingSource source(12);
+    TestSource source(12);
     Scope svc = root();
     Pipeline p("p", std::move(g), source, {.workers = 1, .batch_size = 5});
     p.run(svc);
@@ -364,7 +365,7 @@ TEST_F(HttpPostStageTest, RegistryBuildsTheStageFromResources) {
                         options(R"({"resource":"collector","path":"/ingest","batch_size":4,)"
                                 R"("headers":{"X-Source":"orders"}})"),
                         "graph.stages.post");
-    CountingSource source(9);
+    TestSource source(9);
     Scope svc = root();
     Pipeline p("p", one_stage(std::move(stage)), source, {.workers = 1, .batch_size = 9});
     p.run(svc);

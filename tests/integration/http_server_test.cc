@@ -16,12 +16,12 @@
 #include <sys/socket.h>
 
 #include <scopeflow/core/error.h>
+#include <scopeflow/core/unique_fd.h>
 #include <scopeflow/http/server.h>
 #include <scopeflow/http/session.h>
-#include <scopeflow/core/unique_fd.h>
 
 #include "integration/http_test_support.h"
-#include "unit/test_support.h"
+#include "support/probe.h"
 
 namespace scopeflow::http {
 namespace {
@@ -90,6 +90,45 @@ TEST(HttpServer, PrefixRoutesAndHeadThroughGet) {
     EXPECT_EQ(head.status, 200);
     EXPECT_EQ(head.body, "");
     EXPECT_EQ(head.headers.get("Content-Length"), "7");
+}
+
+TEST(HttpServer, TheLongestPrefixWinsAndAllowNamesOnlyItsMethods) {
+    Server server({.name = "t"});
+    server.route("GET", "/v1/*", [](const Request&) { return Response::text(200, "v1"); });
+    server.route("POST", "/v1/ingest/*", [](const Request&) { return Response::text(200, "in"); });
+    server.route("PUT", "/v1/ingest/*", [](const Request&) { return Response::text(200, "in"); });
+    server.start();
+    Session s = Session::open(client_for(server));
+    EXPECT_EQ(s.perform({.method = "POST", .target = "/v1/ingest/orders"}).body, "in");
+    EXPECT_EQ(s.perform({.target = "/v1/status"}).body, "v1");
+    // GET /v1/ingest/x matches both prefixes: the longer one decides, and it has no GET.
+    const Response r = s.perform({.target = "/v1/ingest/orders"});
+    EXPECT_EQ(r.status, 405);
+    EXPECT_EQ(r.headers.get("Allow"), "POST, PUT");
+}
+
+TEST(HttpServer, TheQueryIsNotPartOfThePathAndAPrefixNeedsItsSlash) {
+    Server server({.name = "t"});
+    server.route("GET", "/healthz", echo());
+    server.route("POST", "/ingest/*", echo());
+    server.start();
+    Session s = Session::open(client_for(server));
+    const Response q = s.perform({.target = "/healthz?probe=/ingest/x"});
+    EXPECT_EQ(q.status, 200);
+    EXPECT_EQ(q.body, "GET /healthz?probe=/ingest/x ") << "the handler sees the whole target";
+    EXPECT_EQ(s.perform({.target = "/healthz/"}).status, 404) << "exact routes are exact";
+    EXPECT_EQ(s.perform({.method = "POST", .target = "/ingest"}).status, 404)
+        << "\"/ingest/*\" is the folder, not the name without its slash";
+    EXPECT_EQ(s.perform({.method = "POST", .target = "/ingest/"}).status, 200);
+}
+
+TEST(HttpServer, ADuplicateRouteIsAConfigError) {
+    Server server({.name = "t"});
+    server.route("GET", "/a", echo());
+    server.route("POST", "/a", echo());   // another method: fine
+    server.route("GET", "/a/*", echo());  // the prefix of the same path: fine
+    EXPECT_THROW(server.route("GET", "/a", echo()), ConfigError);
+    EXPECT_THROW(server.route("GET", "/a/*", echo()), ConfigError);
 }
 
 TEST(HttpServer, HandlerExceptionIs500WithoutInternals) {

@@ -1,5 +1,5 @@
-// Helpers for the HTTP tests: a raw TCP client (for requests libcurl would never send) and
-// polling waits.
+// Helpers for the HTTP tests: a raw TCP client (for requests libcurl would never send); polling
+// waits come from support/eventually.h.
 #pragma once
 
 #include <chrono>
@@ -16,20 +16,9 @@
 
 #include <scopeflow/core/unique_fd.h>
 
-namespace scopeflow::testing {
+#include "support/eventually.h"
 
-// Polls `pred` every 2 ms until it holds or `timeout` passes; returns its last value.
-inline bool eventually(const std::function<bool()>& pred,
-                       std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (!pred()) {
-        if (std::chrono::steady_clock::now() >= deadline) {
-            return pred();
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    }
-    return true;
-}
+namespace scopeflow::testing {
 
 // A blocking TCP connection to 127.0.0.1:port.
 class RawConn {

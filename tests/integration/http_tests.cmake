@@ -17,3 +17,7 @@ if(TARGET scopeflow_service)
   scopeflow_add_test(http_load_test SOURCES integration/http_load_test.cc
                      LABELS server LINK scopeflow_service)
 endif()
+# The ingest body parser (private to src/http, hence src/ on the include path): pure logic.
+scopeflow_add_test(http_ingest_body_test SOURCES unit/http_ingest_body_test.cc
+                   LINK scopeflow::http)
+target_include_directories(http_ingest_body_test PRIVATE ${PROJECT_SOURCE_DIR}/src)

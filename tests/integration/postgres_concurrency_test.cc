@@ -7,12 +7,12 @@
 
 #include <gtest/gtest.h>
 
-#include <scopeflow/postgres/postgres_pool.h>
 #include <scopeflow/core/scope.h>
+#include <scopeflow/postgres/postgres_pool.h>
 
 #include "integration/postgres_test_support.h"
 #include "integration/server_support.h"
-#include "unit/test_support.h"
+#include "support/leak_check.h"
 
 namespace scopeflow {
 namespace {
@@ -70,7 +70,7 @@ TEST(PgConcurrency, EightThreadsShareAPoolOfFour) {
     }
     EXPECT_EQ(wrong.load(), 0);
     EXPECT_EQ(failures.load(), 0);
-    EXPECT_EQ(iso.ledger.live_total(), 0U);
+    EXPECT_TRUE(testing::nothing_live(iso.ledger));
 }
 
 }  // namespace

@@ -10,34 +10,25 @@
 
 #include <gtest/gtest.h>
 
+#include <scopeflow/core/scope.h>
 #include <scopeflow/engine/graph.h>
 #include <scopeflow/engine/pipeline.h>
 #include <scopeflow/postgres/connection.h>
 #include <scopeflow/postgres/postgres_pool.h>
-#include <scopeflow/core/scope.h>
 #include <scopeflow/stages/sql_stages.h>
 
 #include "integration/postgres_test_support.h"
 #include "integration/server_support.h"
-#include "unit/engine_support.h"
-#include "unit/test_support.h"
+#include "support/eventually.h"
+#include "support/lambda_stage.h"
+#include "support/leak_check.h"
+#include "support/test_source.h"
 
 namespace scopeflow {
 namespace {
 
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
-
-bool wait_until(const std::function<bool()>& done, std::chrono::seconds limit) {
-    const auto deadline = Clock::now() + limit;
-    while (!done()) {
-        if (Clock::now() > deadline) {
-            return false;
-        }
-        std::this_thread::sleep_for(5ms);
-    }
-    return true;
-}
 
 TEST(PgRestart, LookupPipelineLosesNoEventAcrossAServerRestart) {
     SCOPEFLOW_NEED_POSTGRES();
@@ -56,7 +47,7 @@ TEST(PgRestart, LookupPipelineLosesNoEventAcrossAServerRestart) {
     // Finite, and run to its end: a stop requested while a lookup backs off would cancel the
     // retry (NodeStage's rule), which is not what this test is about.
     constexpr std::uint64_t kEvents = 20000;
-    testing::CountingSource source(kEvents);
+    testing::TestSource source(kEvents);
     {
         Scope root{"svc", {.monitor = &iso.monitor}};
         auto db = pg::make_postgres_database({.name = "restart-db", .max_size = 2},
@@ -91,7 +82,7 @@ TEST(PgRestart, LookupPipelineLosesNoEventAcrossAServerRestart) {
         g.validate();
         Pipeline p("restart", std::move(g), source, {.workers = 2, .batch_size = 16});
         p.start(root);
-        ASSERT_TRUE(wait_until([&] { return sunk.load() >= 300; }, 30s));
+        ASSERT_TRUE(testing::eventually([&] { return sunk.load() >= 300; }, 30s, 5ms));
         testing::servers_command("restart-postgres");
         p.wait();  // the input runs out
         const PipelineStats s = p.stats();
@@ -110,7 +101,7 @@ TEST(PgRestart, LookupPipelineLosesNoEventAcrossAServerRestart) {
     }
     EXPECT_EQ(wrong.load(), 0U);
     EXPECT_EQ(dead.load(), 0U);
-    EXPECT_EQ(iso.ledger.live_total(), 0U);
+    EXPECT_TRUE(testing::nothing_live(iso.ledger));
 }
 
 // Starts the server again however the test ends: the other tests need it.
@@ -143,7 +134,7 @@ TEST_P(PgOutage, AStopDuringAnOutageNacksTheEventsAndARestartWritesThem) {
     std::atomic<std::uint64_t> dead{0};
     const RetryPolicy retry{.max_attempts = 1000, .initial_backoff = 20ms, .max_backoff = 200ms};
     auto pipeline_into = [&](Scope& root, const std::shared_ptr<sql::Database>& db,
-                             testing::CountingSource& source) {
+                             testing::TestSource& source) {
         Graph g;
         if (lookup) {
             g.add_stage("lookup", std::make_unique<SqlLookupStage>(
@@ -175,7 +166,7 @@ TEST_P(PgOutage, AStopDuringAnOutageNacksTheEventsAndARestartWritesThem) {
         Scope root{"svc", {.monitor = &iso.monitor}};
         auto db = pg::make_postgres_database(
             {.name = "outage-db", .max_size = 2, .acquire_timeout = 500ms}, testing::pg_options());
-        testing::CountingSource source(kEvents);
+        testing::TestSource source(kEvents);
         auto p = pipeline_into(root, db, source);
         std::this_thread::sleep_for(700ms);  // every worker is retrying by now
         p->request_stop();                   // SIGTERM during the outage
@@ -198,7 +189,7 @@ TEST_P(PgOutage, AStopDuringAnOutageNacksTheEventsAndARestartWritesThem) {
         Scope root{"svc", {.monitor = &iso.monitor}};
         auto db =
             pg::make_postgres_database({.name = "outage-db", .max_size = 2}, testing::pg_options());
-        testing::CountingSource source(kEvents);
+        testing::TestSource source(kEvents);
         auto p = pipeline_into(root, db, source);
         p->wait();
         EXPECT_EQ(source.acked(), kEvents);
@@ -207,7 +198,7 @@ TEST_P(PgOutage, AStopDuringAnOutageNacksTheEventsAndARestartWritesThem) {
         EXPECT_TRUE(db->close(1s).clean());
         root.close();
     }
-    EXPECT_EQ(iso.ledger.live_total(), 0U);
+    EXPECT_TRUE(testing::nothing_live(iso.ledger));
 }
 
 std::string stage_name(const ::testing::TestParamInfo<bool>& p) {

@@ -23,7 +23,8 @@
 
 #include "integration/postgres_test_support.h"
 #include "integration/server_support.h"
-#include "unit/test_support.h"
+#include "support/leak_check.h"
+#include "support/temp_dir.h"
 
 namespace scopeflow {
 namespace {
@@ -32,20 +33,17 @@ using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 using testing::pg_options;
 
-class PgTest : public ::testing::Test {
+// No lease or resource outlives a test (the leak check).
+class PgTest : public testing::LeakCheckedTest {
 protected:
+    PgTest()
+        : LeakCheckedTest("svc") {}
     void SetUp() override { SCOPEFLOW_NEED_POSTGRES(); }
-    void TearDown() override {
-        root_.close();
-        EXPECT_EQ(iso_.ledger.live_total(), 0U) << "a lease or resource outlived the test";
-    }
 
     static std::int64_t count(pg::Connection& c, const std::string& table) {
         return std::stoll(std::string(c.exec("SELECT count(*) FROM " + table, {}).value(0, 0)));
     }
 
-    testing::Isolated iso_;
-    Scope root_{"svc", {.monitor = &iso_.monitor}};
     testing::ScratchTables tables_;
 };
 
@@ -121,9 +119,9 @@ TEST_F(PgTest, PasswordComesFromEnvironmentOrFile) {
     EXPECT_EQ(pg::Connection::open(from_env).exec("SELECT 1", {}).value(0, 0), "1");
     ::unsetenv(var.c_str());
 
-    const auto file =
-        std::filesystem::temp_directory_path() / ("scopeflow-pgpw-" + std::to_string(::getpid()));
-    std::ofstream(file) << pg_options().password.reveal() << "\n";
+    const testing::TempDir dir;
+    const auto file = dir / "password";
+    testing::write_file(file, pg_options().password.reveal() + "\n");
     auto from_file = pg::with_password(base, {.file = file}, "resources.db");
     std::filesystem::remove(file);
     EXPECT_EQ(pg::Connection::open(from_file).exec("SELECT 1", {}).value(0, 0), "1");

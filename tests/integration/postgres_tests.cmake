@@ -10,7 +10,7 @@ if(TARGET scopeflow_postgres)
   # Restarts the server: must not overlap any other test using it, hence RUN_SERIAL (which
   # scopeflow_add_test cannot pass), otherwise the same settings.
   add_executable(postgres_restart_test integration/postgres_restart_test.cc)
-  target_link_libraries(postgres_restart_test PRIVATE scopeflow::stages scopeflow::sources scopeflow::postgres
+  target_link_libraries(postgres_restart_test PRIVATE scopeflow::stages scopeflow::sources scopeflow::postgres scopeflow_test_support
                         GTest::gtest GTest::gtest_main)
   target_include_directories(postgres_restart_test PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
   scopeflow_target_defaults(postgres_restart_test)

@@ -14,18 +14,19 @@
 #include <gtest/gtest.h>
 
 #include <scopeflow/core/error.h>
-#include <scopeflow/event/event.h>
-#include <scopeflow/sources/generator_source.h>
+#include <scopeflow/core/resources.h>
 #include <scopeflow/engine/graph.h>
 #include <scopeflow/engine/pipeline.h>
-#include <scopeflow/redis/client.h>
-#include <scopeflow/core/resources.h>
 #include <scopeflow/engine/stage.h>
 #include <scopeflow/engine/stage_registry.h>
+#include <scopeflow/event/event.h>
+#include <scopeflow/redis/client.h>
 #include <scopeflow/redis/stages/redis_stage.h>
+#include <scopeflow/sources/generator_source.h>
 
 #include "integration/redis_support.h"
-#include "unit/engine_support.h"
+#include "support/lambda_stage.h"
+#include "support/test_source.h"
 
 namespace scopeflow {
 namespace {
@@ -324,7 +325,7 @@ TEST_F(RedisStageTest, AFailedBufferedWriteFailsItsEventAloneInAPipeline) {
         SCOPED_TRACE(with_dead_letter ? "dead-letter stage" : "no dead-letter stage");
         admin_.command({"FLUSHDB"});
         admin_.command({"SET", "n:7", "not a number"});
-        testing::CountingSource source(20);
+        testing::TestSource source(20);
         std::mutex mu;
         std::vector<Event> dead;
         Graph g;

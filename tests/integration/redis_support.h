@@ -6,13 +6,12 @@
 
 #include <gtest/gtest.h>
 
-#include <scopeflow/core/ledger.h>
-#include <scopeflow/redis/connection.h>
-#include <scopeflow/core/resource_monitor.h>
 #include <scopeflow/core/scope.h>
 #include <scopeflow/core/secret.h>
+#include <scopeflow/redis/connection.h>
 
 #include "integration/server_support.h"
+#include "support/leak_check.h"
 
 namespace scopeflow::testing {
 
@@ -27,17 +26,9 @@ inline redis::ConnectionOptions redis_options(int db = 0) {
 }
 
 // A private ledger and monitor, and a root scope on them; TearDown proves nothing leaked.
-class RedisTest : public ::testing::Test {
+class RedisTest : public LeakCheckedTest {
 protected:
     void SetUp() override { SCOPEFLOW_NEED_REDIS(); }
-    void TearDown() override {
-        root_.close();
-        EXPECT_EQ(ledger_.snapshot().live_total(), 0U) << "resources still live in the ledger";
-    }
-
-    Ledger ledger_;
-    ResourceMonitor monitor_{ledger_, {.log_to_stderr = false}};
-    Scope root_{"test", {.monitor = &monitor_}};
 };
 
 }  // namespace scopeflow::testing

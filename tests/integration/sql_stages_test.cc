@@ -9,20 +9,21 @@
 
 #include <gtest/gtest.h>
 
-#include <scopeflow/event/event_json.h>
+#include <scopeflow/core/resources.h>
+#include <scopeflow/core/scope.h>
 #include <scopeflow/engine/graph.h>
 #include <scopeflow/engine/log.h>
 #include <scopeflow/engine/pipeline.h>
-#include <scopeflow/postgres/postgres_pool.h>
-#include <scopeflow/core/resources.h>
-#include <scopeflow/core/scope.h>
 #include <scopeflow/engine/stage_registry.h>
+#include <scopeflow/event/event_json.h>
+#include <scopeflow/postgres/postgres_pool.h>
 #include <scopeflow/stages/sql_stages.h>
 
 #include "integration/postgres_test_support.h"
 #include "integration/server_support.h"
-#include "unit/engine_support.h"
-#include "unit/test_support.h"
+#include "support/lambda_stage.h"
+#include "support/leak_check.h"
+#include "support/test_source.h"
 
 namespace scopeflow {
 namespace {
@@ -30,8 +31,10 @@ namespace {
 using namespace std::chrono_literals;
 using testing::pg_options;
 
-class SqlStagesTest : public ::testing::Test {
+class SqlStagesTest : public testing::LeakCheckedTest {
 protected:
+    SqlStagesTest()
+        : LeakCheckedTest("svc") {}
     void SetUp() override {
         SCOPEFLOW_NEED_POSTGRES();
         customers_ = tables_.create("sf_customers", "id int PRIMARY KEY, name text, tier text");
@@ -49,8 +52,7 @@ protected:
         resources_.clear();
         db_.reset();
         worker_.close();
-        root_.close();
-        EXPECT_EQ(iso_.ledger.live_total(), 0U);
+        LeakCheckedTest::TearDown();
     }
 
     Stage& lookup(const std::string& into, const std::string& on_missing = "keep") {
@@ -68,8 +70,6 @@ protected:
         return *stage_;
     }
 
-    testing::Isolated iso_;
-    Scope root_{"svc", {.monitor = &iso_.monitor}};
     Scope worker_ = root_.child("worker-0");
     TaskContext task_{worker_, 0, {}};
     testing::ScratchTables tables_;
@@ -155,62 +155,39 @@ TEST_F(SqlStagesTest, TerminatedBackendCostsTheLookupOneRetry) {
     EXPECT_EQ(db_->pool_stats().broken, 1U);
 }
 
-// Checks, when the engine acks, that each acked event's row is already committed.
-class CommitCheckingSource final : public Source {
+// Rows {"k": i, "v": "value-i"} from a TestSource which, when the engine acks one, checks that
+// its row is already committed.
+class CommitCheck {
 public:
-    CommitCheckingSource(std::uint64_t total, std::string table)
-        : total_(total),
+    CommitCheck(std::uint64_t total, std::string table)
+        : source(total,
+                 [](Event& e, std::uint64_t i) {
+                     e.set("k", static_cast<std::int64_t>(i));
+                     e.set("v", "value-" + std::to_string(i));
+                 }),
           table_(std::move(table)),
-          conn_(pg::Connection::open(pg_options())) {}
-
-    std::size_t read(std::span<Event> out, const std::stop_token& stop) override {
-        std::lock_guard lock(mu_);
-        std::size_t n = 0;
-        while (!stop.stop_requested() && n < out.size() && next_ < total_) {
-            Event& e = out[n++];
-            e.clear();
-            e.meta().sequence = next_;
-            e.set("k", static_cast<std::int64_t>(next_));
-            e.set("v", "value-" + std::to_string(next_));
-            ++next_;
-        }
-        return n;
-    }
-    void ack(std::uint64_t sequence) override {
-        std::lock_guard lock(mu_);
-        ++acked_;
-        const auto r = conn_.exec("SELECT count(*) FROM " + table_ + " WHERE k = $1",
-                                  {{std::to_string(sequence)}});
-        if (r.value(0, 0) != "1") {
-            ++acked_before_commit_;
-        }
-    }
-    void nack(std::uint64_t /*sequence*/, std::string_view /*reason*/) override {
-        std::lock_guard lock(mu_);
-        ++nacked_;
+          conn_(pg::Connection::open(pg_options())) {
+        source.on_ack([this](std::uint64_t sequence) {
+            std::lock_guard lock(mu_);
+            const auto r = conn_.exec("SELECT count(*) FROM " + table_ + " WHERE k = $1",
+                                      {{std::to_string(sequence)}});
+            if (r.value(0, 0) != "1") {
+                ++acked_before_commit_;
+            }
+        });
     }
 
-    std::uint64_t acked() const {
-        std::lock_guard lock(mu_);
-        return acked_;
-    }
-    std::uint64_t nacked() const {
-        std::lock_guard lock(mu_);
-        return nacked_;
-    }
     std::uint64_t acked_before_commit() const {
         std::lock_guard lock(mu_);
         return acked_before_commit_;
     }
 
+    testing::TestSource source;
+
 private:
-    const std::uint64_t total_;
     const std::string table_;
     mutable std::mutex mu_;
     pg::Connection conn_;                    // guarded by mu_
-    std::uint64_t next_ = 0;                 // guarded by mu_
-    std::uint64_t acked_ = 0;                // guarded by mu_
-    std::uint64_t nacked_ = 0;               // guarded by mu_
     std::uint64_t acked_before_commit_ = 0;  // guarded by mu_
 };
 
@@ -226,16 +203,16 @@ TEST_F(SqlStagesTest, UpsertWritesEachBatchInOneTransactionAndAcksAfterCommit) {
     Graph g;
     g.add_stage("store", std::move(stage));
     g.validate();
-    CommitCheckingSource source(300, t);
+    CommitCheck check(300, t);
     {
-        Pipeline p("store", std::move(g), source, {.workers = 2, .batch_size = 50});
+        Pipeline p("store", std::move(g), check.source, {.workers = 2, .batch_size = 50});
         p.run(root_);
         EXPECT_EQ(p.stats().completed, 300U);
         EXPECT_EQ(upsert->written(), 300U);  // the pipeline owns the stage
     }
-    EXPECT_EQ(source.acked(), 300U);
-    EXPECT_EQ(source.nacked(), 0U);
-    EXPECT_EQ(source.acked_before_commit(), 0U);
+    EXPECT_EQ(check.source.acked(), 300U);
+    EXPECT_EQ(check.source.nacked(), 0U);
+    EXPECT_EQ(check.acked_before_commit(), 0U);
     const auto r = db_->query(root_, "SELECT count(*), count(DISTINCT xmin::text) FROM " + t, {});
     EXPECT_EQ(r.rows[0][0], "300");
     EXPECT_EQ(r.rows[0][1], "6");  // one transaction per batch of 50
@@ -249,14 +226,14 @@ TEST_F(SqlStagesTest, FailedUpsertNacksItsWholeBatch) {
     Graph g;
     g.add_stage("store", registry_.create("sql_upsert", o, "graph.stages.store"));
     g.validate();
-    CommitCheckingSource source(300, t);
+    CommitCheck check(300, t);
     {
-        Pipeline p("store", std::move(g), source, {.workers = 2, .batch_size = 50});
+        Pipeline p("store", std::move(g), check.source, {.workers = 2, .batch_size = 50});
         p.run(root_);
     }
-    EXPECT_EQ(source.nacked(), 50U);  // the batch holding k = 120, all of it
-    EXPECT_EQ(source.acked(), 250U);
-    EXPECT_EQ(source.acked_before_commit(), 0U);
+    EXPECT_EQ(check.source.nacked(), 50U);  // the batch holding k = 120, all of it
+    EXPECT_EQ(check.source.acked(), 250U);
+    EXPECT_EQ(check.acked_before_commit(), 0U);
     const auto r =
         db_->query(root_, "SELECT count(*) FROM " + t + " WHERE k BETWEEN 100 AND 149", {});
     EXPECT_EQ(r.rows[0][0], "0");
@@ -280,19 +257,19 @@ TEST_F(SqlStagesTest, FailedUpsertDeadLettersItsBatchWhichIsThenAcked) {
                 }));
     g.set_dead_letter("dlq");
     g.validate();
-    CommitCheckingSource source(300, t);
+    CommitCheck check(300, t);
     {
-        Pipeline p("store", std::move(g), source, {.workers = 2, .batch_size = 50});
+        Pipeline p("store", std::move(g), check.source, {.workers = 2, .batch_size = 50});
         p.run(root_);
     }
-    EXPECT_EQ(source.nacked(), 0U);
-    EXPECT_EQ(source.acked(), 300U);
+    EXPECT_EQ(check.source.nacked(), 0U);
+    EXPECT_EQ(check.source.acked(), 300U);
     // The 50 events of the rolled-back batch reached the dead-letter stage, each once; they are
     // the only ones acked without their row (it was never committed).
     ASSERT_EQ(dead.size(), 50U);
     EXPECT_EQ(*dead.begin(), 100);
     EXPECT_EQ(*dead.rbegin(), 149);
-    EXPECT_EQ(source.acked_before_commit(), 50U);
+    EXPECT_EQ(check.acked_before_commit(), 50U);
     EXPECT_NE(reason.find("upsert failed"), std::string::npos) << reason;
     const auto r = db_->query(root_, "SELECT count(*) FROM " + t, {});
     EXPECT_EQ(r.rows[0][0], "250");
@@ -309,7 +286,7 @@ TEST_F(SqlStagesTest, AWrongPasswordIsLoggedAsAnErrorNamingTheStageNeverThePassw
         std::lock_guard lock(mu);
         lines.emplace_back(level, line);
     });
-    testing::CountingSource source(30);
+    testing::TestSource source(30);
     {
         Graph g;
         g.add_stage("orders_db", std::make_unique<SqlUpsertStage>(SqlUpsertOptions{

@@ -16,7 +16,8 @@
 #include <scopeflow/sql/database.h>
 #include <scopeflow/sqlite/database.h>
 
-#include "unit/test_support.h"
+#include "support/leak_check.h"
+#include "support/temp_dir.h"
 
 namespace scopeflow::sqlite {
 namespace {
@@ -28,23 +29,18 @@ constexpr int kThreads = 4;
 constexpr int kBatches = 150;
 constexpr int kRowsPerBatch = 5;
 
-class SqliteConcurrencyTest : public ::testing::TestWithParam<bool> {
+// Every lease returned (the leak check) and no leak reported.
+class SqliteConcurrencyTest : public testing::LeakCheckedTest,
+                              public ::testing::WithParamInterface<bool> {
 protected:
-    void SetUp() override {
-        std::string tmpl = (fs::temp_directory_path() / "sf-sqlite-XXXXXX").string();
-        ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-        dir_ = tmpl;
-    }
+    SqliteConcurrencyTest()
+        : LeakCheckedTest("svc") {}
     void TearDown() override {
-        root_.close();
-        EXPECT_EQ(iso_.ledger.live_total(), 0u) << "every lease returned";
+        LeakCheckedTest::TearDown();
         EXPECT_EQ(iso_.monitor.count(ReportKind::leak), 0u);
-        fs::remove_all(dir_);
     }
 
-    testing::Isolated iso_;
-    Scope root_{"svc", {.monitor = &iso_.monitor}};
-    fs::path dir_;
+    testing::TempDir dir_{"sqlite"};
 };
 
 TEST_P(SqliteConcurrencyTest, FourThreadsWriteAndReadWithoutLoss) {

@@ -16,7 +16,8 @@
 #include <scopeflow/sqlite/database.h>
 #include <scopeflow/sqlite/transaction.h>
 
-#include "unit/test_support.h"
+#include "support/leak_check.h"
+#include "support/temp_dir.h"
 
 namespace scopeflow::sqlite {
 namespace {
@@ -29,20 +30,16 @@ bool contains(const std::string& haystack, const std::string& needle) {
     return haystack.find(needle) != std::string::npos;
 }
 
-class SqliteTest : public ::testing::Test {
+// Every lease returned (the leak check), and no leak reported unless the test expects one.
+class SqliteTest : public testing::LeakCheckedTest {
 protected:
-    void SetUp() override {
-        std::string tmpl = (fs::temp_directory_path() / "sf-sqlite-XXXXXX").string();
-        ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-        dir_ = tmpl;
-    }
+    SqliteTest()
+        : LeakCheckedTest("svc") {}
     void TearDown() override {
-        root_.close();
-        EXPECT_EQ(iso_.ledger.live_total(), 0u) << "every lease returned";
+        LeakCheckedTest::TearDown();
         if (!leak_expected_) {
             EXPECT_EQ(iso_.monitor.count(ReportKind::leak), 0u);
         }
-        fs::remove_all(dir_);
     }
 
     [[nodiscard]] std::string db_path(const std::string& name = "test.db") const {
@@ -53,9 +50,7 @@ protected:
         return std::stoll(*c.query("SELECT count(*) FROM " + table).rows.at(0).at(0));
     }
 
-    testing::Isolated iso_;
-    Scope root_{"svc", {.monitor = &iso_.monitor}};
-    fs::path dir_;
+    testing::TempDir dir_;
     bool leak_expected_ = false;
 };
 

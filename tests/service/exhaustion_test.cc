@@ -22,11 +22,7 @@ namespace {
 using namespace std::chrono_literals;
 
 std::string jsonl(int n) {
-    std::string s;
-    for (int i = 1; i <= n; ++i) {
-        s += "{\"id\":" + std::to_string(i) + ",\"text\":\"some payload to fill the disk\"}\n";
-    }
-    return s;
+    return jsonl_ids(n, [](int) { return ",\"text\":\"some payload to fill the disk\""; });
 }
 
 // id -> copies over the published parts; every line must be a whole event.

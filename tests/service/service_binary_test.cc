@@ -19,11 +19,7 @@ namespace {
 using namespace std::chrono_literals;
 
 std::string jsonl(int n) {
-    std::string s;
-    for (int i = 1; i <= n; ++i) {
-        s += "{\"id\":" + std::to_string(i) + ",\"price\":" + std::to_string(i % 100) + "}\n";
-    }
-    return s;
+    return jsonl_ids(n, [](int i) { return ",\"price\":" + std::to_string(i % 100); });
 }
 
 // Lines and distinct ids in the sink's published parts.

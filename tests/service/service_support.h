@@ -1,5 +1,6 @@
 // Running the real scopeflow binary from tests: spawn it (stderr to a log file), find its admin
-// port in the log, scrape its endpoints, signal it, wait for its exit code.
+// port in the log, scrape its endpoints, signal it, wait for its exit code. Each test's files go
+// in a testing::TempDir (support/temp_dir.h).
 #pragma once
 
 #include <chrono>
@@ -14,47 +15,13 @@
 
 #include <gtest/gtest.h>
 
-#include <scopeflow/process/child_process.h>
-#include <scopeflow/http/session.h>
 #include <scopeflow/core/scope.h>
+#include <scopeflow/http/session.h>
+#include <scopeflow/process/child_process.h>
+
+#include "support/temp_dir.h"
 
 namespace scopeflow::testing {
-
-inline std::string read_file(const std::filesystem::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
-inline void write_file(const std::filesystem::path& p, const std::string& text) {
-    std::ofstream(p, std::ios::binary) << text;
-}
-
-// A fresh directory under the build tree's temp area, removed at the end of the test.
-class TempDir {
-public:
-    TempDir() {
-        const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-        path_ = std::filesystem::temp_directory_path() /
-                ("scopeflow-svc-" + std::string(info->name()) + "-" + std::to_string(::getpid()));
-        std::filesystem::remove_all(path_);
-        std::filesystem::create_directories(path_);
-    }
-    ~TempDir() {
-        std::error_code ec;
-        std::filesystem::remove_all(path_, ec);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    [[nodiscard]] const std::filesystem::path& path() const { return path_; }
-    [[nodiscard]] std::filesystem::path operator/(const std::string& name) const {
-        return path_ / name;
-    }
-
-private:
-    std::filesystem::path path_;
-};
 
 // The binary, started with `args`; its stderr goes to `log`.
 class Service {
@@ -122,6 +89,17 @@ private:
     std::filesystem::path log_;
     ChildProcess child_;
 };
+
+// n JSON lines {"id":1<rest>} ... {"id":n<rest>}, where rest(i) adds fields after the id
+// (",\"price\":7").
+template <typename Rest>
+std::string jsonl_ids(int n, Rest rest) {
+    std::string s;
+    for (int i = 1; i <= n; ++i) {
+        s += "{\"id\":" + std::to_string(i) + rest(i) + "}\n";
+    }
+    return s;
+}
 
 // Lines of every published part ("*.jsonl") in `dir`.
 inline std::vector<std::string> published_lines(const std::filesystem::path& dir) {

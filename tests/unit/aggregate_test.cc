@@ -4,60 +4,22 @@
 #include <gtest/gtest.h>
 
 #include <scopeflow/core/error.h>
-#include <scopeflow/event/event.h>
-#include <scopeflow/event/event_json.h>
+#include <scopeflow/core/scope.h>
 #include <scopeflow/engine/graph.h>
 #include <scopeflow/engine/pipeline.h>
-#include <scopeflow/core/scope.h>
+#include <scopeflow/event/event.h>
+#include <scopeflow/event/event_json.h>
 #include <scopeflow/stages/aggregate_stages.h>
 
-#include "unit/engine_support.h"
+#include "support/lambda_stage.h"
+#include "support/leak_check.h"
+#include "support/test_source.h"
 
 namespace scopeflow {
 namespace {
 
 using namespace std::chrono_literals;
 using testing::LambdaStage;
-
-// Events {"ts": ..., "user": ..., "price": ...} from a fixed list; acks recorded.
-class ListSource final : public Source {
-public:
-    explicit ListSource(std::vector<Event> events)
-        : events_(std::move(events)) {}
-    std::size_t read(std::span<Event> out, const std::stop_token& stop) override {
-        std::lock_guard lock(mu_);
-        std::size_t n = 0;
-        while (!stop.stop_requested() && n < out.size() && next_ < events_.size()) {
-            out[n] = events_[next_];
-            out[n].meta().sequence = next_++;
-            ++n;
-        }
-        return n;
-    }
-    void ack(std::uint64_t) override {
-        std::lock_guard lock(mu_);
-        ++acked_;
-    }
-    void nack(std::uint64_t, std::string_view) override {
-        std::lock_guard lock(mu_);
-        ++nacked_;
-    }
-    std::uint64_t acked() {
-        std::lock_guard lock(mu_);
-        return acked_;
-    }
-    std::uint64_t nacked() {
-        std::lock_guard lock(mu_);
-        return nacked_;
-    }
-
-private:
-    std::mutex mu_;
-    std::vector<Event> events_;
-    std::size_t next_ = 0;
-    std::uint64_t acked_ = 0;
-    std::uint64_t nacked_ = 0;
-};
 
 Event at(std::int64_t ts, std::string user, double price) {
     return Event{{"ts", Value(ts)}, {"user", Value(std::move(user))}, {"price", Value(price)}};
@@ -72,7 +34,7 @@ protected:
 };
 
 TEST_F(AggregateTest, CounterCountsPerKeyAcrossWorkers) {
-    testing::CountingSource source(1000);
+    testing::TestSource source(1000);
     auto counter = std::make_unique<CounterStage>(CounterOptions{.key_field = "parity"});
     CounterStage* c = counter.get();
     Graph g;
@@ -89,10 +51,11 @@ TEST_F(AggregateTest, CounterCountsPerKeyAcrossWorkers) {
 }
 
 TEST_F(AggregateTest, TumblingWindowsEmitPerKeyAndAckInputsAfterTheirWindow) {
-    ListSource source({at(1000, "a", 1), at(1500, "b", 2), at(1999, "a", 3),  // window 1000
-                       at(2000, "a", 4), at(2500, "a", 5),                    // window 2000
-                       at(1200, "b", 6),                                      // late
-                       at(4100, "b", 7)});                                    // window 4000
+    testing::TestSource source(
+        std::vector<Event>{at(1000, "a", 1), at(1500, "b", 2), at(1999, "a", 3),  // window 1000
+                           at(2000, "a", 4), at(2500, "a", 5),                    // window 2000
+                           at(1200, "b", 6),                                      // late
+                           at(4100, "b", 7)});                                    // window 4000
     auto window = std::make_unique<TumblingWindowStage>(TumblingWindowOptions{
         .time_field = "ts", .size = 1000ms, .key_field = "user", .sum_field = "price"});
     TumblingWindowStage* w = window.get();
@@ -122,7 +85,7 @@ TEST_F(AggregateTest, TumblingWindowsEmitPerKeyAndAckInputsAfterTheirWindow) {
 }
 
 TEST_F(AggregateTest, AStopNacksTheOpenWindowSoItIsReadAgain) {
-    testing::CountingSource source;  // endless, every event in the same window
+    testing::TestSource source;  // endless, every event in the same window
     Graph g;
     g.add_stage("ts", std::make_unique<LambdaStage>([](Event& e, TaskContext&) {
                     e.set("ts", Value(std::int64_t{5}));
@@ -144,7 +107,7 @@ TEST_F(AggregateTest, AStopNacksTheOpenWindowSoItIsReadAgain) {
 }
 
 TEST_F(AggregateTest, MissingTimestampTakesTheErrorRoute) {
-    ListSource source({Event{{"user", Value("x")}}});
+    testing::TestSource source(std::vector<Event>{Event{{"user", Value("x")}}});
     Graph g;
     g.add_stage("window",
                 std::make_unique<TumblingWindowStage>(TumblingWindowOptions{.time_field = "ts"}));

@@ -15,22 +15,24 @@
 #include <gtest/gtest.h>
 
 #include <scopeflow/core/error.h>
-#include <scopeflow/event/event.h>
 #include <scopeflow/core/fault_injector.h>
+#include <scopeflow/core/scope.h>
 #include <scopeflow/engine/graph.h>
 #include <scopeflow/engine/log.h>
 #include <scopeflow/engine/node.h>
 #include <scopeflow/engine/pipeline.h>
-#include <scopeflow/core/scope.h>
+#include <scopeflow/event/event.h>
 
-#include "unit/engine_support.h"
-#include "unit/test_support.h"
+#include "support/accounting.h"
+#include "support/lambda_stage.h"
+#include "support/leak_check.h"
+#include "support/test_source.h"
 
 namespace scopeflow {
 namespace {
 
-using testing::CountingSource;
 using testing::LambdaStage;
+using testing::TestSource;
 
 enum class Verdict { ok, fail, nack };
 
@@ -112,29 +114,6 @@ private:
     std::atomic<std::size_t> largest_{0};
 };
 
-// A CountingSource that calls `on_ack` before each ack reaches it.
-class WatchingSource final : public Source {
-public:
-    WatchingSource(std::uint64_t total, std::function<void(std::uint64_t)> on_ack)
-        : inner_(total),
-          on_ack_(std::move(on_ack)) {}
-    std::size_t read(std::span<Event> out, const std::stop_token& stop) override {
-        return inner_.read(out, stop);
-    }
-    void ack(std::uint64_t sequence) override {
-        on_ack_(sequence);
-        inner_.ack(sequence);
-    }
-    void nack(std::uint64_t sequence, std::string_view reason) override {
-        inner_.nack(sequence, reason);
-    }
-    CountingSource& inner() { return inner_; }
-
-private:
-    CountingSource inner_;
-    std::function<void(std::uint64_t)> on_ack_;
-};
-
 std::int64_t n_of(const Event& e) {
     return e.get_int("n").value_or(-1);
 }
@@ -160,7 +139,8 @@ protected:
 TEST_F(BatchFailureTest, FailedEventsGoToTheDeadLetterStageAndAreAckedAfterItFlushed) {
     std::atomic<int> acked_before_dead_letter_flush{0};
     BufferingSink* dlq = nullptr;
-    WatchingSource source(200, [&](std::uint64_t sequence) {
+    TestSource source(200);
+    source.on_ack([&](std::uint64_t sequence) {
         if (sequence % 10 == 3 && !dlq->was_delivered(sequence)) {
             ++acked_before_dead_letter_flush;
         }
@@ -187,8 +167,8 @@ TEST_F(BatchFailureTest, FailedEventsGoToTheDeadLetterStageAndAreAckedAfterItFlu
     EXPECT_EQ(s.acked, 200U);
     EXPECT_EQ(s.nacked, 0U);
     expect_exact_accounting(s);
-    EXPECT_EQ(source.inner().acked(), 200U);
-    EXPECT_EQ(source.inner().settled_twice(), 0U);
+    EXPECT_EQ(source.acked(), 200U);
+    EXPECT_EQ(source.settled_twice(), 0U);
     EXPECT_EQ(acked_before_dead_letter_flush.load(), 0);
 
     const auto delivered = sink_raw->delivered();
@@ -207,7 +187,7 @@ TEST_F(BatchFailureTest, FailedEventsGoToTheDeadLetterStageAndAreAckedAfterItFlu
 }
 
 TEST_F(BatchFailureTest, AnEventTheStageHadPassedOnIsCountedOutOfWhereItEnded) {
-    CountingSource source(100);
+    TestSource source(100);
     Scope svc = root();
     auto dead = std::make_unique<BufferingSink>();
     BufferingSink* dlq = dead.get();
@@ -233,7 +213,7 @@ TEST_F(BatchFailureTest, AnEventTheStageHadPassedOnIsCountedOutOfWhereItEnded) {
 }
 
 TEST_F(BatchFailureTest, WithoutADeadLetterStageFailedEventsAloneAreNacked) {
-    CountingSource source(100);
+    TestSource source(100);
     Scope svc = root();
     Graph g;
     g.add_stage("sink", std::make_unique<BufferingSink>(fail_threes));
@@ -252,7 +232,7 @@ TEST_F(BatchFailureTest, WithoutADeadLetterStageFailedEventsAloneAreNacked) {
 }
 
 TEST_F(BatchFailureTest, NackSendsTheEventBackWithoutDeadLettering) {
-    CountingSource source(50);
+    TestSource source(50);
     Scope svc = root();
     auto dead = std::make_unique<BufferingSink>();
     BufferingSink* dlq = dead.get();
@@ -277,7 +257,7 @@ TEST_F(BatchFailureTest, NackSendsTheEventBackWithoutDeadLettering) {
 }
 
 TEST_F(BatchFailureTest, AFailureOnTheDeadLetterPathIsNackedNotDeadLetteredAgain) {
-    CountingSource source(60);
+    TestSource source(60);
     Scope svc = root();
     auto dead = std::make_unique<BufferingSink>([](const Event&) { return Verdict::fail; });
     BufferingSink* dlq = dead.get();
@@ -302,7 +282,7 @@ TEST_F(BatchFailureTest, AFailureOnTheDeadLetterPathIsNackedNotDeadLetteredAgain
 }
 
 TEST_F(BatchFailureTest, EveryStageEndsTheBatchEvenWhenAnEarlierOneThrows) {
-    CountingSource source(40);
+    TestSource source(40);
     Scope svc = root();
     // "first" throws at the end of every other batch; "second" after it must still be flushed,
     // or its buffer would be carried into (and written with) the next batch.
@@ -330,7 +310,7 @@ TEST_F(BatchFailureTest, EveryStageEndsTheBatchEvenWhenAnEarlierOneThrows) {
 }
 
 TEST_F(BatchFailureTest, EveryThrowIsNamedAndTheBatchIsNackedWholeWithItsFailedEvents) {
-    CountingSource source(8);
+    TestSource source(8);
     Scope svc = root();
     auto always = [](const std::vector<Event>& events) { return !events.empty(); };
     auto dead = std::make_unique<BufferingSink>();
@@ -355,7 +335,7 @@ TEST_F(BatchFailureTest, EveryThrowIsNamedAndTheBatchIsNackedWholeWithItsFailedE
 }
 
 TEST_F(BatchFailureTest, AThrowFromTheDeadLetterStagesSecondFlushNacksTheBatch) {
-    CountingSource source(20);
+    TestSource source(20);
     Scope svc = root();
     // The dead-letter stage's own end_batch throws once it has something to write.
     auto dead = std::make_unique<BufferingSink>(
@@ -375,7 +355,7 @@ TEST_F(BatchFailureTest, AThrowFromTheDeadLetterStagesSecondFlushNacksTheBatch) 
 }
 
 TEST_F(BatchFailureTest, FailingAnEventOfAnotherBatchFailsTheBatch) {
-    CountingSource source(10);
+    TestSource source(10);
     Scope svc = root();
     class Wrong final : public Stage {
     public:
@@ -426,7 +406,7 @@ private:
 TEST_F(BatchFailureTest, AFailedAggregateNacksTheInputsItsStageSettlesWithTheBatch) {
     for (const bool with_dead_letter : {false, true}) {
         SCOPED_TRACE(with_dead_letter ? "dead-letter stage" : "no dead-letter stage");
-        CountingSource source(20);
+        TestSource source(20);
         Scope svc = root();
         Graph g;
         g.add_stage("bundle", std::make_unique<Bundler>(5));
@@ -479,7 +459,7 @@ TEST_F(BatchFailureTest, EndBatchOutsideAPipelineThrowsWhenEventsFailed) {
 
 TEST_F(BatchFailureTest, FaultAtEveryPointKeepsTheAccountingExact) {
     auto scenario = [&](FaultInjector& faults) {
-        CountingSource source(24);
+        TestSource source(24);
         Scope svc = root(&faults);
         Graph g;
         g.add_stage("work", std::make_unique<LambdaStage>([](Event&, TaskContext& task) {
@@ -494,18 +474,7 @@ TEST_F(BatchFailureTest, FaultAtEveryPointKeepsTheAccountingExact) {
         g.route("work", "default", "sink");
         g.set_dead_letter("dlq");
         Pipeline p("p", std::move(g), source, {.workers = 2, .batch_size = 4});
-        try {
-            p.run(svc);
-        } catch (const Error&) {
-            // open/finish/close faults fail the run; checked through the ledger
-        }
-        const PipelineStats s = p.stats();
-        EXPECT_EQ(s.completed + s.dead_lettered + s.dropped + s.failed + s.interrupted, s.read);
-        EXPECT_EQ(source.acked() + source.nacked(), s.read);
-        EXPECT_EQ(source.settled_twice(), 0U);
-        if (s.read > 0) {
-            EXPECT_EQ(s.read, 24U);
-        }
+        testing::run_accounted(p, svc, source, 24);
     };
     const auto hits = FaultInjector::record(scenario);
     std::set<std::pair<FaultPhase, std::string>> points;
@@ -519,7 +488,7 @@ TEST_F(BatchFailureTest, FaultAtEveryPointKeepsTheAccountingExact) {
             FaultInjector faults;
             faults.arm({.phase = phase, .point = point, .nth = nth});
             scenario(faults);
-            EXPECT_EQ(iso_.ledger.live_total(), 0U);
+            EXPECT_TRUE(testing::nothing_live(iso_.ledger));
         }
     }
 }
@@ -542,7 +511,7 @@ protected:
 };
 
 TEST_F(BatchFailureTest, AStopDuringRetriesNacksTheEventsAndNeverDeadLettersThem) {
-    CountingSource source(8);
+    TestSource source(8);
     Scope svc = root();
     auto down = std::make_unique<DownServer>();
     DownServer* server = down.get();
@@ -578,7 +547,7 @@ TEST_F(BatchFailureTest, FailuresAreLoggedWithStageAndReasonOnceThenAsACount) {
         std::lock_guard lock(mu);
         lines.emplace_back(level, line);
     });
-    CountingSource source(1000);
+    TestSource source(1000);
     Scope svc = root();
     Graph g;
     g.add_stage("parse", std::make_unique<LambdaStage>([](Event&, TaskContext&) -> ActionId {
@@ -608,7 +577,7 @@ TEST_F(BatchFailureTest, DeadLetteredFailuresAreLoggedAsWarnings) {
         std::lock_guard lock(mu);
         lines.emplace_back(level, line);
     });
-    CountingSource source(50);
+    TestSource source(50);
     Scope svc = root();
     Graph g;
     g.add_stage("sink",
@@ -634,7 +603,7 @@ TEST_F(BatchFailureTest, ACycleHittingTheHopLimitIsLoggedAsSuch) {
         std::lock_guard lock(mu);
         lines.emplace_back(level, line);
     });
-    CountingSource source(10);
+    TestSource source(10);
     Scope svc = root();
     Graph g;
     g.add_stage("a",

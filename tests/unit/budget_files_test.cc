@@ -21,20 +21,15 @@
 #include <scopeflow/core/error.h>
 #include <scopeflow/core/scope.h>
 
-#include "unit/test_support.h"
+#include "support/leak_check.h"
+#include "support/probe.h"
+#include "support/temp_dir.h"
 
 namespace scopeflow {
 namespace {
 
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
-
-std::string read_file(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
 
 std::size_t count_files(const fs::path& dir) {
     std::size_t n = 0;
@@ -44,26 +39,20 @@ std::size_t count_files(const fs::path& dir) {
     return n;
 }
 
-class BudgetFilesTest : public ::testing::Test {
+// Every file, permit and ticket released (the leak check) and no descriptor leaked.
+class BudgetFilesTest : public testing::LeakCheckedTest {
 protected:
-    void SetUp() override {
-        std::string tmpl = (fs::temp_directory_path() / "sf-budget-XXXXXX").string();
-        ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-        dir_ = tmpl;
-        fds_before_ = testing::count_open_fds();
-    }
+    BudgetFilesTest()
+        : LeakCheckedTest("svc") {}
+    void SetUp() override { fds_before_ = testing::count_open_fds(); }
     void TearDown() override {
-        root_.close();
-        EXPECT_EQ(iso_.ledger.live_total(), 0u) << "every file, permit and ticket released";
+        LeakCheckedTest::TearDown();
         EXPECT_EQ(testing::count_open_fds(), fds_before_) << "no descriptor leaked";
-        fs::remove_all(dir_);
     }
 
     std::string path(const std::string& name) const { return (dir_ / name).string(); }
 
-    testing::Isolated iso_;
-    Scope root_{"svc", {.monitor = &iso_.monitor}};
-    fs::path dir_;
+    testing::TempDir dir_;
     int fds_before_ = 0;
 };
 
@@ -154,15 +143,15 @@ TEST_F(BudgetFilesTest, BufferedWriterWritesOnlyWhenFullOrClosed) {
     BufferedWriter w(files.open(root_, path("out"), O_WRONLY | O_CREAT | O_TRUNC),
                      {.buffer_bytes = 8});
     w.append("hello");
-    EXPECT_EQ(read_file(path("out")), "") << "still buffered";
+    EXPECT_EQ(testing::read_file(path("out")), "") << "still buffered";
     EXPECT_EQ(w.buffered(), 5u);
     w.append("world");  // 10 > 8: the first five go out
-    EXPECT_EQ(read_file(path("out")), "hello");
+    EXPECT_EQ(testing::read_file(path("out")), "hello");
     w.append(std::string(20, 'x'));  // larger than the buffer: straight through
-    EXPECT_EQ(read_file(path("out")).size(), 30u);
+    EXPECT_EQ(testing::read_file(path("out")).size(), 30u);
     w.append("!");
     w.close();
-    EXPECT_EQ(read_file(path("out")), "helloworld" + std::string(20, 'x') + "!");
+    EXPECT_EQ(testing::read_file(path("out")), "helloworld" + std::string(20, 'x') + "!");
     EXPECT_EQ(w.bytes_written(), 31u);
     EXPECT_EQ(files.stats().open, 0u) << "close gives the slot back";
     w.close();  // idempotent
@@ -204,20 +193,21 @@ TEST_F(BudgetFilesTest, FlushErrorSeenOnlyByTheDestructorIsReported) {
 
 TEST_F(BudgetFilesTest, TempFileRemovedOnCloseAndOnDestruction) {
     {
-        TempFile t = TempFile::create(root_, {.directory = dir_.string(), .prefix = "part-"});
+        TempFile t =
+            TempFile::create(root_, {.directory = dir_.path().string(), .prefix = "part-"});
         t.append("partial");
-        EXPECT_EQ(count_files(dir_), 1u);
+        EXPECT_EQ(count_files(dir_.path()), 1u);
         EXPECT_EQ(fs::path(t.path()).filename().string().rfind("part-", 0), 0u) << t.path();
         t.close();
-        EXPECT_EQ(count_files(dir_), 0u);
+        EXPECT_EQ(count_files(dir_.path()), 0u);
         t.close();  // idempotent
     }
     {
-        TempFile t = TempFile::create(root_, {.directory = dir_.string()});
+        TempFile t = TempFile::create(root_, {.directory = dir_.path().string()});
         t.append("partial");
-        EXPECT_EQ(count_files(dir_), 1u);
+        EXPECT_EQ(count_files(dir_.path()), 1u);
     }
-    EXPECT_EQ(count_files(dir_), 0u);
+    EXPECT_EQ(count_files(dir_.path()), 0u);
     EXPECT_EQ(iso_.ledger.live(ResourceKind::file).entries, 0u);
 }
 
@@ -225,21 +215,21 @@ TEST_F(BudgetFilesTest, TempFileRemovedWhenItsScopeFails) {
     // Adopted by the scope: released by the scope's close after the failure.
     EXPECT_THROW(root_.child("task").run([&](Scope& task) {
         TempFile& t = task.adopt({"tmp", ResourceKind::file},
-                                 TempFile::create(task, {.directory = dir_.string()}));
+                                 TempFile::create(task, {.directory = dir_.path().string()}));
         t.append("half a batch");
-        EXPECT_EQ(count_files(dir_), 1u);
+        EXPECT_EQ(count_files(dir_.path()), 1u);
         throw std::runtime_error("stage failed");
     }),
                  std::runtime_error);
-    EXPECT_EQ(count_files(dir_), 0u);
+    EXPECT_EQ(count_files(dir_.path()), 0u);
     // A local of the failing body: removed while unwinding.
     EXPECT_THROW(root_.child("task").run([&](Scope& task) {
-        TempFile t = TempFile::create(task, {.directory = dir_.string()});
+        TempFile t = TempFile::create(task, {.directory = dir_.path().string()});
         t.append("half a batch");
         throw std::runtime_error("stage failed");
     }),
                  std::runtime_error);
-    EXPECT_EQ(count_files(dir_), 0u);
+    EXPECT_EQ(count_files(dir_.path()), 0u);
     EXPECT_EQ(iso_.monitor.count(ReportKind::leak), 0u);
 }
 
@@ -247,9 +237,9 @@ TEST_F(BudgetFilesTest, CommitRenamesAndTheFileIsNoLongerTemporary) {
     FileBudget files({.name = "files", .max_open = 1, .acquire_timeout = 0ms});
     const std::string final_path = path("batch-1.json");
     {
-        TempFile t = TempFile::create(root_, {.directory = dir_.string(), .budget = &files});
+        TempFile t = TempFile::create(root_, {.directory = dir_.path().string(), .budget = &files});
         EXPECT_EQ(files.stats().open, 1u);
-        EXPECT_THROW(TempFile::create(root_, {.directory = dir_.string(), .budget = &files}),
+        EXPECT_THROW(TempFile::create(root_, {.directory = dir_.path().string(), .budget = &files}),
                      BudgetTimeoutError);
         t.append("{\"n\": 1}");
         t.commit(final_path);
@@ -258,14 +248,14 @@ TEST_F(BudgetFilesTest, CommitRenamesAndTheFileIsNoLongerTemporary) {
         EXPECT_EQ(files.stats().open, 0u) << "committing closes the file";
         EXPECT_THROW(t.commit(path("again")), Error);
     }
-    EXPECT_EQ(count_files(dir_), 1u);
-    EXPECT_EQ(read_file(final_path), "{\"n\": 1}");
+    EXPECT_EQ(count_files(dir_.path()), 1u);
+    EXPECT_EQ(testing::read_file(final_path), "{\"n\": 1}");
 }
 
 TEST_F(BudgetFilesTest, FailedCommitLeavesItTemporaryAndRemovesItLater) {
     std::string temp_path;
     {
-        TempFile t = TempFile::create(root_, {.directory = dir_.string()});
+        TempFile t = TempFile::create(root_, {.directory = dir_.path().string()});
         temp_path = t.path();
         t.append("x");
         EXPECT_THROW(t.commit(path("no/such/dir/final")), Error);
@@ -273,7 +263,7 @@ TEST_F(BudgetFilesTest, FailedCommitLeavesItTemporaryAndRemovesItLater) {
         EXPECT_TRUE(fs::exists(temp_path));
     }
     EXPECT_FALSE(fs::exists(temp_path));
-    EXPECT_EQ(count_files(dir_), 0u);
+    EXPECT_EQ(count_files(dir_.path()), 0u);
 }
 
 TEST_F(BudgetFilesTest, CreateInAMissingDirectoryNamesIt) {

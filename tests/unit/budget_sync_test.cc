@@ -18,7 +18,8 @@
 #include <scopeflow/core/error.h>
 #include <scopeflow/core/scope.h>
 
-#include "unit/test_support.h"
+#include "support/eventually.h"
+#include "support/leak_check.h"
 
 namespace scopeflow {
 namespace {
@@ -26,25 +27,11 @@ namespace {
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
-// Polls until `done` holds (no fixed sleeps): fails the test after 10 s.
-template <typename F>
-void wait_until(F done) {
-    const auto deadline = Clock::now() + 10s;
-    while (!done()) {
-        ASSERT_LT(Clock::now(), deadline) << "condition never became true";
-        std::this_thread::sleep_for(1ms);
-    }
-}
-
-class BudgetSyncTest : public ::testing::Test {
+// Every grant released (the leak check).
+class BudgetSyncTest : public testing::LeakCheckedTest {
 protected:
-    void TearDown() override {
-        root_.close();
-        EXPECT_EQ(iso_.ledger.live_total(), 0u) << "every grant released";
-    }
-
-    testing::Isolated iso_;
-    Scope root_{"svc", {.monitor = &iso_.monitor}};
+    BudgetSyncTest()
+        : LeakCheckedTest("svc") {}
 };
 
 // --- MemoryBudget ---------------------------------------------------------------------------
@@ -115,13 +102,13 @@ TEST_F(BudgetSyncTest, MemoryWaitersAreServedInArrivalOrderWithoutBarging) {
         std::lock_guard lock(mu);
         order.emplace_back("big");
     });
-    wait_until([&] { return mem.stats().waiting == 1; });
+    EXPECT_TRUE(testing::eventually([&] { return mem.stats().waiting == 1; }, 10s, 1ms));
     std::jthread small([&] {
         MemoryReservation r = mem.acquire(root_, 30);  // fits now, but "big" came first
         std::lock_guard lock(mu);
         order.emplace_back("small");
     });
-    wait_until([&] { return mem.stats().waiting == 2; });
+    EXPECT_TRUE(testing::eventually([&] { return mem.stats().waiting == 2; }, 10s, 1ms));
     EXPECT_EQ(mem.stats().used, 50u) << "the small request did not jump the queue";
     held.release();
     big.join();
@@ -145,7 +132,7 @@ TEST_F(BudgetSyncTest, MemoryAcquireHonoursTheScopesStopToken) {
             cancelled = true;
         }
     });
-    wait_until([&] { return mem.stats().waiting == 1; });
+    EXPECT_TRUE(testing::eventually([&] { return mem.stats().waiting == 1; }, 10s, 1ms));
     task.request_stop();
     t.join();
     EXPECT_TRUE(cancelled.load());
@@ -185,7 +172,8 @@ TEST_F(BudgetSyncTest, SemaphoreServesWaitersInArrivalOrder) {
             std::lock_guard lock(mu);
             order.emplace_back(name);
         });
-        wait_until([&] { return sem.stats().waiting == before + 1; });
+        EXPECT_TRUE(
+            testing::eventually([&] { return sem.stats().waiting == before + 1; }, 10s, 1ms));
     }
     held.release();
     threads.clear();
@@ -209,7 +197,7 @@ TEST_F(BudgetSyncTest, SemaphoreAcquireIsCancelledByTheStopToken) {
             cancelled = std::string(e.what()).find("semaphore 'geo-api'") != std::string::npos;
         }
     });
-    wait_until([&] { return sem.stats().waiting == 1; });
+    EXPECT_TRUE(testing::eventually([&] { return sem.stats().waiting == 1; }, 10s, 1ms));
     worker.request_stop();
     t.join();
     EXPECT_TRUE(cancelled.load());
@@ -291,7 +279,7 @@ TEST_F(BudgetSyncTest, MutexRecordsHoldTimeContentionAndTheHolder) {
         TrackedLock l = mu.lock(root_);
         EXPECT_EQ(mu.holder()->owner_path, "svc");
     });
-    wait_until([&] { return mu.stats().waiting == 1; });
+    EXPECT_TRUE(testing::eventually([&] { return mu.stats().waiting == 1; }, 10s, 1ms));
     std::this_thread::sleep_for(20ms);  // measured hold time
     lock.unlock();
     t.join();

@@ -21,7 +21,9 @@
 #include <scopeflow/stages/json_stages.h>
 #include <scopeflow/stages/rotating_file_writer.h>
 
-#include "unit/engine_support.h"
+#include "support/lambda_stage.h"
+#include "support/leak_check.h"
+#include "support/temp_dir.h"
 
 namespace scopeflow {
 namespace {
@@ -30,21 +32,13 @@ namespace fs = std::filesystem;
 
 class BuiltinStagesTest : public ::testing::Test {
 protected:
-    void SetUp() override {
-        dir_ = fs::temp_directory_path() /
-               ("scopeflow-stages-" + std::to_string(::getpid()) + "-" +
-                ::testing::UnitTest::GetInstance()->current_test_info()->name());
-        fs::create_directories(dir_);
-    }
-    void TearDown() override { fs::remove_all(dir_); }
-
     ActionId run_one(Stage& stage, Event& e) {
         stage.open(scope_, 1);
         return stage.process(e, task_);
     }
     std::vector<std::string> files(std::string_view suffix) {
         std::vector<std::string> out;
-        for (const auto& entry : fs::directory_iterator(dir_)) {
+        for (const auto& entry : fs::directory_iterator(dir_.path())) {
             const std::string name = entry.path().filename().string();
             if (name.size() >= suffix.size() && name.ends_with(suffix)) {
                 out.push_back(name);
@@ -68,7 +62,7 @@ protected:
     testing::Isolated iso_;
     Scope scope_{"svc", {.monitor = &iso_.monitor}};
     TaskContext task_{scope_, 0, {}};
-    fs::path dir_;
+    testing::TempDir dir_;
 };
 
 TEST_F(BuiltinStagesTest, FilterComparesNumbersStringsAndPresence) {
@@ -113,7 +107,7 @@ TEST_F(BuiltinStagesTest, JsonParseAndSerializeRoundTrip) {
 
 TEST_F(BuiltinStagesTest, RotatingWriterPublishesCompletePartsOnly) {
     RotatingFileWriter w(
-        {.directory = dir_.string(), .prefix = "p", .max_bytes = 100, .buffer_bytes = 1});
+        {.directory = dir_.path().string(), .prefix = "p", .max_bytes = 100, .buffer_bytes = 1});
     for (int i = 0; i < 10; ++i) {
         w.append(std::string(30, static_cast<char>('a' + i)));  // 31 bytes with the newline
     }
@@ -128,14 +122,14 @@ TEST_F(BuiltinStagesTest, RotatingWriterPublishesCompletePartsOnly) {
 
 TEST_F(BuiltinStagesTest, RotatingWriterNeverOverwritesAnEarlierRunsParts) {
     for (int run = 0; run < 2; ++run) {  // a restart with the same directory and prefix
-        RotatingFileWriter w({.directory = dir_.string(), .prefix = "p", .max_bytes = 100});
+        RotatingFileWriter w({.directory = dir_.path().string(), .prefix = "p", .max_bytes = 100});
         for (int i = 0; i < 5; ++i) {
             w.append(std::string(30, 'x'));
         }
         w.close();
     }
     { std::ofstream(dir_ / "p-9.jsonl.tmp") << "acked before a crash\n"; }
-    RotatingFileWriter w({.directory = dir_.string(), .prefix = "p", .max_bytes = 1000});
+    RotatingFileWriter w({.directory = dir_.path().string(), .prefix = "p", .max_bytes = 1000});
     w.append("third run");
     w.close();
     EXPECT_EQ(count_lines(), 11U);        // 5 + 5 + 1: nothing replaced
@@ -149,7 +143,7 @@ TEST_F(BuiltinStagesTest, RecoverPublishesLeftoverPartsCutAfterTheirLastComplete
     { std::ofstream(dir_ / "p-5.jsonl.tmp"); }               // created, nothing written
     { std::ofstream(dir_ / "q-1.jsonl.tmp") << "another writer's\n"; }
     { std::ofstream(dir_ / "p-x.jsonl.tmp") << "not a part name\n"; }
-    const PartRecovery r = RotatingFileWriter::recover(dir_.string(), "p");
+    const PartRecovery r = RotatingFileWriter::recover(dir_.path().string(), "p");
     EXPECT_EQ(r.parts, 1U);
     EXPECT_EQ(r.empty_removed, 2U);
     EXPECT_EQ(r.lines, 2U);
@@ -160,9 +154,9 @@ TEST_F(BuiltinStagesTest, RecoverPublishesLeftoverPartsCutAfterTheirLastComplete
     EXPECT_EQ(text.str(), "{\"id\":1}\n{\"id\":2}\n");
     EXPECT_EQ(files(".tmp"), (std::vector<std::string>{"p-x.jsonl.tmp", "q-1.jsonl.tmp"}));
     // Nothing left: a second recovery is a no-op, and a writer continues after the part.
-    const PartRecovery again = RotatingFileWriter::recover(dir_.string(), "p");
+    const PartRecovery again = RotatingFileWriter::recover(dir_.path().string(), "p");
     EXPECT_EQ(again.parts + again.empty_removed, 0U);
-    RotatingFileWriter w({.directory = dir_.string(), .prefix = "p"});
+    RotatingFileWriter w({.directory = dir_.path().string(), .prefix = "p"});
     w.append("next");
     w.close();
     EXPECT_TRUE(fs::exists(dir_ / "p-4.jsonl"));
@@ -176,7 +170,7 @@ TEST_F(BuiltinStagesTest, FileSinkOpenRecoversTheLeftoversOfEveryWorkerOfACrashe
     { std::ofstream(dir_ / "other-w0-1.jsonl.tmp") << "{\"id\":\"other sink\"}\n"; }
     GeneratorSource source({.count = 100});
     Graph g;
-    auto sink = std::make_unique<FileSinkStage>(FileSinkOptions{.directory = dir_.string()});
+    auto sink = std::make_unique<FileSinkStage>(FileSinkOptions{.directory = dir_.path().string()});
     FileSinkStage* raw = sink.get();
     g.add_stage("sink", std::move(sink));
     Pipeline p("p", std::move(g), source, {.workers = 2});
@@ -197,7 +191,7 @@ TEST_F(BuiltinStagesTest, FileProcessorOpenRemovesTempFilesACrashedRunLeft) {
     { std::ofstream(dir_ / "tmp" / "processing-Ab12Cd") << "{\"id\":1"; }
     { std::ofstream(dir_ / "tmp" / "processing-notmine.json") << "kept"; }
     FileProcessorStage stage(
-        {.directory = dir_.string(), .temp_directory = (dir_ / "tmp").string()});
+        {.directory = dir_.path().string(), .temp_directory = (dir_ / "tmp").string()});
     stage.open(scope_, 1);
     EXPECT_FALSE(fs::exists(dir_ / "tmp" / "processing-Ab12Cd"));
     EXPECT_TRUE(fs::exists(dir_ / "tmp" / "processing-notmine.json"));
@@ -206,8 +200,8 @@ TEST_F(BuiltinStagesTest, FileProcessorOpenRemovesTempFilesACrashedRunLeft) {
 TEST_F(BuiltinStagesTest, FileSinkWritesEveryEventOncePerWorkerFiles) {
     GeneratorSource source({.count = 5000, .with_payload = true});
     Graph g;
-    g.add_stage("sink", std::make_unique<FileSinkStage>(
-                            FileSinkOptions{.directory = dir_.string(), .max_bytes = 50'000}));
+    g.add_stage("sink", std::make_unique<FileSinkStage>(FileSinkOptions{
+                            .directory = dir_.path().string(), .max_bytes = 50'000}));
     Pipeline p("p", std::move(g), source, {.workers = 2});
     p.run(scope_);
     EXPECT_EQ(count_lines(), 5000U);
@@ -220,8 +214,8 @@ TEST_F(BuiltinStagesTest, FileSinkWritesEveryEventOncePerWorkerFiles) {
 TEST_F(BuiltinStagesTest, FileSinkPublishesWhatWasAckedWhenTheRunFails) {
     GeneratorSource source({.count = 1000});
     Graph g;
-    g.add_stage("sink",
-                std::make_unique<FileSinkStage>(FileSinkOptions{.directory = dir_.string()}));
+    g.add_stage("sink", std::make_unique<FileSinkStage>(
+                            FileSinkOptions{.directory = dir_.path().string()}));
     g.add_stage("boom", std::make_unique<testing::LambdaStage>([](Event& e, TaskContext&) {
                     if (e.meta().sequence == 500) {
                         throw std::runtime_error("stage failed");
@@ -280,8 +274,8 @@ TEST_F(BuiltinStagesTest, RegistryBuildsEveryBuiltinFromOptions) {
     } catch (const ConfigError& e) {
         EXPECT_EQ(e.where(), "graph.stages.p.command");
     }
-    EXPECT_NO_THROW((void)r.create("file_processor",
-                                   options(R"({"directory":")" + dir_.string() + R"("})"), "s"));
+    EXPECT_NO_THROW((void)r.create(
+        "file_processor", options(R"({"directory":")" + dir_.path().string() + R"("})"), "s"));
     try {
         (void)r.create("file_processor", options(R"({"directory":"/no/such/dir"})"),
                        "graph.stages.fp");

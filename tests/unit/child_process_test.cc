@@ -23,12 +23,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <scopeflow/process/child_process.h>
 #include <scopeflow/core/error.h>
-#include <scopeflow/process/line_channel.h>
 #include <scopeflow/core/scope.h>
+#include <scopeflow/process/child_process.h>
+#include <scopeflow/process/line_channel.h>
 
-#include "unit/test_support.h"
+#include "support/eventually.h"
+#include "support/leak_check.h"
+#include "support/probe.h"
 
 namespace scopeflow {
 namespace {
@@ -108,15 +110,6 @@ Lines read_all(LineChannel& io, std::chrono::milliseconds quiet = 5000ms) {
         lines.push_back(std::move(*line));
     }
     return lines;
-}
-
-template <typename Pred>
-bool eventually(Pred pred, std::chrono::milliseconds timeout = 5000ms) {
-    const auto until = Clock::now() + timeout;
-    while (!pred() && Clock::now() < until) {
-        std::this_thread::sleep_for(2ms);
-    }
-    return pred();
 }
 
 bool contains(const std::string& haystack, const std::string& needle) {
@@ -367,7 +360,7 @@ TEST(ChildProcessTest, TerminationReachesTheChildsProcessGroup) {
 
     EXPECT_EQ(child.close().signal, SIGKILL);
     // Reparented to init (or a subreaper) when the child died; dead now, perhaps not yet reaped.
-    EXPECT_TRUE(eventually([&] { return gone_or_zombie(grandchild); }))
+    EXPECT_TRUE(testing::eventually([&] { return gone_or_zombie(grandchild); }, 5000ms))
         << "a grandchild ignoring SIGTERM was killed with the group";
 }
 
@@ -384,7 +377,8 @@ TEST(ChildProcessTest, CrashedChildIsDetectedReportedAndReplaced) {
         EXPECT_TRUE(io.eof()) << "its stdout closed";
     }
     std::optional<ExitStatus> status;
-    ASSERT_TRUE(eventually([&] { return (status = worker.try_wait()).has_value(); }));
+    ASSERT_TRUE(
+        testing::eventually([&] { return (status = worker.try_wait()).has_value(); }, 5000ms));
     EXPECT_EQ(status->signal, SIGKILL);
     EXPECT_EQ(status->describe(), "killed by SIGKILL");
     EXPECT_TRUE(fully_reaped(worker.pid())) << "try_wait() reaped it";
@@ -572,7 +566,7 @@ TEST(ChildProcessTest, ClosingTheScopeReapsAnAdoptedChild) {
 
         stage.close();
         EXPECT_TRUE(fully_reaped(pid));
-        EXPECT_EQ(iso.ledger.live_total(), 0U);
+        EXPECT_TRUE(testing::nothing_live(iso.ledger));
     }
     EXPECT_EQ(iso.monitor.count(ReportKind::close_error), 0U);
 }
@@ -600,10 +594,13 @@ TEST(LineChannelTest, PartialReadsAreBufferedIntoWholeLines) {
     ChildProcess child = ChildProcess::spawn(
         {.argv = {"/bin/sh", "-c", "printf par; sleep 0.3; printf 'tial\\nsecond\\nlast'"}});
     LineChannel io{child};
-    ASSERT_TRUE(eventually([&] {
-        EXPECT_EQ(io.read_line(10ms), std::nullopt);
-        return io.buffered() == 3;
-    })) << "\"par\" arrived and waits for the rest of its line";
+    ASSERT_TRUE(testing::eventually(
+        [&] {
+            EXPECT_EQ(io.read_line(10ms), std::nullopt);
+            return io.buffered() == 3;
+        },
+        5000ms))
+        << "\"par\" arrived and waits for the rest of its line";
     EXPECT_EQ(io.read_line(5s), "partial");
     EXPECT_EQ(io.read_line(5s), "second");
     EXPECT_EQ(io.read_line(5s), "last") << "an unterminated last line still comes out";

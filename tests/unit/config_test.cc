@@ -14,6 +14,7 @@
 #include <scopeflow/engine/units.h>
 
 #include "service/builder.h"
+#include "support/temp_dir.h"
 
 namespace scopeflow::service {
 namespace {
@@ -274,7 +275,8 @@ TEST(ConfigLimitsTest, DepthIsCountedOnTheParsedTreeToo) {
 }
 
 TEST(ConfigLimitsTest, ABigFileIsRejectedWithoutReadingItAll) {
-    const auto path = std::filesystem::temp_directory_path() / "scopeflow_config_test_big.yaml";
+    const testing::TempDir dir;
+    const auto path = dir / "big.yaml";
     {
         std::ofstream out(path, std::ios::binary);
         out << kTail << "# " << std::string(5'000'000, 'x') << "\n";
@@ -286,7 +288,6 @@ TEST(ConfigLimitsTest, ABigFileIsRejectedWithoutReadingItAll) {
         EXPECT_EQ(std::string(e.what()),
                   path.string() + ": the file is larger than the limit of 4194304 bytes");
     }
-    std::filesystem::remove(path);
 }
 
 // --- duplicate keys ---------------------------------------------------------------------------

@@ -11,7 +11,7 @@ scopeflow_set_warnings(scopeflow_upper)
 scopeflow_enable_sanitizers(scopeflow_upper)
 
 add_executable(plugin_test unit/plugin_test.cc)
-target_link_libraries(plugin_test PRIVATE scopeflow::stages GTest::gtest GTest::gtest_main)
+target_link_libraries(plugin_test PRIVATE scopeflow::stages scopeflow_test_support GTest::gtest GTest::gtest_main)
 # Every object of the layers a plugin calls into is linked and exported, used by the host or not.
 set_target_properties(plugin_test PROPERTIES ENABLE_EXPORTS ON)
 foreach(_layer core event)
@@ -29,5 +29,7 @@ scopeflow_add_test(aggregate_test SOURCES unit/aggregate_test.cc LABELS concurre
 scopeflow_add_test(batch_failure_test SOURCES unit/batch_failure_test.cc LABELS concurrency)
 scopeflow_add_test(stream_source_test SOURCES unit/stream_source_test.cc LABELS concurrency)
 scopeflow_add_test(log_limiter_test SOURCES unit/log_limiter_test.cc LABELS concurrency)
-# Declared options: schema parsing, defaults, help, and the stage registry.
-scopeflow_add_test(options_schema_test SOURCES unit/options_schema_test.cc)
+# Graph on its own: validation, reachability, routes and cycles (pure logic, no threads).
+scopeflow_add_test(graph_test SOURCES unit/graph_test.cc)
+# SqlSource against a real SQLite file: paging, contiguous acks, resume after the committed key.
+scopeflow_add_test(sql_source_test SOURCES unit/sql_source_test.cc LINK scopeflow::sqlite)

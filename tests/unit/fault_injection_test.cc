@@ -15,7 +15,9 @@
 #include <scopeflow/core/scope.h>
 #include <scopeflow/core/unique_fd.h>
 
-#include "unit/test_support.h"
+#include "support/eventually.h"
+#include "support/leak_check.h"
+#include "support/probe.h"
 
 namespace scopeflow {
 namespace {
@@ -78,7 +80,7 @@ TEST_F(FaultInjectionTest, ThrowAtEveryPointLeavesNothingLive) {
         }
         EXPECT_TRUE(threw) << "the failure surfaced as the right error";
         EXPECT_EQ(faults.fired(), 1U);
-        EXPECT_EQ(iso_.ledger.live_total(), 0U);
+        EXPECT_TRUE(testing::nothing_live(iso_.ledger));
         EXPECT_EQ(count_open_fds(), fds_before);
     }
 }
@@ -103,12 +105,9 @@ TEST_F(FaultInjectionTest, HangAtEveryPointIsBoundedAndLeavesNothingLive) {
             EXPECT_EQ(h.phase, FaultPhase::release);
             EXPECT_TRUE(e.primary().stuck);
         }
-        const auto until = std::chrono::steady_clock::now() + 5s;
-        while (iso_.ledger.live_total() != 0 && std::chrono::steady_clock::now() < until) {
-            std::this_thread::sleep_for(5ms);
-        }
+        (void)testing::eventually([&] { return iso_.ledger.live_total() == 0; }, 5s, 5ms);
         std::this_thread::sleep_for(10ms);  // let an abandoned worker leave the ledger
-        EXPECT_EQ(iso_.ledger.live_total(), 0U);
+        EXPECT_TRUE(testing::nothing_live(iso_.ledger));
         EXPECT_EQ(count_open_fds(), fds_before);
     }
 }
@@ -125,7 +124,7 @@ TEST_F(FaultInjectionTest, AcquireHangIsCancelledByStop) {
     EXPECT_THROW(svc.open({"slow"}, [] { return UniqueFd::open("/dev/null", O_RDONLY); }),
                  CancelledError);
     stopper.join();
-    EXPECT_EQ(iso_.ledger.live_total(), 0U);
+    EXPECT_TRUE(testing::nothing_live(iso_.ledger));
 }
 
 TEST_F(FaultInjectionTest, SeededRandomFaultsAreReproducibleAndNeverLeak) {
@@ -150,7 +149,7 @@ TEST_F(FaultInjectionTest, SeededRandomFaultsAreReproducibleAndNeverLeak) {
     EXPECT_EQ(first, again);
     EXPECT_GT(first.first, 10);
     EXPECT_LT(first.first, 100);
-    EXPECT_EQ(iso_.ledger.live_total(), 0U);
+    EXPECT_TRUE(testing::nothing_live(iso_.ledger));
     EXPECT_EQ(count_open_fds(), fds_before);
 }
 

@@ -15,7 +15,7 @@
 #include <scopeflow/core/unique_function.h>
 #include <scopeflow/core/work_scope.h>
 
-#include "unit/test_support.h"
+#include "support/leak_check.h"
 
 namespace scopeflow {
 namespace {

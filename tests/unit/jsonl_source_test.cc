@@ -6,13 +6,15 @@
 #include <unistd.h>
 
 #include <scopeflow/core/error.h>
-#include <scopeflow/event/event.h>
-#include <scopeflow/engine/graph.h>
-#include <scopeflow/sources/jsonl_file_source.h>
-#include <scopeflow/engine/pipeline.h>
 #include <scopeflow/core/scope.h>
+#include <scopeflow/engine/graph.h>
+#include <scopeflow/engine/pipeline.h>
+#include <scopeflow/event/event.h>
+#include <scopeflow/sources/jsonl_file_source.h>
 
-#include "unit/engine_support.h"
+#include "support/lambda_stage.h"
+#include "support/leak_check.h"
+#include "support/temp_dir.h"
 
 namespace scopeflow {
 namespace {
@@ -22,14 +24,7 @@ using testing::LambdaStage;
 
 class JsonlSourceTest : public ::testing::Test {
 protected:
-    void SetUp() override {
-        dir_ = fs::temp_directory_path() /
-               ("scopeflow-jsonl-" + std::to_string(::getpid()) + "-" +
-                ::testing::UnitTest::GetInstance()->current_test_info()->name());
-        fs::create_directories(dir_);
-        path_ = (dir_ / "events.jsonl").string();
-    }
-    void TearDown() override { fs::remove_all(dir_); }
+    void SetUp() override { path_ = (dir_ / "events.jsonl").string(); }
 
     void append(const std::string& text) {
         std::ofstream f(path_, std::ios::app | std::ios::binary);
@@ -65,7 +60,7 @@ protected:
     }
 
     testing::Isolated iso_;
-    fs::path dir_;
+    testing::TempDir dir_;
     std::string path_;
     std::mutex mu_;
     std::vector<std::string> dead_;
@@ -88,7 +83,7 @@ TEST_F(JsonlSourceTest, ReadsEveryLineAndCommitsTheEndOffset) {
     EXPECT_EQ(s.completed, 1000U);
     EXPECT_EQ(sum.load(), 999 * 1000 / 2);
     EXPECT_EQ(committed(), std::to_string(text.size()));
-    EXPECT_EQ(iso_.ledger.live_total(), 0U);
+    EXPECT_TRUE(testing::nothing_live(iso_.ledger));
 }
 
 TEST_F(JsonlSourceTest, RestartResumesAfterTheCommittedOffsetOnly) {
@@ -177,7 +172,7 @@ TEST_F(JsonlSourceTest, MissingFileFailsStartNamingThePath) {
     } catch (const std::system_error& e) {
         EXPECT_NE(std::string(e.what()).find("nope.jsonl"), std::string::npos);
     }
-    EXPECT_EQ(iso_.ledger.live_total(), 0U);
+    EXPECT_TRUE(testing::nothing_live(iso_.ledger));
 }
 
 }  // namespace

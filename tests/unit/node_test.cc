@@ -5,11 +5,11 @@
 #include <gtest/gtest.h>
 
 #include <scopeflow/core/error.h>
-#include <scopeflow/event/event.h>
-#include <scopeflow/engine/node.h>
 #include <scopeflow/core/scope.h>
+#include <scopeflow/engine/node.h>
+#include <scopeflow/event/event.h>
 
-#include "unit/test_support.h"
+#include "support/leak_check.h"
 
 namespace scopeflow {
 namespace {

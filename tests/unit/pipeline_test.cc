@@ -4,23 +4,26 @@
 #include <gtest/gtest.h>
 
 #include <scopeflow/core/error.h>
-#include <scopeflow/event/event.h>
 #include <scopeflow/core/fault_injector.h>
+#include <scopeflow/core/scope.h>
 #include <scopeflow/engine/graph.h>
 #include <scopeflow/engine/pipeline.h>
-#include <scopeflow/core/scope.h>
+#include <scopeflow/event/event.h>
 
-#include "unit/engine_support.h"
-#include "unit/test_support.h"
+#include "support/accounting.h"
+#include "support/lambda_stage.h"
+#include "support/leak_check.h"
+#include "support/probe.h"
+#include "support/test_source.h"
 
 namespace scopeflow {
 namespace {
 
 using namespace std::chrono_literals;
-using testing::CountingSource;
 using testing::EventLog;
 using testing::LambdaStage;
 using testing::Probe;
+using testing::TestSource;
 using V = std::vector<std::string>;
 
 // Logs every lifecycle hook with its scope path, and holds one resource per level:
@@ -78,7 +81,7 @@ protected:
 };
 
 TEST_F(PipelineTest, LifecycleOrderIsExactPerScope) {
-    CountingSource source(10);
+    TestSource source(10);
     Scope svc = root();
     Graph g;
     g.add_stage("a", std::make_unique<RecordingStage>(log_, true));
@@ -108,11 +111,11 @@ TEST_F(PipelineTest, LifecycleOrderIsExactPerScope) {
     EXPECT_EQ(log_.events(), expected);
     EXPECT_EQ(source.acked(), 10U);
     EXPECT_TRUE(source.committed());
-    EXPECT_EQ(iso_.ledger.live_total(), 0U);
+    EXPECT_TRUE(testing::nothing_live(iso_.ledger));
 }
 
 TEST_F(PipelineTest, BadRouteIsRejectedBeforeStartNamingTheStage) {
-    CountingSource source(10);
+    TestSource source(10);
     Scope svc = root();
     Graph g = three_stages();
     g.route("enrich", "default", "upload");  // no such stage
@@ -151,7 +154,7 @@ TEST_F(PipelineTest, UndeclaredActionAndUnreachableStageAreConfigErrors) {
 }
 
 TEST_F(PipelineTest, NothingLostNothingDoubledWithErrorsAndDeadLetter) {
-    CountingSource source(1000);
+    TestSource source(1000);
     Scope svc = root();
     std::atomic<int> dlq_seen{0};
     Graph g;
@@ -189,7 +192,7 @@ TEST_F(PipelineTest, NothingLostNothingDoubledWithErrorsAndDeadLetter) {
 }
 
 TEST_F(PipelineTest, ErrorWithoutDeadLetterIsNacked) {
-    CountingSource source(20);
+    TestSource source(20);
     Scope svc = root();
     Graph g;
     g.add_stage("only", std::make_unique<LambdaStage>([](Event& e, TaskContext&) {
@@ -203,7 +206,7 @@ TEST_F(PipelineTest, ErrorWithoutDeadLetterIsNacked) {
 }
 
 TEST_F(PipelineTest, ErrorRouteIsTakenWhenDeclared) {
-    CountingSource source(10);
+    TestSource source(10);
     Scope svc = root();
     std::atomic<int> handled{0};
     Graph g;
@@ -223,7 +226,7 @@ TEST_F(PipelineTest, ErrorRouteIsTakenWhenDeclared) {
 }
 
 TEST_F(PipelineTest, FanOutAcksOnlyAfterEveryBranch) {
-    CountingSource source(50);
+    TestSource source(50);
     Scope svc = root();
     std::atomic<int> left{0};
     std::atomic<int> right{0};
@@ -252,7 +255,7 @@ TEST_F(PipelineTest, FanOutAcksOnlyAfterEveryBranch) {
 }
 
 TEST_F(PipelineTest, CyclesAreBoundedByTheHopLimit) {
-    CountingSource source(5);
+    TestSource source(5);
     Scope svc = root();
     Graph g;
     g.add_stage("ping",
@@ -275,7 +278,7 @@ TEST_F(PipelineTest, CyclesAreBoundedByTheHopLimit) {
 }
 
 TEST_F(PipelineTest, ShutdownUnderLoadLosesNothing) {
-    CountingSource source;  // endless
+    TestSource source;  // endless
     Scope svc = root();
     Graph g = three_stages();
     Pipeline p("p", std::move(g), source, {.workers = 2, .batch_size = 32});
@@ -289,11 +292,11 @@ TEST_F(PipelineTest, ShutdownUnderLoadLosesNothing) {
     EXPECT_EQ(s.completed, s.read);
     EXPECT_EQ(source.acked(), s.read);
     EXPECT_EQ(source.settled_twice(), 0U);
-    EXPECT_EQ(iso_.ledger.live_total(), 0U);
+    EXPECT_TRUE(testing::nothing_live(iso_.ledger));
 }
 
 TEST_F(PipelineTest, FailedStartClosesWhatAlreadyOpened) {
-    CountingSource source(10);
+    TestSource source(10);
     Scope svc = root();
     class FailingOpen final : public Stage {
     public:
@@ -311,31 +314,20 @@ TEST_F(PipelineTest, FailedStartClosesWhatAlreadyOpened) {
     Pipeline p("p", std::move(g), source);
     EXPECT_THROW(p.start(svc), ConfigError);
     EXPECT_EQ(log_.events(), (V{"open svc/p/a workers=2", "close svc/p/a"}));
-    EXPECT_EQ(iso_.ledger.live_total(), 0U);
+    EXPECT_TRUE(testing::nothing_live(iso_.ledger));
     EXPECT_EQ(source.produced(), 0U);
 }
 
 TEST_F(PipelineTest, FaultAtEveryLifecyclePointLeavesNothingLive) {
     auto scenario = [&](FaultInjector& faults) {
-        CountingSource source(20);
+        TestSource source(20);
         Scope svc = root(&faults);
         Graph g = three_stages();
         g.add_stage("dlq", std::make_unique<LambdaStage>(
                                [](Event&, TaskContext&) { return kActionDefault; }));
         g.set_dead_letter("dlq");
         Pipeline p("p", std::move(g), source, {.workers = 2, .batch_size = 4});
-        try {
-            p.run(svc);
-        } catch (const Error&) {
-            // open/finish/close faults fail the run; checked by the caller through the ledger
-        }
-        const PipelineStats s = p.stats();
-        EXPECT_EQ(s.completed + s.dead_lettered + s.dropped + s.failed + s.interrupted, s.read);
-        EXPECT_EQ(source.acked() + source.nacked(), s.read);
-        EXPECT_EQ(source.settled_twice(), 0U);
-        if (s.read > 0) {
-            EXPECT_EQ(s.read, 20U);  // once running, nothing is lost
-        }
+        testing::run_accounted(p, svc, source, 20);  // once running, nothing is lost
     };
     const auto hits = FaultInjector::record(scenario);
     ASSERT_GT(hits.size(), 40U);
@@ -350,7 +342,7 @@ TEST_F(PipelineTest, FaultAtEveryLifecyclePointLeavesNothingLive) {
             FaultInjector faults;
             faults.arm({.phase = phase, .point = point, .nth = nth});
             scenario(faults);
-            EXPECT_EQ(iso_.ledger.live_total(), 0U);
+            EXPECT_TRUE(testing::nothing_live(iso_.ledger));
         }
     }
 }
@@ -372,7 +364,7 @@ TEST(PipelineDrainTest, StuckWorkersAreReportedUntilTheDeadlineThenLeftToTheCall
         }
     });
     std::atomic<bool> release{false};
-    testing::CountingSource source;  // endless
+    testing::TestSource source;  // endless
     Scope svc("svc", {.monitor = &iso.monitor});
     Graph g;
     g.add_stage("slow", std::make_unique<testing::LambdaStage>([&](Event& e, TaskContext&) {

@@ -10,13 +10,15 @@
 #include <scopeflow/event/event.h>
 #include <scopeflow/stages/builtin_stages.h>
 
-#include "unit/engine_support.h"
+#include "support/lambda_stage.h"
+#include "support/leak_check.h"
+#include "support/test_source.h"
 
 namespace scopeflow {
 namespace {
 
-using testing::CountingSource;
 using testing::LambdaStage;
+using testing::TestSource;
 
 bool library_loaded() {
     void* h = ::dlopen(SCOPEFLOW_SAMPLE_PLUGIN, RTLD_NOW | RTLD_NOLOAD);
@@ -44,7 +46,7 @@ TEST_F(PluginTest, LoadsRunsAndUnloadsWithTheLedgerClean) {
         EXPECT_EQ(iso_.ledger.live(ResourceKind::library).entries, 1U);
         {
             StageOptions options{{"field", Value("user")}};
-            CountingSource source(10);
+            TestSource source(10);
             Graph g;
             g.add_stage("shout", registry.create("upper", options, "graph.stages.shout"));
             g.add_stage("check", std::make_unique<LambdaStage>([&](Event& e, TaskContext&) {
@@ -69,7 +71,7 @@ TEST_F(PluginTest, LoadsRunsAndUnloadsWithTheLedgerClean) {
     }
     EXPECT_EQ(shouted.load(), 1);
     EXPECT_FALSE(library_loaded());
-    EXPECT_EQ(iso_.ledger.live_total(), 0U);
+    EXPECT_TRUE(testing::nothing_live(iso_.ledger));
     EXPECT_EQ(iso_.monitor.count(ReportKind::leak), 0U);
     // The type stays listed but can no longer create stages.
     EXPECT_THROW((void)registry.create("upper", StageOptions{{"field", Value("x")}}, "s"),
@@ -88,7 +90,7 @@ TEST_F(PluginTest, StageOutlivingTheScopeKeepsTheCodeLoaded) {
     EXPECT_EQ(iso_.monitor.count(ReportKind::leak), 1U);  // the scope ended before its library
     stage.reset();
     EXPECT_FALSE(library_loaded());
-    EXPECT_EQ(iso_.ledger.live_total(), 0U);
+    EXPECT_TRUE(testing::nothing_live(iso_.ledger));
 }
 
 TEST_F(PluginTest, BadPluginsAreConfigErrorsNamingThePath) {
@@ -103,7 +105,7 @@ TEST_F(PluginTest, BadPluginsAreConfigErrorsNamingThePath) {
     // A real library without the entry point.
     EXPECT_THROW(load_plugin("libm.so.6", registry, svc), ConfigError);
     svc.close();
-    EXPECT_EQ(iso_.ledger.live_total(), 0U);
+    EXPECT_TRUE(testing::nothing_live(iso_.ledger));
 }
 
 TEST(StageRegistryTest, UnknownTypesAndOptionsSuggestTheClosestName) {

@@ -19,6 +19,8 @@
 #include <scopeflow/core/scope.h>
 #include <scopeflow/pool/pool.h>
 
+#include "support/eventually.h"
+
 namespace scopeflow {
 namespace {
 
@@ -558,16 +560,6 @@ TEST_F(PoolTest, BackgroundHousekeepingRuns) {
     EXPECT_EQ(pool->stats().idle, 1u);
 }
 
-// Polls until pred() or the timeout; returns pred().
-template <typename Pred>
-bool eventually(Pred pred, std::chrono::milliseconds timeout = 5000ms) {
-    const auto until = Clock::now() + timeout;
-    while (!pred() && Clock::now() < until) {
-        std::this_thread::sleep_for(2ms);
-    }
-    return pred();
-}
-
 TEST_F(PoolTest, AcquireTimeoutIncludesASlowConnect) {
     auto pool = make({.max_size = 2});
     c_.slow_connect_ms = 800;
@@ -585,7 +577,7 @@ TEST_F(PoolTest, AcquireTimeoutIncludesASlowConnect) {
     }
     EXPECT_EQ(pool->stats().timeouts, 1u);
     // The connect finishes on its own thread and becomes an idle connection, not a leak.
-    ASSERT_TRUE(eventually([&] { return pool->stats().idle == 1; }));
+    ASSERT_TRUE(testing::eventually([&] { return pool->stats().idle == 1; }, 5000ms));
     EXPECT_EQ(pool->stats().total, 1u);
     EXPECT_EQ(c_.live.load(), 1);
     c_.slow_connect_ms = 0;
@@ -620,7 +612,7 @@ TEST_F(PoolTest, AnAcquireStoppedWhileConnectingIsCancelled) {
     const auto start = Clock::now();
     EXPECT_THROW((void)pool->acquire(worker), CancelledError);
     EXPECT_LT(Clock::now() - start, 400ms);
-    ASSERT_TRUE(eventually([&] { return pool->stats().idle == 1; }));
+    ASSERT_TRUE(testing::eventually([&] { return pool->stats().idle == 1; }, 5000ms));
     EXPECT_EQ(monitor_.count(ReportKind::leak), 0u);
 }
 
@@ -647,7 +639,7 @@ TEST_F(PoolTest, WaitersOnAFullPoolAreNotLeaksWhenTheirOwnersClose) {
             }
         });
     }
-    ASSERT_TRUE(eventually([&] { return pool->stats().pending == kWaiters; }));
+    ASSERT_TRUE(testing::eventually([&] { return pool->stats().pending == kWaiters; }, 5000ms));
     for (auto& owner : owners) {  // shutdown: each worker's scope closes while it waits
         owner.close();
     }
@@ -672,7 +664,8 @@ TEST_F(PoolTest, AConnectUnderWayWhenCloseBeginsIsClosedNotLent) {
             closed_error = true;
         }
     });
-    ASSERT_TRUE(eventually([&] { return pool->stats().pending == 1; }));  // connecting
+    ASSERT_TRUE(
+        testing::eventually([&] { return pool->stats().pending == 1; }, 5000ms));  // connecting
     const PoolCloseReport report = pool->close(2s);
     t.join();
     EXPECT_TRUE(closed_error.load());
@@ -768,7 +761,7 @@ TEST_F(PoolTest, AHangingConnectIsBoundedByTheAcquireTimeout) {
     EXPECT_THROW((void)pool->acquire(root_, 150ms), TransientError);
     EXPECT_LT(Clock::now() - start, 400ms);
     faults.release_hangs();  // the connect goes on and ends up idle
-    ASSERT_TRUE(eventually([&] { return pool->stats().idle == 1; }));
+    ASSERT_TRUE(testing::eventually([&] { return pool->stats().idle == 1; }, 5000ms));
     EXPECT_TRUE(pool->close(1s).clean());
     EXPECT_EQ(c_.live.load(), 0);
 }

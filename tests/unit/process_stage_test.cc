@@ -7,20 +7,22 @@
 #include <unistd.h>
 
 #include <scopeflow/core/error.h>
-#include <scopeflow/event/event.h>
+#include <scopeflow/core/scope.h>
 #include <scopeflow/engine/graph.h>
 #include <scopeflow/engine/pipeline.h>
-#include <scopeflow/core/scope.h>
+#include <scopeflow/event/event.h>
 #include <scopeflow/stages/process_stage.h>
 
-#include "unit/engine_support.h"
+#include "support/lambda_stage.h"
+#include "support/leak_check.h"
+#include "support/test_source.h"
 
 namespace scopeflow {
 namespace {
 
 using namespace std::chrono_literals;
-using testing::CountingSource;
 using testing::LambdaStage;
+using testing::TestSource;
 
 bool process_exists(int pid) {
     return std::filesystem::exists("/proc/" + std::to_string(pid));
@@ -32,7 +34,7 @@ protected:
 };
 
 TEST_F(ProcessStageTest, EventsRoundTripThroughChildProcesses) {
-    CountingSource source(200);
+    TestSource source(200);
     Scope svc("svc", {.monitor = &iso_.monitor});
     auto stage = std::make_unique<ProcessStage>(ProcessStageOptions{.argv = {"cat"}});
     ProcessStage* proc = stage.get();
@@ -55,11 +57,11 @@ TEST_F(ProcessStageTest, EventsRoundTripThroughChildProcesses) {
         EXPECT_EQ(source.acked(), 200U);
     }
     EXPECT_EQ(sum.load(), 199 * 200 / 2);
-    EXPECT_EQ(iso_.ledger.live_total(), 0U);
+    EXPECT_TRUE(testing::nothing_live(iso_.ledger));
 }
 
 TEST_F(ProcessStageTest, AKilledChildIsReapedReportedAndReplaced) {
-    CountingSource source;  // endless
+    TestSource source;  // endless
     Scope svc("svc", {.monitor = &iso_.monitor});
     auto stage = std::make_unique<ProcessStage>(ProcessStageOptions{.argv = {"cat"}});
     ProcessStage* proc = stage.get();
@@ -97,11 +99,11 @@ TEST_F(ProcessStageTest, AKilledChildIsReapedReportedAndReplaced) {
     EXPECT_EQ(source.nacked(), 0U);  // the event in flight was retried on the new child
     EXPECT_EQ(source.acked(), source.produced());
     EXPECT_GE(iso_.monitor.count(ReportKind::close_error), 1U);
-    EXPECT_EQ(iso_.ledger.live_total(), 0U);
+    EXPECT_TRUE(testing::nothing_live(iso_.ledger));
 }
 
 TEST_F(ProcessStageTest, AProgramThatCannotStartFailsTheEventNamingIt) {
-    CountingSource source(3);
+    TestSource source(3);
     Scope svc("svc", {.monitor = &iso_.monitor});
     Graph g;
     g.add_stage("bad", std::make_unique<ProcessStage>(
@@ -111,7 +113,7 @@ TEST_F(ProcessStageTest, AProgramThatCannotStartFailsTheEventNamingIt) {
     EXPECT_EQ(source.nacked(), 3U);
     EXPECT_NE(source.last_nack_reason().find("/nonexistent/enricher"), std::string::npos)
         << source.last_nack_reason();
-    EXPECT_EQ(iso_.ledger.live_total(), 0U);
+    EXPECT_TRUE(testing::nothing_live(iso_.ledger));
 }
 
 }  // namespace

@@ -11,7 +11,7 @@
 #include <scopeflow/core/error.h>
 #include <scopeflow/core/scope.h>
 
-#include "unit/test_support.h"
+#include "support/leak_check.h"
 
 namespace scopeflow {
 namespace {
@@ -69,7 +69,7 @@ TEST_F(ScopeConcurrencyTest, AdoptRacingCloseNeverLeaksOrDoubleReleases) {
         s.close();  // idempotent: releases whatever was adopted after... nothing can be
         EXPECT_EQ(adopted + refused, attempts);
         EXPECT_EQ(released.load(), attempts) << "round " << round;
-        EXPECT_EQ(iso_.ledger.live_total(), 0U);
+        EXPECT_TRUE(testing::nothing_live(iso_.ledger));
     }
 }
 
@@ -123,7 +123,7 @@ TEST_F(ScopeConcurrencyTest, ChildrenCreatedWhileTheParentClosesAreAllClosed) {
         a.join();
         b.join();
         EXPECT_GE(released.load(), adopted.load());
-        EXPECT_EQ(iso_.ledger.live_total(), 0U);
+        EXPECT_TRUE(testing::nothing_live(iso_.ledger));
     }
 }
 
@@ -162,7 +162,7 @@ TEST_F(ScopeConcurrencyTest, SnapshotWhileScopesChurn) {
     stop = true;
     churn.join();
     svc.close();
-    EXPECT_EQ(iso_.ledger.live_total(), 0U);
+    EXPECT_TRUE(testing::nothing_live(iso_.ledger));
 }
 
 }  // namespace

@@ -16,7 +16,9 @@
 #include <scopeflow/core/resource_monitor.h>
 #include <scopeflow/core/scope.h>
 
-#include "unit/test_support.h"
+#include "support/eventually.h"
+#include "support/leak_check.h"
+#include "support/probe.h"
 
 namespace scopeflow {
 namespace {
@@ -30,15 +32,12 @@ using V = std::vector<std::string>;
 // Generous for sanitizer builds on a loaded 2-core machine, small next to the hang itself.
 constexpr auto kTolerance = 400ms;
 
-// Polls until pred() or the timeout; returns pred().
-// An abandoned worker's last touch of the ledger is its release; this also gives it a moment to
-// leave Ledger::release() before the test's private ledger is destroyed.
+// testing::eventually, then a moment more: an abandoned worker's last touch of the ledger is its
+// release; this gives it time to leave Ledger::release() before the test's private ledger is
+// destroyed.
 template <typename Pred>
-bool eventually(Pred pred, std::chrono::milliseconds timeout = 5000ms) {
-    const auto until = Clock::now() + timeout;
-    while (!pred() && Clock::now() < until) {
-        std::this_thread::sleep_for(5ms);
-    }
+bool eventually_settled(Pred pred) {
+    (void)testing::eventually(pred, 5000ms, 5ms);
     std::this_thread::sleep_for(20ms);
     return pred();
 }
@@ -101,8 +100,9 @@ TEST_F(ScopeDeadlineTest, StuckCleanupIsReportedWithinItsDeadlineAndCloseGoesOn)
     EXPECT_GE(stuck.elapsed, kDeadline);
 
     unblock.set_value();
-    EXPECT_TRUE(eventually([&] { return iso_.ledger.live_total() == 0; }));
-    EXPECT_TRUE(eventually([&] { return iso_.monitor.count(ReportKind::late_release) == 1; }));
+    EXPECT_TRUE(eventually_settled([&] { return iso_.ledger.live_total() == 0; }));
+    EXPECT_TRUE(
+        eventually_settled([&] { return iso_.monitor.count(ReportKind::late_release) == 1; }));
 }
 
 TEST_F(ScopeDeadlineTest, FastCleanupsUnderADeadlineAreNotReported) {
@@ -143,7 +143,7 @@ TEST_F(ScopeDeadlineTest, InjectedReleaseHangIsAbandonedAndLaterFinishes) {
     EXPECT_EQ(log_.events(), (V{"close file"}));
     EXPECT_EQ(iso_.ledger.live(ResourceKind::connection).entries, 1U);
     faults.release_hangs();
-    EXPECT_TRUE(eventually([&] { return iso_.ledger.live_total() == 0; }));
+    EXPECT_TRUE(eventually_settled([&] { return iso_.ledger.live_total() == 0; }));
     EXPECT_EQ(log_.events(), (V{"close file", "close db"}));
 }
 
@@ -161,7 +161,7 @@ TEST_F(ScopeDeadlineTest, DestructorWithDeadlineDoesNotThrowAndReportsStuckOnce)
     EXPECT_EQ(iso_.monitor.count(ReportKind::stuck), 1U);
     EXPECT_EQ(iso_.monitor.count(ReportKind::close_error), 0U);
     faults.release_hangs();
-    EXPECT_TRUE(eventually([&] { return iso_.ledger.live_total() == 0; }));
+    EXPECT_TRUE(eventually_settled([&] { return iso_.ledger.live_total() == 0; }));
 }
 
 // Runs `body` on its own thread and fails the test if it has not returned within `limit`. A close
@@ -229,7 +229,7 @@ TEST_F(ScopeDeadlineTest, CloseFromItsOwnCleanupIsANoOpAndTheOuterCloseFinishes)
         EXPECT_EQ(log.events(), (V{"close last", "nested close returned", "close first"}));
     }
     EXPECT_EQ(iso_.monitor.count(ReportKind::stuck), 0U);
-    EXPECT_EQ(iso_.ledger.live_total(), 0U);
+    EXPECT_TRUE(testing::nothing_live(iso_.ledger));
 }
 
 TEST_F(ScopeDeadlineTest, ChildCleanupClosingItsParentDoesNotHang) {
@@ -276,7 +276,7 @@ TEST_F(ScopeDeadlineTest, ChildCleanupClosingItsParentDoesNotHang) {
     }
     EXPECT_EQ(iso_.monitor.count(ReportKind::stuck), 0U);
     EXPECT_EQ(iso_.monitor.count(ReportKind::leak), 0U);
-    EXPECT_EQ(iso_.ledger.live_total(), 0U);
+    EXPECT_TRUE(testing::nothing_live(iso_.ledger));
 }
 
 TEST_F(ScopeDeadlineTest, AdoptedResourceWhoseCloseClosesItsOwnerDoesNotHang) {
@@ -299,7 +299,7 @@ TEST_F(ScopeDeadlineTest, AdoptedResourceWhoseCloseClosesItsOwnerDoesNotHang) {
         EXPECT_EQ(log2.events(), (V{"nested close returned"}));
     }
     EXPECT_EQ(iso_.monitor.count(ReportKind::stuck), 0U);
-    EXPECT_EQ(iso_.ledger.live_total(), 0U);
+    EXPECT_TRUE(testing::nothing_live(iso_.ledger));
 }
 
 }  // namespace

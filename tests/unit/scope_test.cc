@@ -11,7 +11,8 @@
 #include <scopeflow/core/scope.h>
 #include <scopeflow/core/unique_fd.h>
 
-#include "unit/test_support.h"
+#include "support/leak_check.h"
+#include "support/probe.h"
 
 namespace scopeflow {
 namespace {
@@ -42,7 +43,7 @@ TEST_F(ScopeTest, ReleasesInReverseOrderOfAcquisition) {
     EXPECT_EQ(ledger().live_total(), 3U);
     s.close();
     EXPECT_EQ(log_.events(), (V{"close c", "close b", "close a"}));
-    EXPECT_EQ(ledger().live_total(), 0U);
+    EXPECT_TRUE(testing::nothing_live(ledger()));
     EXPECT_TRUE(s.closed());
 }
 
@@ -63,7 +64,7 @@ TEST_F(ScopeTest, ClosesChildrenBeforeOwnResourcesNewestChildFirst) {
     EXPECT_TRUE(p1.closed());
     EXPECT_TRUE(stage.closed());
     EXPECT_TRUE(p2.closed());
-    EXPECT_EQ(ledger().live_total(), 0U);
+    EXPECT_TRUE(testing::nothing_live(ledger()));
 }
 
 TEST_F(ScopeTest, PathNamesEveryResourceInTheLedger) {
@@ -115,7 +116,7 @@ TEST_F(ScopeTest, EveryCleanupRunsAndTheFirstFailureIsPrimary) {
         EXPECT_NE(message_of(e.suppressed()[0]).find("a close failed"), std::string::npos);
     }
     EXPECT_EQ(log_.events(), (V{"close c", "close b", "close a"}));
-    EXPECT_EQ(ledger().live_total(), 0U);
+    EXPECT_TRUE(testing::nothing_live(ledger()));
 }
 
 TEST_F(ScopeTest, BodyErrorAndTwoCleanupErrorsAreAllReportedInOrder) {
@@ -136,7 +137,7 @@ TEST_F(ScopeTest, BodyErrorAndTwoCleanupErrorsAreAllReportedInOrder) {
         EXPECT_LT(all.find("body failed"), all.find("second close failed"));
         EXPECT_LT(all.find("second close failed"), all.find("first close failed"));
     }
-    EXPECT_EQ(ledger().live_total(), 0U);
+    EXPECT_TRUE(testing::nothing_live(ledger()));
     EXPECT_EQ(monitor().count(ReportKind::close_error), 0U);  // attached, not reported twice
 }
 
@@ -184,7 +185,7 @@ TEST_F(ScopeTest, PartialOpenReleasesWhatWasAcquiredThenReportsTheFailure) {
     }
     EXPECT_EQ(log_.events(), (V{"close a"}));
     EXPECT_EQ(count_open_fds(), fds_before);
-    EXPECT_EQ(ledger().live_total(), 0U);
+    EXPECT_TRUE(testing::nothing_live(ledger()));
     EXPECT_TRUE(stage.closed());
     EXPECT_FALSE(svc.closed());
 }
@@ -204,7 +205,7 @@ TEST_F(ScopeTest, DestructionDuringStackUnwindingReleasesAndReports) {
     EXPECT_EQ(r.scope_path, "svc");
     EXPECT_EQ(r.resource, "b");
     EXPECT_NE(r.message.find("while unwinding"), std::string::npos);
-    EXPECT_EQ(ledger().live_total(), 0U);
+    EXPECT_TRUE(testing::nothing_live(ledger()));
 }
 
 TEST_F(ScopeTest, DestructorClosesWithoutThrowing) {
@@ -226,7 +227,7 @@ TEST_F(ScopeTest, AdoptAfterCloseReleasesTheResourceAndThrows) {
     EXPECT_TRUE(ran);
     EXPECT_THROW((void)s.child("late-child"), ScopeClosedError);
     EXPECT_THROW((void)s.track({"late-ticket"}), ScopeClosedError);
-    EXPECT_EQ(ledger().live_total(), 0U);
+    EXPECT_TRUE(testing::nothing_live(ledger()));
 }
 
 TEST_F(ScopeTest, LargeResourcesAreBoxedAndStayAtAStableAddress) {
@@ -285,7 +286,7 @@ TEST_F(ScopeTest, TicketEndedBeforeTheOwnerIsNotALeak) {
     }
     s.close();
     EXPECT_EQ(monitor().count(ReportKind::leak), 0U);
-    EXPECT_EQ(ledger().live_total(), 0U);
+    EXPECT_TRUE(testing::nothing_live(ledger()));
 }
 
 TEST_F(ScopeTest, TicketOutlivingItsOwnerIsReportedAsALeakNamingTheOwner) {
@@ -307,14 +308,14 @@ TEST_F(ScopeTest, TicketOutlivingItsOwnerIsReportedAsALeakNamingTheOwner) {
     EXPECT_TRUE(snap.entries[0].orphaned);
     EXPECT_EQ(snap.entries[0].owner_path, "service/upload");
     escaped.release();
-    EXPECT_EQ(ledger().live_total(), 0U);
+    EXPECT_TRUE(testing::nothing_live(ledger()));
 }
 
 TEST_F(ScopeTest, UntrackedScopesRecordNothing) {
     Scope s("svc", {.monitor = &monitor(), .track = false});
     Scope c = s.child("child");
     c.adopt({"a"}, Probe(log_, "a"));
-    EXPECT_EQ(ledger().live_total(), 0U);
+    EXPECT_TRUE(testing::nothing_live(ledger()));
     EXPECT_FALSE(c.track({"t"}).active());
     s.close();
     EXPECT_EQ(log_.events(), (V{"close a"}));

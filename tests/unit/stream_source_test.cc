@@ -10,14 +10,14 @@
 
 #include <gtest/gtest.h>
 
+#include <scopeflow/core/scope.h>
+#include <scopeflow/core/unique_fd.h>
 #include <scopeflow/engine/graph.h>
 #include <scopeflow/engine/pipeline.h>
-#include <scopeflow/core/scope.h>
 #include <scopeflow/sources/stream_source.h>
-#include <scopeflow/core/unique_fd.h>
 
-#include "unit/engine_support.h"
-#include "unit/test_support.h"
+#include "support/lambda_stage.h"
+#include "support/leak_check.h"
 
 namespace scopeflow {
 namespace {

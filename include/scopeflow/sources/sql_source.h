@@ -32,8 +32,8 @@
 #include <mutex>
 #include <string>
 
-#include <scopeflow/event/event.h>
 #include <scopeflow/engine/source.h>
+#include <scopeflow/event/event.h>
 #include <scopeflow/sql/database.h>
 
 namespace scopeflow {
@@ -73,8 +73,14 @@ private:
     Scope* scope_ = nullptr;
 
     mutable std::mutex mu_;
-    std::deque<Event> buffered_;  // fetched, not handed out yet
-    std::string last_key_;        // key of the last row fetched
+    // A fetched row not handed out yet, with its key column's text as the database gave it
+    // (the event's typed field would turn "007" into 7 and "1.50" into 1.5).
+    struct Row {
+        Event event;
+        std::string key;
+    };
+    std::deque<Row> buffered_;
+    std::string last_key_;  // key of the last row fetched
     std::uint64_t next_sequence_ = 1;
     // In-flight rows, by sequence (sequences are consecutive): key and acked flag.
     struct Pending {
