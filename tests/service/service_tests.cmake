@@ -15,9 +15,10 @@ if(TARGET scopeflow)
   add_dependencies(service_server_test scopeflow)
 endif()
 # Chaos (label "chaos"): server restarts, SIGTERM and SIGKILL under load; the short form runs
-# here, the long form is scripts/chaos.
+# here (alone: it restarts the servers every other server test uses), the long form is
+# scripts/chaos.
 if(TARGET scopeflow)
-  scopeflow_add_test(chaos_test SOURCES service/chaos_test.cc LABELS chaos
+  scopeflow_add_test(chaos_test SOURCES service/chaos_test.cc LABELS chaos SERIAL
                      LINK scopeflow::postgres scopeflow::redis scopeflow::http)
   target_compile_definitions(chaos_test PRIVATE SCOPEFLOW_BIN="$<TARGET_FILE:scopeflow>")
   add_dependencies(chaos_test scopeflow)
