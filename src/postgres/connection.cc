@@ -411,7 +411,7 @@ Connection Connection::open(const ConnectionOptions& options) {
                  static_cast<short>(poll_status == PGRES_POLLING_READING ? POLLIN : POLLOUT), 0};
         const int n = ::poll(&p, 1, static_cast<int>(left));
         if (n < 0 && errno != EINTR) {
-            throw failed(std::string("poll failed: ") + std::strerror(errno));
+            throw failed(std::string("poll failed: ") + errno_text(errno));
         }
         if (n > 0) {
             poll_status = PQconnectPoll(c);

@@ -1,6 +1,5 @@
 #include <cerrno>
 #include <charconv>
-#include <system_error>
 #include <utility>
 #include <vector>
 
@@ -17,10 +16,6 @@
 namespace scopeflow {
 namespace {
 
-std::string errno_text(int err) {
-    return std::system_category().message(err);
-}
-
 // Reads a committed offset; nullopt when there is none.
 std::optional<std::uint64_t> read_offset_file(const std::string& path) {
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -28,13 +23,13 @@ std::optional<std::uint64_t> read_offset_file(const std::string& path) {
         if (errno == ENOENT) {
             return std::nullopt;
         }
-        throw std::system_error(errno, std::generic_category(), "open offset file '" + path + "'");
+        throw SystemError(errno, "open offset file '" + path + "'");
     }
     UniqueFd guard(fd);
     char buf[64];
     const ssize_t n = ::read(fd, buf, sizeof buf);
     if (n < 0) {
-        throw std::system_error(errno, std::generic_category(), "read offset file '" + path + "'");
+        throw SystemError(errno, "read offset file '" + path + "'");
     }
     std::uint64_t value = 0;
     const char* end = buf + n;
@@ -77,8 +72,7 @@ void JsonlFileSource::open(Scope& scope) {
         start = read_offset_file(offset_path).value_or(0);
     }
     if (start > 0 && ::lseek(file.get(), static_cast<off_t>(start), SEEK_SET) < 0) {
-        throw std::system_error(errno, std::generic_category(),
-                                "seek '" + options_.path + "' to " + std::to_string(start));
+        throw SystemError(errno, "seek '" + options_.path + "' to " + std::to_string(start));
     }
     std::lock_guard lock(mu_);
     fd_ = file.get();
@@ -244,7 +238,7 @@ void JsonlFileSource::maybe_commit() {
         write_offset(offset);
         const std::lock_guard lock(degraded_mu_);
         degraded_.clear();
-    } catch (const std::system_error& e) {
+    } catch (const SystemError& e) {
         const int err = e.code().value();
         if (err != ENOSPC && err != EDQUOT && err != EMFILE && err != ENFILE) {
             throw;
@@ -276,14 +270,14 @@ void JsonlFileSource::write_offset(std::uint64_t offset) {
         UniqueFd fd = UniqueFd::open(tmp, O_WRONLY | O_CREAT | O_TRUNC);
         fd.write_all(text, "write '" + tmp + "'");
         if (::fsync(fd.get()) != 0) {
-            throw std::system_error(errno, std::generic_category(), "fsync '" + tmp + "'");
+            throw SystemError(errno, "fsync '" + tmp + "'");
         }
         fd.close();
     }
     if (::rename(tmp.c_str(), offset_path_.c_str()) != 0) {
         const int err = errno;
         ::unlink(tmp.c_str());
-        throw std::system_error(err, std::generic_category(), "rename to '" + offset_path_ + "'");
+        throw SystemError(err, "rename to '" + offset_path_ + "'");
     }
     committed_offset_ = offset;
 }
