@@ -8,7 +8,7 @@ target_sources(scopeflow_core PRIVATE
 list(APPEND SCOPEFLOW_PUBLIC_HEADERS engine/gate.h engine/graph.h engine/log.h engine/log_limiter.h engine/node.h engine/pipeline.h engine/source.h
      engine/stage.h)
 target_sources(scopeflow_core PRIVATE ${CMAKE_SOURCE_DIR}/src/sources/jsonl_file_source.cc)
-list(APPEND SCOPEFLOW_PUBLIC_HEADERS sources/jsonl_file_source.h)
+list(APPEND SCOPEFLOW_PUBLIC_HEADERS sources/ack_window.h sources/jsonl_file_source.h)
 
 # Built-in stages: one folder each.
 target_sources(scopeflow_core PRIVATE

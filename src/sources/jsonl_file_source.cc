@@ -7,11 +7,12 @@
 #include <unistd.h>
 
 #include <scopeflow/core/error.h>
+#include <scopeflow/core/files.h>
+#include <scopeflow/core/scope.h>
+#include <scopeflow/core/unique_fd.h>
 #include <scopeflow/event/event.h>
 #include <scopeflow/event/event_json.h>
 #include <scopeflow/sources/jsonl_file_source.h>
-#include <scopeflow/core/scope.h>
-#include <scopeflow/core/unique_fd.h>
 
 namespace scopeflow {
 namespace {
@@ -103,12 +104,11 @@ bool JsonlFileSource::next_line(Line& line) {
                 if (pending_.empty()) {
                     acked_offset_ = end_offset;
                 } else {
-                    pending_.back().end_offset = end_offset;
+                    pending_.back() = end_offset;
                 }
                 continue;
             }
-            line.sequence = next_sequence_++;
-            pending_.push_back({end_offset});
+            line.sequence = pending_.push(end_offset);
             return true;
         }
         if (eof_) {
@@ -186,19 +186,12 @@ std::size_t JsonlFileSource::read(std::span<Event> out, const std::stop_token& s
 }
 
 void JsonlFileSource::settle(std::uint64_t sequence, bool ok) {
-    if (sequence < first_pending_ || sequence - first_pending_ >= pending_.size()) {
-        return;  // unknown or already settled
-    }
-    Pending& p = pending_[sequence - first_pending_];
-    (ok ? p.acked : p.nacked) = true;
-    if (!ok) {
+    // Progress moves over the contiguous acked prefix; a nacked line stops it (re-read on
+    // restart).
+    if (ok) {
+        pending_.ack(sequence, [this](std::uint64_t end) { acked_offset_ = end; });
+    } else if (pending_.nack(sequence)) {
         ++nacked_;
-    }
-    // Advance over the contiguous acked prefix; a nacked line stops it (re-read on restart).
-    while (!pending_.empty() && pending_.front().acked) {
-        acked_offset_ = pending_.front().end_offset;
-        pending_.pop_front();
-        ++first_pending_;
     }
 }
 
@@ -264,21 +257,7 @@ void JsonlFileSource::commit() {
 }
 
 void JsonlFileSource::write_offset(std::uint64_t offset) {
-    const std::string tmp = offset_path_ + ".tmp";
-    const std::string text = std::to_string(offset) + "\n";
-    {
-        UniqueFd fd = UniqueFd::open(tmp, O_WRONLY | O_CREAT | O_TRUNC);
-        fd.write_all(text, "write '" + tmp + "'");
-        if (::fsync(fd.get()) != 0) {
-            throw SystemError(errno, "fsync '" + tmp + "'");
-        }
-        fd.close();
-    }
-    if (::rename(tmp.c_str(), offset_path_.c_str()) != 0) {
-        const int err = errno;
-        ::unlink(tmp.c_str());
-        throw SystemError(err, "rename to '" + offset_path_ + "'");
-    }
+    write_file_atomically(offset_path_, std::to_string(offset) + "\n");
     committed_offset_ = offset;
 }
 
@@ -294,7 +273,7 @@ std::uint64_t JsonlFileSource::start_offset() const {
 
 std::uint64_t JsonlFileSource::lines_read() const {
     std::lock_guard lock(mu_);
-    return next_sequence_;
+    return pending_.next_sequence();
 }
 
 std::uint64_t JsonlFileSource::decode_failures() const {
