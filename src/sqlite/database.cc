@@ -5,6 +5,7 @@
 
 #include <scopeflow/core/error.h>
 #include <scopeflow/core/scope.h>
+#include <scopeflow/core/scope_guard.h>
 #include <scopeflow/sqlite/database.h>
 #include <scopeflow/sqlite/transaction.h>
 
@@ -25,10 +26,9 @@ std::string memory_uri(const std::string& name) {
 }
 
 // Gives a lease back on every path, discarding a connection that broke.
-struct GiveBack {
-    ConnectionPool::Lease& lease;
-    ~GiveBack() { give_back(lease); }
-};
+[[nodiscard]] auto give_back_on_exit(ConnectionPool::Lease& lease) {
+    return ScopeGuard([&lease] { give_back(lease); });
+}
 
 class SqliteDatabase final : public sql::Database {
 public:
@@ -42,7 +42,7 @@ public:
                       std::string_view sql,
                       std::span<const sql::Value> params) override {
         auto lease = pool_->acquire(owner);
-        GiveBack back{lease};
+        const auto back = give_back_on_exit(lease);
         return lease->query(sql, params);
     }
 
@@ -53,7 +53,7 @@ public:
             return 0;
         }
         auto lease = pool_->acquire(owner);
-        GiveBack back{lease};
+        const auto back = give_back_on_exit(lease);
         Connection& conn = *lease;
         Transaction tx(conn);
         Statement& statement = conn.prepared(sql);
@@ -74,7 +74,7 @@ public:
     bool ping(Scope& owner) override {
         try {
             auto lease = pool_->acquire(owner);
-            GiveBack back{lease};
+            const auto back = give_back_on_exit(lease);
             return lease->ping();
         } catch (...) {
             return false;
