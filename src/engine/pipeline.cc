@@ -98,26 +98,13 @@ void Pipeline::start(Scope& parent) {
     started_ = true;
     // What routes reach what, for events failed at the end of a batch: where their branches
     // ended, and which stages flush again after the dead-letter stage.
-    const auto& nodes = graph_.nodes();
-    const std::size_t n = nodes.size();
+    const std::size_t n = graph_.nodes().size();
     reaches_.assign(n * n, 0);
     for (std::uint32_t from = 0; from < n; ++from) {
         all_nodes_.push_back(from);
-        std::uint8_t* seen = &reaches_[from * n];
-        std::vector<std::uint32_t> todo{from};
-        seen[from] = 1;
-        while (!todo.empty()) {
-            const std::uint32_t at = todo.back();
-            todo.pop_back();
-            for (const auto& targets : nodes[at].routes) {
-                for (const std::uint32_t t : targets) {
-                    if (seen[t] == 0) {
-                        seen[t] = 1;
-                        todo.push_back(t);
-                    }
-                }
-            }
-        }
+        const std::vector<bool> reached = graph_.reachable_from({&from, 1});
+        std::copy(reached.begin(), reached.end(),
+                  reaches_.begin() + static_cast<std::ptrdiff_t>(from * n));
     }
     if (const std::uint32_t dl = graph_.dead_letter(); dl != Graph::kNoNode) {
         for (std::uint32_t i = 0; i < n; ++i) {
