@@ -1,4 +1,4 @@
-# End to end (issue 5): JSONL -> sql_lookup (PostgreSQL) -> file sink + http_post to an embedded
+# End to end: JSONL -> sql_lookup (PostgreSQL) -> file sink + http_post to an embedded
 # server, against JSONL -> file sink in the same run. Needs the PostgreSQL server of
 # scripts/test-servers at run time (SCOPEFLOW_TEST_PG_*), not at build time.
 if(TARGET scopeflow_postgres AND TARGET scopeflow_http)

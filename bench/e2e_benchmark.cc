@@ -1,4 +1,4 @@
-// End to end (issue 5): JSONL file -> parse -> SQL lookup (PostgreSQL) -> file sink + HTTP batch
+// End to end: JSONL file -> parse -> SQL lookup (PostgreSQL) -> file sink + HTTP batch
 // POST, with latency, throughput, and the process's RSS and open fds over the run.
 //
 //   scripts/test-servers start /tmp/sf && source /tmp/sf/env

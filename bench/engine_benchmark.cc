@@ -1,4 +1,4 @@
-// Pipeline engine benchmarks (issue 3), each against its baseline in the same run:
+// Pipeline engine benchmarks, each against its baseline in the same run:
 //
 //   1. 3 trivial stages, N events, 2 threads: scopeflow Pipeline vs oneTBB parallel_pipeline
 //      with the same stage bodies, and vs a plain 2-thread loop calling the bodies (the floor,

@@ -73,7 +73,7 @@ void BufferedWriter::flush() {
             buffer_.erase(0, done);
             written_ += done;
             throw Error("file '" + file_.path() + "': write of " + std::to_string(buffer_.size()) +
-                        " buffered bytes failed: " + detail::errno_text(err));
+                        " buffered bytes failed: " + errno_text(err));
         }
         done += static_cast<std::size_t>(n);
     }
@@ -84,7 +84,7 @@ void BufferedWriter::flush() {
 void BufferedWriter::sync() {
     flush();
     if (::fsync(file_.fd()) != 0) {
-        throw Error("file '" + file_.path() + "': fsync failed: " + detail::errno_text(errno));
+        throw Error("file '" + file_.path() + "': fsync failed: " + errno_text(errno));
     }
 }
 

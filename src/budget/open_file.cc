@@ -1,5 +1,4 @@
 #include <exception>
-#include <system_error>
 #include <utility>
 
 #include <unistd.h>
@@ -54,7 +53,7 @@ void OpenFile::close() {
     std::exception_ptr failed;
     try {
         fd_.close();
-    } catch (const std::system_error& e) {
+    } catch (const SystemError& e) {
         failed = std::make_exception_ptr(Error("file '" + path_ + "': " + e.what()));
     }
     permit_.release();

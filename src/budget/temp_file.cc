@@ -1,7 +1,6 @@
 #include <cerrno>
 #include <cstdlib>
 #include <exception>
-#include <system_error>
 #include <utility>
 #include <vector>
 
@@ -12,6 +11,7 @@
 #include <scopeflow/budget/file_budget.h>
 #include <scopeflow/budget/temp_file.h>
 #include <scopeflow/core/error.h>
+#include <scopeflow/core/files.h>
 #include <scopeflow/core/resource_monitor.h>
 #include <scopeflow/core/scope.h>
 #include <scopeflow/core/unique_fd.h>
@@ -24,14 +24,6 @@ namespace {
 std::string default_directory() {
     const char* env = std::getenv("TMPDIR");
     return env != nullptr && *env != '\0' ? std::string(env) : std::string("/tmp");
-}
-
-std::string directory_of(const std::string& path) {
-    const auto slash = path.find_last_of('/');
-    if (slash == std::string::npos) {
-        return ".";
-    }
-    return slash == 0 ? "/" : path.substr(0, slash);
 }
 
 }  // namespace
@@ -70,7 +62,7 @@ TempFile TempFile::create(Scope& owner, TempFileOptions options, std::source_loc
     name.push_back('\0');
     const int fd = ::mkostemp(name.data(), O_CLOEXEC);
     if (fd < 0) {
-        throw Error("temp file in '" + dir + "': " + detail::errno_text(errno));
+        throw Error("temp file in '" + dir + "': " + errno_text(errno));
     }
     UniqueFd owned(fd);
     std::string path(name.data());
@@ -97,23 +89,9 @@ void TempFile::commit(const std::string& final_path) {
         writer_.sync();
     }
     writer_.close();
-    if (::rename(path_.c_str(), final_path.c_str()) != 0) {
-        throw Error("temp file '" + path_ + "': rename to '" + final_path +
-                    "' failed: " + detail::errno_text(errno));
-    }
+    rename_file(path_, final_path, durable_);  // and fsyncs the directory when durable
     committed_ = true;
     path_ = final_path;
-    if (!durable_) {
-        return;
-    }
-    // The rename is durable once the directory entry is: fsync the directory.
-    const std::string dir = directory_of(final_path);
-    try {
-        UniqueFd::sync_directory(dir);
-    } catch (const std::system_error& e) {
-        throw Error("temp file committed as '" + final_path + "', but fsync of '" + dir +
-                    "' failed: " + detail::errno_text(e.code().value()));
-    }
 }
 
 void TempFile::close() {
@@ -123,7 +101,7 @@ void TempFile::close() {
     removed_ = true;
     writer_.discard();
     if (::unlink(path_.c_str()) != 0 && errno != ENOENT) {
-        throw Error("temp file '" + path_ + "': remove failed: " + detail::errno_text(errno));
+        throw Error("temp file '" + path_ + "': remove failed: " + errno_text(errno));
     }
 }
 

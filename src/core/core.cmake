@@ -4,6 +4,7 @@ scopeflow_add_library(core COMPONENT core
   SOURCES
     ${CMAKE_CURRENT_LIST_DIR}/error.cc
     ${CMAKE_CURRENT_LIST_DIR}/fault_injector.cc
+    ${CMAKE_CURRENT_LIST_DIR}/files.cc
     ${CMAKE_CURRENT_LIST_DIR}/histogram.cc
     ${CMAKE_CURRENT_LIST_DIR}/ledger.cc
     ${CMAKE_CURRENT_LIST_DIR}/resource_monitor.cc
@@ -18,6 +19,7 @@ scopeflow_add_library(core COMPONENT core
     core/detail/resource_ops.h
     core/error.h
     core/fault_injector.h
+    core/files.h
     core/histogram.h
     core/interruptible_sleep.h
     core/ledger.h

@@ -18,6 +18,14 @@ void Error::add_suppressed(std::exception_ptr e) {
     }
 }
 
+SystemError::SystemError(int error_number, const std::string& what)
+    : Error(what + ": " + errno_text(error_number)),
+      code_(error_number, std::generic_category()) {}
+
+std::string errno_text(int error_number) {
+    return std::generic_category().message(error_number);
+}
+
 ConfigError::ConfigError(std::string where, const std::string& message)
     : Error(where.empty() ? message : where + ": " + message),
       where_(std::move(where)),

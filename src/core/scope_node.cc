@@ -5,6 +5,8 @@
 #include <thread>
 #include <utility>
 
+#include <scopeflow/core/scope_guard.h>
+
 #include "core/format_duration.h"
 #include "core/format_site.h"
 
@@ -33,18 +35,10 @@ bool attach_current_to(const std::exception_ptr& primary) {
 // a cleanup is nested in this job: see CloseJob::enclosing.
 thread_local const CloseJob* t_running_job = nullptr;
 
-// Marks this thread as working for `job` until the end of the scope.
-class RunningJob {
-public:
-    explicit RunningJob(const CloseJob* job) noexcept
-        : saved_(std::exchange(t_running_job, job)) {}
-    RunningJob(const RunningJob&) = delete;
-    RunningJob& operator=(const RunningJob&) = delete;
-    ~RunningJob() { t_running_job = saved_; }
-
-private:
-    const CloseJob* saved_;
-};
+// Marks this thread as working for `job` until the returned guard goes.
+[[nodiscard]] auto running(const CloseJob* job) noexcept {
+    return ScopeGuard([saved = std::exchange(t_running_job, job)] { t_running_job = saved; });
+}
 
 }  // namespace
 
@@ -65,7 +59,7 @@ ScopeNode::~ScopeNode() {
     if (state_ != State::closed) {
         CloseJob job(false);
         job.nest_in(t_running_job);
-        const RunningJob running(&job);
+        const auto running_job = running(&job);
         close_in(CloseWorker{&job, 0});
         for (const auto& f : job.failures) {
             monitor_->report({.kind = ReportKind::close_error,
@@ -226,7 +220,7 @@ std::vector<CleanupFailure> ScopeNode::close_collect(std::chrono::nanoseconds cl
     if (cleanup_timeout <= std::chrono::nanoseconds::zero()) {
         CloseJob job(false);
         job.nest_in(t_running_job);
-        const RunningJob running(&job);
+        const auto running_job = running(&job);
         close_in(CloseWorker{&job, 0});
         return std::move(job.failures);
     }
@@ -236,7 +230,7 @@ std::vector<CleanupFailure> ScopeNode::close_collect(std::chrono::nanoseconds cl
     auto start_worker = [&job, &self](std::uint64_t generation) {
         std::thread([job, self, generation] {
             {
-                const RunningJob running(job.get());
+                const auto running_job = running(job.get());
                 self->close_in(CloseWorker{job.get(), generation});
             }
             std::lock_guard lock(job->watch->mu);
@@ -253,7 +247,7 @@ std::vector<CleanupFailure> ScopeNode::close_collect(std::chrono::nanoseconds cl
         // all.
         CloseJob inline_job(false);
         inline_job.nest_in(t_running_job);
-        const RunningJob running(&inline_job);
+        const auto running_job = running(&inline_job);
         close_in(CloseWorker{&inline_job, 0});
         return std::move(inline_job.failures);
     }

@@ -1,9 +1,9 @@
 #include <cerrno>
-#include <system_error>
 
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <scopeflow/core/error.h>
 #include <scopeflow/core/unique_fd.h>
 
 namespace scopeflow {
@@ -27,7 +27,7 @@ UniqueFd::~UniqueFd() {
 UniqueFd UniqueFd::open(const std::string& path, int flags, unsigned mode) {
     const int fd = ::open(path.c_str(), flags | O_CLOEXEC, mode);
     if (fd < 0) {
-        throw std::system_error(errno, std::generic_category(), "open '" + path + "'");
+        throw SystemError(errno, "open '" + path + "'");
     }
     return UniqueFd(fd);
 }
@@ -35,7 +35,7 @@ UniqueFd UniqueFd::open(const std::string& path, int flags, unsigned mode) {
 std::pair<UniqueFd, UniqueFd> UniqueFd::pipe() {
     int fds[2] = {-1, -1};
     if (::pipe2(fds, O_CLOEXEC) != 0) {
-        throw std::system_error(errno, std::generic_category(), "pipe2");
+        throw SystemError(errno, "pipe2");
     }
     return {UniqueFd(fds[0]), UniqueFd(fds[1])};
 }
@@ -47,7 +47,7 @@ void UniqueFd::write_all(std::string_view data, const std::string& what) const {
             if (errno == EINTR) {
                 continue;
             }
-            throw std::system_error(errno, std::generic_category(), what);
+            throw SystemError(errno, what);
         }
         data.remove_prefix(static_cast<std::size_t>(n));
     }
@@ -55,7 +55,7 @@ void UniqueFd::write_all(std::string_view data, const std::string& what) const {
 
 void UniqueFd::sync(const std::string& what) const {
     if (::fsync(fd_) != 0) {
-        throw std::system_error(errno, std::generic_category(), what);
+        throw SystemError(errno, what);
     }
 }
 
@@ -69,7 +69,7 @@ void UniqueFd::close() {
     const int fd = std::exchange(fd_, -1);
     // Linux releases the descriptor even when close() fails, so it is never retried.
     if (fd >= 0 && ::close(fd) != 0 && errno != EINTR) {
-        throw std::system_error(errno, std::generic_category(), "close fd " + std::to_string(fd));
+        throw SystemError(errno, "close fd " + std::to_string(fd));
     }
 }
 

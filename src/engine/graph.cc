@@ -96,11 +96,25 @@ void Graph::validate() {
         node.routes[action].push_back(to);
     }
     // Every stage must be reachable from the entry (or be the dead-letter stage's subgraph).
-    std::vector<bool> reached(nodes_.size(), false);
-    std::vector<std::uint32_t> todo{entry_index_};
+    std::vector<std::uint32_t> starts{entry_index_};
     if (dead_letter_index_ != kNoNode) {
-        todo.push_back(dead_letter_index_);
+        starts.push_back(dead_letter_index_);
     }
+    const std::vector<bool> reached = reachable_from(starts);
+    for (std::size_t i = 0; i < nodes_.size(); ++i) {
+        if (!reached[i]) {
+            throw ConfigError("graph.stages." + nodes_[i].name,
+                              "stage '" + nodes_[i].name +
+                                  "' is not reachable from the entry stage '" +
+                                  nodes_[entry_index_].name + "'");
+        }
+    }
+    validated_ = true;
+}
+
+std::vector<bool> Graph::reachable_from(std::span<const std::uint32_t> starts) const {
+    std::vector<bool> reached(nodes_.size(), false);
+    std::vector<std::uint32_t> todo(starts.begin(), starts.end());
     while (!todo.empty()) {
         const std::uint32_t i = todo.back();
         todo.pop_back();
@@ -112,15 +126,7 @@ void Graph::validate() {
             todo.insert(todo.end(), targets.begin(), targets.end());
         }
     }
-    for (std::size_t i = 0; i < nodes_.size(); ++i) {
-        if (!reached[i]) {
-            throw ConfigError("graph.stages." + nodes_[i].name,
-                              "stage '" + nodes_[i].name +
-                                  "' is not reachable from the entry stage '" +
-                                  nodes_[entry_index_].name + "'");
-        }
-    }
-    validated_ = true;
+    return reached;
 }
 
 void Graph::reject_closed_cycles() const {

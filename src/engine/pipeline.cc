@@ -4,18 +4,20 @@
 
 #include <scopeflow/core/detail/coarse_clock.h>
 #include <scopeflow/core/error.h>
-#include <scopeflow/event/event.h>
+#include <scopeflow/core/resource_monitor.h>
 #include <scopeflow/engine/log.h>
 #include <scopeflow/engine/pipeline.h>
-#include <scopeflow/core/resource_monitor.h>
+#include <scopeflow/event/event.h>
 
 #include "core/format_duration.h"
+#include "engine/pipeline_engine.h"
 
 namespace scopeflow {
+namespace detail {
 
 // Per-worker counters: written by one worker only (plain load+store, no read-modify-write),
 // read by stats() from any thread.
-struct Pipeline::Counters {
+struct PipelineEngine::Counters {
     explicit Counters(std::size_t stages)
         : processed(stages),
           errors(stages) {}
@@ -52,7 +54,7 @@ struct Pipeline::Counters {
 
 // One branch of an event's walk through the graph. The root branch points at the batch's
 // event; fan-out copies live in `copy`.
-struct Pipeline::Branch {
+struct PipelineEngine::Branch {
     std::uint32_t node = 0;
     std::uint32_t hops = 0;
     bool dead_letter = false;  // on its way through the dead-letter stage
@@ -60,7 +62,10 @@ struct Pipeline::Branch {
     std::unique_ptr<Event> copy;
 };
 
-Pipeline::Pipeline(std::string name, Graph graph, Source& source, PipelineOptions options)
+PipelineEngine::PipelineEngine(std::string name,
+                               Graph graph,
+                               Source& source,
+                               PipelineOptions options)
     : name_(std::move(name)),
       graph_(std::move(graph)),
       source_(source),
@@ -73,7 +78,7 @@ Pipeline::Pipeline(std::string name, Graph graph, Source& source, PipelineOption
     }
 }
 
-Pipeline::~Pipeline() {
+PipelineEngine::~PipelineEngine() {
     if (started_ && !waited_) {
         request_stop();
         try {
@@ -90,7 +95,7 @@ Pipeline::~Pipeline() {
     graph_ = Graph();
 }
 
-void Pipeline::start(Scope& parent) {
+void PipelineEngine::start(Scope& parent) {
     if (started_) {
         throw Error("pipeline '" + name_ + "' was already started");
     }
@@ -98,26 +103,13 @@ void Pipeline::start(Scope& parent) {
     started_ = true;
     // What routes reach what, for events failed at the end of a batch: where their branches
     // ended, and which stages flush again after the dead-letter stage.
-    const auto& nodes = graph_.nodes();
-    const std::size_t n = nodes.size();
+    const std::size_t n = graph_.nodes().size();
     reaches_.assign(n * n, 0);
     for (std::uint32_t from = 0; from < n; ++from) {
         all_nodes_.push_back(from);
-        std::uint8_t* seen = &reaches_[from * n];
-        std::vector<std::uint32_t> todo{from};
-        seen[from] = 1;
-        while (!todo.empty()) {
-            const std::uint32_t at = todo.back();
-            todo.pop_back();
-            for (const auto& targets : nodes[at].routes) {
-                for (const std::uint32_t t : targets) {
-                    if (seen[t] == 0) {
-                        seen[t] = 1;
-                        todo.push_back(t);
-                    }
-                }
-            }
-        }
+        const std::vector<bool> reached = graph_.reachable_from({&from, 1});
+        std::copy(reached.begin(), reached.end(),
+                  reaches_.begin() + static_cast<std::ptrdiff_t>(from * n));
     }
     if (const std::uint32_t dl = graph_.dead_letter(); dl != Graph::kNoNode) {
         for (std::uint32_t i = 0; i < n; ++i) {
@@ -184,12 +176,12 @@ void Pipeline::start(Scope& parent) {
     }
 }
 
-void Pipeline::request_stop() {
+void PipelineEngine::request_stop() {
     gate_.close();
     stop_.request_stop();
 }
 
-void Pipeline::worker_main(std::size_t index, const std::stop_token& stop) {
+void PipelineEngine::worker_main(std::size_t index, const std::stop_token& stop) {
     Counters& counters = *counters_[index];
     TaskContext task(worker_scopes_[index], index, stop);
     task.set_ack_target(this);
@@ -238,11 +230,11 @@ void Pipeline::worker_main(std::size_t index, const std::stop_token& stop) {
     done_cv_.notify_all();
 }
 
-void Pipeline::settle_batch(BatchOutcomes& outcomes,
-                            Counters& counters,
-                            TaskContext& task,
-                            BatchContext& batch,
-                            std::vector<Branch>& work) {
+void PipelineEngine::settle_batch(BatchOutcomes& outcomes,
+                                  Counters& counters,
+                                  TaskContext& task,
+                                  BatchContext& batch,
+                                  std::vector<Branch>& work) {
     // Acks wait until every stage has flushed what this batch wrote: an acked event is durable
     // as far as the stages' policies go. A failed flush nacks the whole batch.
     batch.reset(&outcomes.sequences);
@@ -316,9 +308,9 @@ void Pipeline::settle_batch(BatchOutcomes& outcomes,
     }
 }
 
-void Pipeline::end_batches(BatchContext& batch,
-                           const std::vector<std::uint32_t>& nodes,
-                           FlushErrors& errors) {
+void PipelineEngine::end_batches(BatchContext& batch,
+                                 const std::vector<std::uint32_t>& nodes,
+                                 FlushErrors& errors) {
     for (const std::uint32_t i : nodes) {
         Graph::Node& node = graph_.nodes()[i];
         batch.set_stage(i);
@@ -334,10 +326,10 @@ void Pipeline::end_batches(BatchContext& batch,
     }
 }
 
-std::optional<bool> Pipeline::take_end(std::vector<BranchEnd>& ends,
-                                       std::uint64_t sequence,
-                                       std::uint32_t node,
-                                       Counters& counters) {
+std::optional<bool> PipelineEngine::take_end(std::vector<BranchEnd>& ends,
+                                             std::uint64_t sequence,
+                                             std::uint32_t node,
+                                             Counters& counters) {
     // `ends` is sorted by (sequence, node) by the caller.
     const auto first =
         std::lower_bound(ends.begin(), ends.end(), sequence,
@@ -382,7 +374,7 @@ std::optional<bool> Pipeline::take_end(std::vector<BranchEnd>& ends,
     return found->dead_letter;
 }
 
-Pipeline::FlushErrors Pipeline::fail_events(
+PipelineEngine::FlushErrors PipelineEngine::fail_events(
     BatchContext& batch,
     BatchOutcomes& outcomes,
     Counters& counters,
@@ -461,13 +453,13 @@ Pipeline::FlushErrors Pipeline::fail_events(
     return errors;
 }
 
-void Pipeline::push_emitted(std::uint32_t from,
-                            std::uint32_t hops,
-                            bool dead_letter,
-                            TaskContext& task,
-                            Counters& counters,
-                            std::vector<Branch>& work,
-                            std::vector<BranchEnd>& ends) {
+void PipelineEngine::push_emitted(std::uint32_t from,
+                                  std::uint32_t hops,
+                                  bool dead_letter,
+                                  TaskContext& task,
+                                  Counters& counters,
+                                  std::vector<Branch>& work,
+                                  std::vector<BranchEnd>& ends) {
     // Events a stage emitted start their own branches from that stage's routes.
     const Graph::Node& node = graph_.nodes()[from];
     // Pushed in reverse: the work list is a stack, so they are walked in emission order.
@@ -494,10 +486,10 @@ void Pipeline::push_emitted(std::uint32_t from,
     task.emitted().clear();
 }
 
-std::optional<std::string> Pipeline::walk(TaskContext& task,
-                                          Counters& counters,
-                                          std::vector<Branch>& work,
-                                          std::vector<BranchEnd>& ends) {
+std::optional<std::string> PipelineEngine::walk(TaskContext& task,
+                                                Counters& counters,
+                                                std::vector<Branch>& work,
+                                                std::vector<BranchEnd>& ends) {
     auto& nodes = graph_.nodes();
     const std::uint32_t dead_letter = graph_.dead_letter();
     std::optional<std::string> failure;
@@ -594,11 +586,11 @@ std::optional<std::string> Pipeline::walk(TaskContext& task,
     return failure;
 }
 
-void Pipeline::run_event(Event& event,
-                         TaskContext& task,
-                         Counters& counters,
-                         std::vector<Branch>& work,
-                         BatchOutcomes& outcomes) {
+void PipelineEngine::run_event(Event& event,
+                               TaskContext& task,
+                               Counters& counters,
+                               std::vector<Branch>& work,
+                               BatchOutcomes& outcomes) {
     const std::uint32_t dead_letter = graph_.dead_letter();
     task.begin_task(event.meta().sequence);
     counters.current_event.store(event.meta().sequence, std::memory_order_relaxed);
@@ -637,7 +629,7 @@ void Pipeline::run_event(Event& event,
     }
 }
 
-void Pipeline::flush_stages() {
+void PipelineEngine::flush_stages() {
     // The workers have ended, so worker 0's per-worker state is free for this thread to use.
     Counters& counters = *counters_[0];
     TaskContext task(worker_scopes_[0], 0, stop_.get_token());
@@ -683,7 +675,7 @@ void Pipeline::flush_stages() {
     task.with_batch().clear();
 }
 
-void Pipeline::settle_held(std::uint64_t sequence, bool ok, std::string_view reason) {
+void PipelineEngine::settle_held(std::uint64_t sequence, bool ok, std::string_view reason) {
     {
         std::lock_guard lock(held_mu_);
         if (held_failed_.erase(sequence) > 0) {
@@ -699,7 +691,7 @@ void Pipeline::settle_held(std::uint64_t sequence, bool ok, std::string_view rea
     }
 }
 
-void Pipeline::wait() {
+void PipelineEngine::wait() {
     if (!started_) {
         throw Error("pipeline '" + name_ + "' was not started");
     }
@@ -736,7 +728,8 @@ void Pipeline::wait() {
     scope_->close();
 }
 
-bool Pipeline::drain(std::chrono::nanoseconds timeout, std::chrono::nanoseconds report_every) {
+bool PipelineEngine::drain(std::chrono::nanoseconds timeout,
+                           std::chrono::nanoseconds report_every) {
     if (!started_ || waited_) {
         return true;  // nothing running
     }
@@ -763,7 +756,7 @@ bool Pipeline::drain(std::chrono::nanoseconds timeout, std::chrono::nanoseconds 
     }
 }
 
-bool Pipeline::workers_done(std::chrono::nanoseconds timeout) {
+bool PipelineEngine::workers_done(std::chrono::nanoseconds timeout) {
     if (!started_ || waited_) {
         return true;
     }
@@ -771,7 +764,7 @@ bool Pipeline::workers_done(std::chrono::nanoseconds timeout) {
     return done_cv_.wait_for(lock, timeout, [this] { return workers_running_ == 0; });
 }
 
-std::vector<std::string> Pipeline::busy_workers() const {
+std::vector<std::string> PipelineEngine::busy_workers() const {
     std::vector<std::string> out;
     const std::int64_t now = detail::coarse_now_ns();
     for (std::size_t w = 0; w < counters_.size(); ++w) {
@@ -802,7 +795,7 @@ LogLevel letter_level(char c) {
 
 }  // namespace
 
-bool Pipeline::stopping(const FlushErrors& errors) const {
+bool PipelineEngine::stopping(const FlushErrors& errors) const {
     if (!stop_.stop_requested()) {
         return false;
     }
@@ -819,10 +812,10 @@ bool Pipeline::stopping(const FlushErrors& errors) const {
     return true;
 }
 
-void Pipeline::report_failure(std::string_view stage,
-                              FailureOutcome outcome,
-                              std::string_view kind,
-                              std::string_view reason) {
+void PipelineEngine::report_failure(std::string_view stage,
+                                    FailureOutcome outcome,
+                                    std::string_view kind,
+                                    std::string_view reason) {
     LogLevel level = LogLevel::error;
     std::string_view what;
     switch (outcome) {
@@ -861,7 +854,7 @@ void Pipeline::report_failure(std::string_view stage,
     }
 }
 
-void Pipeline::log_owed_failures(bool all) {
+void PipelineEngine::log_owed_failures(bool all) {
     for (const LogLimiter::Owed& owed : failure_log_.due(LogLimiter::Clock::now(), all)) {
         log(letter_level(owed.key.front()),
             owed.key.substr(1) + ": " + std::to_string(owed.count) +
@@ -869,7 +862,7 @@ void Pipeline::log_owed_failures(bool all) {
     }
 }
 
-PipelineStats Pipeline::stats() const {
+PipelineStats PipelineEngine::stats() const {
     PipelineStats s;
     const auto& nodes = graph_.nodes();
     s.stages.resize(nodes.size());
@@ -898,6 +891,52 @@ PipelineStats Pipeline::stats() const {
     s.held = held_.load(std::memory_order_relaxed);
     s.source_degraded = source_.degraded();
     return s;
+}
+
+}  // namespace detail
+
+// Pipeline: the contract; the engine does the work.
+
+Pipeline::Pipeline(std::string name, Graph graph, Source& source, PipelineOptions options)
+    : engine_(std::make_unique<detail::PipelineEngine>(
+          std::move(name), std::move(graph), source, options)) {}
+
+Pipeline::~Pipeline() = default;
+
+void Pipeline::start(Scope& parent) {
+    engine_->start(parent);
+}
+
+const std::string& Pipeline::failed_to_open() const noexcept {
+    return engine_->failed_to_open();
+}
+
+void Pipeline::request_stop() {
+    engine_->request_stop();
+}
+
+void Pipeline::wait() {
+    engine_->wait();
+}
+
+bool Pipeline::drain(std::chrono::nanoseconds timeout, std::chrono::nanoseconds report_every) {
+    return engine_->drain(timeout, report_every);
+}
+
+bool Pipeline::workers_done(std::chrono::nanoseconds timeout) {
+    return engine_->workers_done(timeout);
+}
+
+std::vector<std::string> Pipeline::busy_workers() const {
+    return engine_->busy_workers();
+}
+
+PipelineStats Pipeline::stats() const {
+    return engine_->stats();
+}
+
+const std::string& Pipeline::name() const noexcept {
+    return engine_->name();
 }
 
 }  // namespace scopeflow

@@ -1,12 +1,11 @@
 #include <algorithm>
 #include <charconv>
-#include <condition_variable>
-#include <mutex>
 #include <random>
 #include <string>
 #include <utility>
 
 #include <scopeflow/core/error.h>
+#include <scopeflow/core/interruptible_sleep.h>
 #include <scopeflow/core/scope.h>
 #include <scopeflow/core/secret.h>
 #include <scopeflow/http/client.h>
@@ -16,14 +15,6 @@ namespace {
 
 std::string field(const ClientOptions& o, const char* name) {
     return "http." + (o.name.empty() ? std::string("<unnamed>") : o.name) + "." + name;
-}
-
-// Waits `d`, returning false early if stop is requested.
-bool sleep_for(std::chrono::milliseconds d, const std::stop_token& stop) {
-    std::mutex mu;
-    std::condition_variable_any cv;
-    std::unique_lock lock(mu);
-    return !cv.wait_for(lock, stop, d, [] { return false; }) && !stop.stop_requested();
 }
 
 double unit_random() {

@@ -478,7 +478,7 @@ struct Server::Impl {
         const int family = ipv6 ? AF_INET6 : AF_INET;
         UniqueFd sock(::socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
         if (!sock) {
-            throw Error(where() + ": socket: " + std::strerror(errno));
+            throw Error(where() + ": socket: " + errno_text(errno));
         }
         const int one = 1;
         ::setsockopt(sock.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
@@ -501,10 +501,10 @@ struct Server::Impl {
             len = sizeof a;
         }
         if (::bind(sock.get(), reinterpret_cast<const sockaddr*>(&addr), len) != 0) {
-            throw Error(where() + ": bind: " + std::strerror(errno));
+            throw Error(where() + ": bind: " + errno_text(errno));
         }
         if (::listen(sock.get(), options.backlog) != 0) {
-            throw Error(where() + ": listen: " + std::strerror(errno));
+            throw Error(where() + ": listen: " + errno_text(errno));
         }
         ::getsockname(sock.get(), reinterpret_cast<sockaddr*>(&addr), &len);
         port.store(ipv6 ? ntohs(reinterpret_cast<sockaddr_in6&>(addr).sin6_port)
@@ -560,7 +560,7 @@ Server::~Server() {
 
 void Server::route(std::string method, std::string path, Handler handler) {
     if (impl_->started) {
-        throw std::logic_error("http server '" + impl_->options.name + "': route() after start()");
+        throw UsageError("http server '" + impl_->options.name + "': route() after start()");
     }
     const bool prefix = path.ends_with("/*");
     if (prefix) {
@@ -582,7 +582,7 @@ void Server::route(std::string method, std::string path, Handler handler) {
 void Server::start() {
     Impl& s = *impl_;
     if (s.started) {
-        throw std::logic_error("http server '" + s.options.name + "': started twice");
+        throw UsageError("http server '" + s.options.name + "': started twice");
     }
     s.started = true;
     // Each connection is a descriptor; leave room for the rest of the process.
@@ -612,7 +612,7 @@ void Server::start() {
             MHD_OPTION_END);
         if (d == nullptr) {
             throw Error(s.where() + ": cannot start libmicrohttpd" +
-                        (errno != 0 ? std::string(": ") + std::strerror(errno) : std::string()));
+                        (errno != 0 ? std::string(": ") + errno_text(errno) : std::string()));
         }
         s.daemon = MhdDaemon(d);
         (void)sock.release();  // the daemon's now; returned by MHD_quiesce_daemon

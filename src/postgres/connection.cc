@@ -9,6 +9,7 @@
 #include <libpq-fe.h>
 #include <poll.h>
 
+#include <scopeflow/core/scope_guard.h>
 #include <scopeflow/postgres/connection.h>
 
 namespace scopeflow::pg {
@@ -201,15 +202,8 @@ struct Connection::State {
         const std::size_t total = rows.size() + (wrap ? 2 : 0);
         PGconn* c = conn.get();
 
-        struct BreakUnlessDone {
-            State& s;
-            bool done = false;
-            ~BreakUnlessDone() {
-                if (!done) {
-                    s.broken = true;
-                }
-            }
-        } guard{*this};
+        // Left in pipeline mode by a throw, the connection cannot be used again.
+        auto break_unless_done = ScopeGuard([this] { broken = true; });
 
         if (PQsetnonblocking(c, 1) != 0 || PQenterPipelineMode(c) != 1) {
             lost("entering pipeline mode");
@@ -297,7 +291,7 @@ struct Connection::State {
         if (results.size() != total || PQexitPipelineMode(c) != 1 || PQsetnonblocking(c, 0) != 0) {
             lost("leaving pipeline mode");
         }
-        guard.done = true;
+        break_unless_done.cancel();
         if (first_error) {
             if (wrap && PQtransactionStatus(c) == PQTRANS_INERROR) {
                 exec("ROLLBACK", {});
@@ -411,7 +405,7 @@ Connection Connection::open(const ConnectionOptions& options) {
                  static_cast<short>(poll_status == PGRES_POLLING_READING ? POLLIN : POLLOUT), 0};
         const int n = ::poll(&p, 1, static_cast<int>(left));
         if (n < 0 && errno != EINTR) {
-            throw failed(std::string("poll failed: ") + std::strerror(errno));
+            throw failed(std::string("poll failed: ") + errno_text(errno));
         }
         if (n > 0) {
             poll_status = PQconnectPoll(c);

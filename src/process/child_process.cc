@@ -4,7 +4,6 @@
 #include <csignal>
 #include <cstring>
 #include <string_view>
-#include <system_error>
 #include <thread>
 #include <utility>
 
@@ -17,9 +16,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <scopeflow/process/child_process.h>
 #include <scopeflow/core/resource_kind.h>
 #include <scopeflow/core/resource_monitor.h>
+#include <scopeflow/process/child_process.h>
 
 #include "process/deadline.h"
 
@@ -33,10 +32,6 @@ using namespace std::chrono_literals;
 constexpr auto kReapAfterKill = 5s;
 // Where pidfds are missing, wait_for() polls waitpid() at most this far apart.
 constexpr auto kMaxPollInterval = 10ms;
-
-std::string errno_text(int error) {
-    return std::generic_category().message(error);
-}
 
 bool is_exhaustion(int error) {
     return error == EAGAIN || error == ENOMEM || error == EMFILE || error == ENFILE;

@@ -1,15 +1,14 @@
 #include <array>
 #include <cerrno>
 #include <csignal>
-#include <system_error>
 
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include <scopeflow/process/child_process.h>
 #include <scopeflow/core/error.h>
+#include <scopeflow/process/child_process.h>
 #include <scopeflow/process/line_channel.h>
 
 #include "process/deadline.h"
@@ -18,10 +17,6 @@ namespace scopeflow {
 namespace {
 
 constexpr std::size_t kReadChunk = std::size_t{16} * 1024;
-
-std::string errno_text(int error) {
-    return std::generic_category().message(error);
-}
 
 void set_nonblocking(const UniqueFd& fd) {
     if (!fd) {

@@ -1,9 +1,8 @@
 #include <chrono>
-#include <condition_variable>
-#include <mutex>
 #include <string>
 #include <utility>
 
+#include <scopeflow/core/interruptible_sleep.h>
 #include <scopeflow/redis/client.h>
 
 namespace scopeflow::redis {
@@ -36,11 +35,7 @@ RedisPool::Lease Client::acquire_for(Scope& owner, bool verify, const std::sourc
 }
 
 void Client::sleep_for(std::chrono::milliseconds d, Scope& owner) {
-    std::mutex mu;
-    std::condition_variable_any cv;
-    std::unique_lock lock(mu);
-    const std::stop_token stop = owner.stop_token();
-    if (cv.wait_for(lock, stop, d, [] { return false; }) || stop.stop_requested()) {
+    if (!scopeflow::sleep_for(d, owner.stop_token())) {
         throw CancelledError("pool '" + pool_->name() + "': stopped while waiting to retry");
     }
 }

@@ -1,11 +1,10 @@
 #include "service/monitor_view.h"
 
-#include <condition_variable>
 #include <cstdio>
-#include <mutex>
 
 #include <unistd.h>
 
+#include <scopeflow/core/interruptible_sleep.h>
 #include <scopeflow/core/resource_monitor.h>
 
 #include "service/process_info.h"
@@ -29,13 +28,7 @@ MonitorView::MonitorView(const CurrentGeneration& current, std::chrono::millisec
     : current_(current) {
     const bool tty = ::isatty(STDERR_FILENO) == 1;
     thread_ = std::jthread([this, every, tty](std::stop_token st) {
-        std::mutex m;
-        std::condition_variable_any cv;
-        std::unique_lock lock(m);
-        while (!cv.wait_for(lock, st, every, [] { return false; })) {
-            if (st.stop_requested()) {
-                return;
-            }
+        while (sleep_for(every, st)) {
             const std::string text = render(tty);
             std::fwrite(text.data(), 1, text.size(), stderr);
             std::fflush(stderr);

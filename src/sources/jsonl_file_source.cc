@@ -1,6 +1,5 @@
 #include <cerrno>
 #include <charconv>
-#include <system_error>
 #include <utility>
 #include <vector>
 
@@ -8,18 +7,15 @@
 #include <unistd.h>
 
 #include <scopeflow/core/error.h>
+#include <scopeflow/core/files.h>
+#include <scopeflow/core/scope.h>
+#include <scopeflow/core/unique_fd.h>
 #include <scopeflow/event/event.h>
 #include <scopeflow/event/event_json.h>
 #include <scopeflow/sources/jsonl_file_source.h>
-#include <scopeflow/core/scope.h>
-#include <scopeflow/core/unique_fd.h>
 
 namespace scopeflow {
 namespace {
-
-std::string errno_text(int err) {
-    return std::system_category().message(err);
-}
 
 // Reads a committed offset; nullopt when there is none.
 std::optional<std::uint64_t> read_offset_file(const std::string& path) {
@@ -28,13 +24,13 @@ std::optional<std::uint64_t> read_offset_file(const std::string& path) {
         if (errno == ENOENT) {
             return std::nullopt;
         }
-        throw std::system_error(errno, std::generic_category(), "open offset file '" + path + "'");
+        throw SystemError(errno, "open offset file '" + path + "'");
     }
     UniqueFd guard(fd);
     char buf[64];
     const ssize_t n = ::read(fd, buf, sizeof buf);
     if (n < 0) {
-        throw std::system_error(errno, std::generic_category(), "read offset file '" + path + "'");
+        throw SystemError(errno, "read offset file '" + path + "'");
     }
     std::uint64_t value = 0;
     const char* end = buf + n;
@@ -77,8 +73,7 @@ void JsonlFileSource::open(Scope& scope) {
         start = read_offset_file(offset_path).value_or(0);
     }
     if (start > 0 && ::lseek(file.get(), static_cast<off_t>(start), SEEK_SET) < 0) {
-        throw std::system_error(errno, std::generic_category(),
-                                "seek '" + options_.path + "' to " + std::to_string(start));
+        throw SystemError(errno, "seek '" + options_.path + "' to " + std::to_string(start));
     }
     std::lock_guard lock(mu_);
     fd_ = file.get();
@@ -109,12 +104,11 @@ bool JsonlFileSource::next_line(Line& line) {
                 if (pending_.empty()) {
                     acked_offset_ = end_offset;
                 } else {
-                    pending_.back().end_offset = end_offset;
+                    pending_.back() = end_offset;
                 }
                 continue;
             }
-            line.sequence = next_sequence_++;
-            pending_.push_back({end_offset});
+            line.sequence = pending_.push(end_offset);
             return true;
         }
         if (eof_) {
@@ -192,19 +186,12 @@ std::size_t JsonlFileSource::read(std::span<Event> out, const std::stop_token& s
 }
 
 void JsonlFileSource::settle(std::uint64_t sequence, bool ok) {
-    if (sequence < first_pending_ || sequence - first_pending_ >= pending_.size()) {
-        return;  // unknown or already settled
-    }
-    Pending& p = pending_[sequence - first_pending_];
-    (ok ? p.acked : p.nacked) = true;
-    if (!ok) {
+    // Progress moves over the contiguous acked prefix; a nacked line stops it (re-read on
+    // restart).
+    if (ok) {
+        pending_.ack(sequence, [this](std::uint64_t end) { acked_offset_ = end; });
+    } else if (pending_.nack(sequence)) {
         ++nacked_;
-    }
-    // Advance over the contiguous acked prefix; a nacked line stops it (re-read on restart).
-    while (!pending_.empty() && pending_.front().acked) {
-        acked_offset_ = pending_.front().end_offset;
-        pending_.pop_front();
-        ++first_pending_;
     }
 }
 
@@ -244,7 +231,7 @@ void JsonlFileSource::maybe_commit() {
         write_offset(offset);
         const std::lock_guard lock(degraded_mu_);
         degraded_.clear();
-    } catch (const std::system_error& e) {
+    } catch (const SystemError& e) {
         const int err = e.code().value();
         if (err != ENOSPC && err != EDQUOT && err != EMFILE && err != ENFILE) {
             throw;
@@ -270,21 +257,7 @@ void JsonlFileSource::commit() {
 }
 
 void JsonlFileSource::write_offset(std::uint64_t offset) {
-    const std::string tmp = offset_path_ + ".tmp";
-    const std::string text = std::to_string(offset) + "\n";
-    {
-        UniqueFd fd = UniqueFd::open(tmp, O_WRONLY | O_CREAT | O_TRUNC);
-        fd.write_all(text, "write '" + tmp + "'");
-        if (::fsync(fd.get()) != 0) {
-            throw std::system_error(errno, std::generic_category(), "fsync '" + tmp + "'");
-        }
-        fd.close();
-    }
-    if (::rename(tmp.c_str(), offset_path_.c_str()) != 0) {
-        const int err = errno;
-        ::unlink(tmp.c_str());
-        throw std::system_error(err, std::generic_category(), "rename to '" + offset_path_ + "'");
-    }
+    write_file_atomically(offset_path_, std::to_string(offset) + "\n");
     committed_offset_ = offset;
 }
 
@@ -300,7 +273,7 @@ std::uint64_t JsonlFileSource::start_offset() const {
 
 std::uint64_t JsonlFileSource::lines_read() const {
     std::lock_guard lock(mu_);
-    return next_sequence_;
+    return pending_.next_sequence();
 }
 
 std::uint64_t JsonlFileSource::decode_failures() const {

@@ -9,6 +9,6 @@ scopeflow_add_library(sources COMPONENT engine
   PUBLIC_DEPS scopeflow_engine scopeflow_pool
   PRIVATE_DEPS simdjson::simdjson
   HEADERS
-    sources/builtin_sources.h sources/generator_source.h sources/jsonl_file_source.h sources/sql_source.h
+    sources/ack_window.h sources/builtin_sources.h sources/generator_source.h sources/jsonl_file_source.h sources/sql_source.h
     sources/stream_source.h
 )

@@ -1,14 +1,11 @@
 #include <charconv>
 #include <fstream>
 #include <sstream>
-#include <thread>
-
-#include <fcntl.h>
-#include <unistd.h>
 
 #include <scopeflow/core/error.h>
+#include <scopeflow/core/files.h>
+#include <scopeflow/core/interruptible_sleep.h>
 #include <scopeflow/core/scope.h>
-#include <scopeflow/core/unique_fd.h>
 #include <scopeflow/sources/sql_source.h>
 
 namespace scopeflow {
@@ -27,21 +24,6 @@ scopeflow::Value typed(const std::string& text) {
         return Value(d);
     }
     return Value(text);
-}
-
-void write_atomically(const std::string& path, const std::string& content) {
-    const std::string tmp = path + ".tmp";
-    {
-        UniqueFd fd = UniqueFd::open(tmp, O_WRONLY | O_CREAT | O_TRUNC);
-        fd.write_all(content, "write " + tmp);
-        if (::fsync(fd.get()) != 0) {
-            throw Error("fsync " + tmp + " failed");
-        }
-    }
-    if (::rename(tmp.c_str(), path.c_str()) != 0) {
-        ::unlink(tmp.c_str());
-        throw Error("rename " + tmp + " to " + path + " failed");
-    }
 }
 
 }  // namespace
@@ -115,7 +97,9 @@ bool SqlSource::fetch_page_locked(const std::stop_token& stop) {
                 throw;
             }
             ++retries_;
-            std::this_thread::sleep_for(options_.retry_backoff);
+            if (!sleep_for(options_.retry_backoff, stop)) {
+                throw;  // stopped during the backoff
+            }
         }
     }
 }
@@ -131,11 +115,8 @@ std::size_t SqlSource::read(std::span<Event> out, const std::stop_token& stop) {
                 exhausted_ = true;
                 return 0;
             }
-            // Poll: wait (without the lock held by others for long) for new rows.
-            const auto until = std::chrono::steady_clock::now() + options_.poll_interval;
-            while (std::chrono::steady_clock::now() < until && !stop.stop_requested()) {
-                std::this_thread::sleep_for(std::chrono::milliseconds(20));
-            }
+            // Poll: wait for new rows; a stop ends the wait at once.
+            (void)sleep_for(options_.poll_interval, stop);
         }
     }
     std::size_t n = 0;
@@ -143,8 +124,7 @@ std::size_t SqlSource::read(std::span<Event> out, const std::stop_token& stop) {
         Event& e = out[n++];
         Row& row = buffered_.front();
         e = std::move(row.event);
-        e.meta().sequence = next_sequence_++;
-        pending_.push_back({std::move(row.key), false, false});
+        e.meta().sequence = pending_.push(std::move(row.key));
         buffered_.pop_front();
         ++rows_;
     }
@@ -152,15 +132,7 @@ std::size_t SqlSource::read(std::span<Event> out, const std::stop_token& stop) {
 }
 
 void SqlSource::ack_locked(std::uint64_t sequence) {
-    if (sequence < pending_base_ || sequence - pending_base_ >= pending_.size()) {
-        return;
-    }
-    pending_[sequence - pending_base_].acked = true;
-    while (!pending_.empty() && pending_.front().acked) {
-        done_key_ = pending_.front().key;
-        pending_.pop_front();
-        ++pending_base_;
-    }
+    pending_.ack(sequence, [this](std::string& key) { done_key_ = std::move(key); });
 }
 
 void SqlSource::ack(std::uint64_t sequence) {
@@ -177,9 +149,7 @@ void SqlSource::ack_many(std::span<const std::uint64_t> sequences) {
 
 void SqlSource::nack(std::uint64_t sequence, std::string_view /*reason*/) {
     std::lock_guard lock(mu_);
-    if (sequence >= pending_base_ && sequence - pending_base_ < pending_.size()) {
-        pending_[sequence - pending_base_].nacked = true;  // holds progress back for good
-    }
+    pending_.nack(sequence);  // stays unacked: holds progress back for good
 }
 
 void SqlSource::commit() {
@@ -191,7 +161,7 @@ void SqlSource::commit() {
         std::lock_guard lock(mu_);
         key = done_key_;
     }
-    write_atomically(options_.offset_path, key + "\n");
+    write_file_atomically(options_.offset_path, key + "\n");
 }
 
 std::uint64_t SqlSource::rows_read() const {

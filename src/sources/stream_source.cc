@@ -1,9 +1,9 @@
 #include <cerrno>
-#include <system_error>
 
 #include <poll.h>
 #include <unistd.h>
 
+#include <scopeflow/core/error.h>
 #include <scopeflow/sources/stream_source.h>
 
 namespace scopeflow {
@@ -37,7 +37,7 @@ bool StreamSource::next_line(std::string& line, const std::stop_token& stop) {
         pollfd p{.fd = options_.fd, .events = POLLIN, .revents = 0};
         const int ready = ::poll(&p, 1, 100);  // wake up to look at stop
         if (ready < 0 && errno != EINTR) {
-            throw std::system_error(errno, std::generic_category(), "poll " + options_.name);
+            throw SystemError(errno, "poll " + options_.name);
         }
         if (ready <= 0) {
             continue;
@@ -48,7 +48,7 @@ bool StreamSource::next_line(std::string& line, const std::stop_token& stop) {
             if (errno == EINTR || errno == EAGAIN) {
                 continue;
             }
-            throw std::system_error(errno, std::generic_category(), "read " + options_.name);
+            throw SystemError(errno, "read " + options_.name);
         }
         if (n == 0) {
             eof_ = true;

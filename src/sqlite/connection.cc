@@ -9,6 +9,7 @@
 
 #include <scopeflow/core/error.h>
 #include <scopeflow/core/resource_monitor.h>
+#include <scopeflow/core/scope_guard.h>
 #include <scopeflow/sqlite/connection.h>
 
 namespace scopeflow::sqlite {
@@ -105,13 +106,12 @@ bool only_blanks(const char* p, const char* end) {
 }
 
 // Resets a statement (and clears its bindings) when a run ends, on every path.
-struct ResetOnExit {
-    sqlite3_stmt* stmt;
-    ~ResetOnExit() {
+[[nodiscard]] auto reset_on_exit(sqlite3_stmt* stmt) {
+    return ScopeGuard([stmt] {
         sqlite3_reset(stmt);
         sqlite3_clear_bindings(stmt);
-    }
-};
+    });
+}
 
 }  // namespace
 
@@ -359,7 +359,7 @@ sql::Result Connection::query(std::string_view sql, std::span<const sql::Value> 
 sql::Result Connection::run(Statement& statement, std::span<const sql::Value> params) {
     require_open();
     sqlite3_stmt* st = statement.native_handle();
-    ResetOnExit reset{st};
+    const auto reset = reset_on_exit(st);
     bind(statement, params);
     const sqlite3_int64 before = sqlite3_total_changes64(db_.get());
     sql::Result result;
@@ -400,7 +400,7 @@ sql::Result Connection::run(Statement& statement, std::span<const sql::Value> pa
 std::int64_t Connection::execute(Statement& statement, std::span<const sql::Value> params) {
     require_open();
     sqlite3_stmt* st = statement.native_handle();
-    ResetOnExit reset{st};
+    const auto reset = reset_on_exit(st);
     bind(statement, params);
     const sqlite3_int64 before = sqlite3_total_changes64(db_.get());
     int rc = SQLITE_ROW;

@@ -5,6 +5,7 @@
 
 #include <scopeflow/core/error.h>
 #include <scopeflow/core/scope.h>
+#include <scopeflow/core/scope_guard.h>
 #include <scopeflow/sqlite/database.h>
 #include <scopeflow/sqlite/transaction.h>
 

@@ -431,7 +431,7 @@ TEST(HttpServer, OptionsAreValidated) {
     EXPECT_THROW(s.route("GET", "/x", echo()), ConfigError);
     EXPECT_THROW(s.route("GET", "x", echo()), ConfigError);
     s.start();
-    EXPECT_THROW(s.route("GET", "/y", echo()), std::logic_error);
+    EXPECT_THROW(s.route("GET", "/y", echo()), UsageError);
 }
 
 // A handler that blocks until released (or its stop token fires), for shutdown tests.

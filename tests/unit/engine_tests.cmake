@@ -2,6 +2,8 @@ scopeflow_add_test(pipeline_test SOURCES unit/pipeline_test.cc LABELS concurrenc
 scopeflow_add_test(gate_test SOURCES unit/gate_test.cc LABELS concurrency)
 scopeflow_add_test(node_test SOURCES unit/node_test.cc)
 scopeflow_add_test(jsonl_source_test SOURCES unit/jsonl_source_test.cc LABELS concurrency)
+scopeflow_add_test(ack_window_test SOURCES unit/ack_window_test.cc)
+scopeflow_add_test(graph_reachable_test SOURCES unit/graph_reachable_test.cc)
 
 # The sample plugin, and a test host that exports scopeflow's symbols to it.
 add_library(scopeflow_upper MODULE ${PROJECT_SOURCE_DIR}/plugins/sample_upper/upper_plugin.cc)

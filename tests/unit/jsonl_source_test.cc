@@ -169,7 +169,7 @@ TEST_F(JsonlSourceTest, MissingFileFailsStartNamingThePath) {
     try {
         run(source, [](Event&) { return kActionDefault; });
         FAIL();
-    } catch (const std::system_error& e) {
+    } catch (const SystemError& e) {
         EXPECT_NE(std::string(e.what()).find("nope.jsonl"), std::string::npos);
     }
     EXPECT_TRUE(testing::nothing_live(iso_.ledger));

@@ -180,7 +180,7 @@ TEST_F(ScopeTest, PartialOpenReleasesWhatWasAcquiredThenReportsTheFailure) {
     try {
         stage.run(open_stage);
         FAIL();
-    } catch (const std::system_error& e) {
+    } catch (const SystemError& e) {
         EXPECT_NE(std::string(e.what()).find("/nonexistent/dir/file"), std::string::npos);
     }
     EXPECT_EQ(log_.events(), (V{"close a"}));

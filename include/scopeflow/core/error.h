@@ -9,6 +9,12 @@
 //   ScopeClosedError an adopt/child on a scope that is closing or closed
 //   CloseError       one or more cleanups failed while a scope closed
 //   StuckError       a cleanup overran its close deadline (attached to a CloseError)
+//   SystemError      an operating-system call failed (open, write, fsync, rename); code() says
+//                    which errno, so a caller can tell a full disk from a missing file
+//   UsageError       a call made out of order: a bug in the calling code, not in its input
+//
+// Every error the library throws derives from Error, so `catch (const scopeflow::Error&)` sees
+// them all (the standard library's own std::bad_alloc aside).
 //
 // Every Error can carry *suppressed* errors: failures that happened while handling it (a cleanup
 // that threw while the body's error was unwinding). They are attached, never lost, in the order
@@ -27,6 +33,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <system_error>
 #include <vector>
 
 namespace scopeflow {
@@ -91,6 +98,24 @@ public:
     using Error::Error;
 };
 
+// An operating-system call failed. what() reads "<what>: <errno text>", as std::system_error's
+// does ("open 'out/a.jsonl': No such file or directory"); code() is the errno value.
+class SystemError : public Error {
+public:
+    SystemError(int error_number, const std::string& what);
+    [[nodiscard]] const std::error_code& code() const noexcept { return code_; }
+
+private:
+    std::error_code code_;
+};
+
+// A call made out of order, such as a route added to a server already started or an append to
+// a closed writer: the calling code is wrong, retrying will not help.
+class UsageError : public Error {
+public:
+    using Error::Error;
+};
+
 // Thrown by a fault injector at an armed point (see fault_injector.h). Transient on purpose: the
 // code under test must treat it as it would a dropped connection.
 class InjectedFault : public TransientError {
@@ -129,6 +154,10 @@ private:
 
 // The message of `e` (what() for std::exception, a placeholder for anything else).
 [[nodiscard]] std::string message_of(const std::exception_ptr& e);
+
+// The text of errno value `error_number` ("No space left on device"); thread-safe, unlike
+// strerror(3).
+[[nodiscard]] std::string errno_text(int error_number);
 
 // Renders one cleanup failure: "service/pipeline: release of 'db' (acquired at a.cc:3) failed: x".
 [[nodiscard]] std::string describe(const CleanupFailure& f);

@@ -26,22 +26,22 @@ public:
     UniqueFd& operator=(const UniqueFd&) = delete;
     ~UniqueFd();
 
-    // open(2) with O_CLOEXEC added; throws std::system_error naming the path.
+    // open(2) with O_CLOEXEC added; throws SystemError naming the path.
     static UniqueFd open(const std::string& path, int flags, unsigned mode = 0644);
     // pipe2(2) with O_CLOEXEC: {read end, write end}.
     static std::pair<UniqueFd, UniqueFd> pipe();
 
-    // Writes all of `data`, retrying short writes and EINTR; throws std::system_error whose
+    // Writes all of `data`, retrying short writes and EINTR; throws SystemError whose
     // message starts with `what` (e.g. "write /var/log/app.log").
     void write_all(std::string_view data, const std::string& what) const;
-    // fsync(2): the file's data and metadata reach the disk; throws std::system_error whose
+    // fsync(2): the file's data and metadata reach the disk; throws SystemError whose
     // message starts with `what`.
     void sync(const std::string& what) const;
     // fsyncs the directory `path`, so the entries created, renamed or removed in it survive a
-    // power loss (a rename is durable only then). Throws std::system_error naming it.
+    // power loss (a rename is durable only then). Throws SystemError naming it.
     static void sync_directory(const std::string& path);
 
-    // Closes the descriptor; throws std::system_error if close(2) reports an error (the
+    // Closes the descriptor; throws SystemError if close(2) reports an error (the
     // descriptor is released either way). Idempotent.
     void close();
 

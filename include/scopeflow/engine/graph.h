@@ -28,6 +28,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -71,6 +72,9 @@ public:
     [[nodiscard]] std::uint32_t dead_letter() const noexcept { return dead_letter_index_; }
     [[nodiscard]] std::size_t max_hops() const noexcept { return max_hops_; }
     [[nodiscard]] std::uint32_t index_of(std::string_view name) const noexcept;
+    // The stages the routes lead to from `starts`, the starts included: [i] is true for each.
+    // Routes are resolved by validate(), so call it after.
+    [[nodiscard]] std::vector<bool> reachable_from(std::span<const std::uint32_t> starts) const;
 
     static constexpr std::uint32_t kNoNode = 0xFFFFFFFFU;
 

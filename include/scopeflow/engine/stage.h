@@ -62,6 +62,8 @@ inline constexpr ActionId kActionError = 1;
 inline constexpr ActionId kActionDrop = 0xFFFF;
 
 namespace detail {
+class PipelineEngine;  // the engine behind Pipeline (src/engine)
+
 // Where a held ack is settled (the pipeline). Internal.
 class AckTarget {
 public:
@@ -111,6 +113,8 @@ private:
     std::uint64_t sequence_ = 0;
 };
 
+class Stage;
+
 // Per-event context handed to Stage::process().
 class TaskContext {
 public:
@@ -145,18 +149,22 @@ public:
         holds.clear();
     }
 
-    // --- engine side ---
-    void end_task() noexcept;  // ends the task scope (failures go to the monitor)
+    // Around each event, for a stage driven by hand (a test, a stage driving another); the
+    // engine calls them itself.
     void begin_task(std::uint64_t sequence) noexcept {
         sequence_ = sequence;
         held_ = false;
     }
+    void end_task() noexcept;  // ends the task scope (failures go to the monitor)
+
+private:
+    // The engine reads what the event emitted and held, and settles the batch's holds.
+    friend class detail::PipelineEngine;
     void set_ack_target(detail::AckTarget* target) noexcept { ack_target_ = target; }
     [[nodiscard]] bool held() const noexcept { return held_; }
     std::vector<std::pair<ActionId, Event>>& emitted() noexcept { return emitted_; }
     std::vector<AckHold>& with_batch() noexcept { return with_batch_; }
 
-private:
     Scope& worker_root_;
     std::size_t worker_index_;
     std::stop_token stop_;
@@ -223,7 +231,11 @@ public:
     // Events failed or nacked through this context so far in this batch, by any stage.
     [[nodiscard]] std::size_t failed() const noexcept { return failures_.size(); }
 
-    // --- engine side ---
+private:
+    // The engine starts each batch, says which stage runs, and takes the failures; Stage does
+    // the same for end_batch(worker_index) outside a pipeline.
+    friend class detail::PipelineEngine;
+    friend class Stage;
     // Starts a batch: `sequences` are its events (nullptr: no check, as at the end of input).
     void reset(const std::vector<std::uint64_t>* sequences) noexcept {
         sequences_ = sequences;
@@ -233,7 +245,6 @@ public:
     void set_stage(std::uint32_t node) noexcept { node_ = node; }
     std::vector<Failure>& failures() noexcept { return failures_; }
 
-private:
     void check(std::uint64_t sequence);
 
     std::size_t worker_index_;

@@ -92,7 +92,7 @@ public:
     ~Server();  // close(); never throws
 
     // Adds a route; `path` is exact, or a prefix when it ends in "/*". Before start() only
-    // (std::logic_error otherwise); a duplicate method + path is a ConfigError.
+    // (UsageError otherwise); a duplicate method + path is a ConfigError.
     void route(std::string method, std::string path, Handler handler);
 
     // Binds, listens and starts the threads. Throws Error naming address:port (in use, ...).

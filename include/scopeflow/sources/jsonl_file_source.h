@@ -25,12 +25,12 @@
 
 #include <chrono>
 #include <cstdint>
-#include <deque>
 #include <mutex>
 #include <string>
 #include <string_view>
 
 #include <scopeflow/engine/source.h>
+#include <scopeflow/sources/ack_window.h>
 
 namespace scopeflow {
 
@@ -74,11 +74,6 @@ private:
         std::uint64_t number;  // 1-based, counted from the start offset
         std::string text;
     };
-    struct Pending {
-        std::uint64_t end_offset;  // just past the line's newline
-        bool acked = false;
-        bool nacked = false;
-    };
 
     bool next_line(Line& line);  // requires mu_
     void maybe_commit();
@@ -92,12 +87,12 @@ private:
     std::size_t buffer_pos_ = 0;         // guarded by mu_
     std::uint64_t buffer_offset_ = 0;    // guarded by mu_: file offset of buffer_[0]
     bool eof_ = false;                   // guarded by mu_
-    std::uint64_t next_sequence_ = 0;    // guarded by mu_
     std::uint64_t line_number_ = 0;      // guarded by mu_
     std::uint64_t start_offset_ = 0;     // guarded by mu_
     std::uint64_t acked_offset_ = 0;     // guarded by mu_
-    std::uint64_t first_pending_ = 0;    // guarded by mu_: sequence of pending_.front()
-    std::deque<Pending> pending_;        // guarded by mu_
+    // guarded by mu_: lines handed out and not yet acked, each with the offset just past its
+    // newline; sequences count from 0.
+    AckWindow<std::uint64_t> pending_;
     std::uint64_t decode_failures_ = 0;  // guarded by mu_
     std::uint64_t nacked_ = 0;           // guarded by mu_
     std::string offset_path_;

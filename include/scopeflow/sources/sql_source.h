@@ -34,6 +34,7 @@
 
 #include <scopeflow/engine/source.h>
 #include <scopeflow/event/event.h>
+#include <scopeflow/sources/ack_window.h>
 #include <scopeflow/sql/database.h>
 
 namespace scopeflow {
@@ -81,15 +82,8 @@ private:
     };
     std::deque<Row> buffered_;
     std::string last_key_;  // key of the last row fetched
-    std::uint64_t next_sequence_ = 1;
-    // In-flight rows, by sequence (sequences are consecutive): key and acked flag.
-    struct Pending {
-        std::string key;
-        bool acked = false;
-        bool nacked = false;
-    };
-    std::deque<Pending> pending_;
-    std::uint64_t pending_base_ = 1;  // sequence of pending_.front()
+    // Rows handed out and not yet acked, each with its key; sequences count from 1.
+    AckWindow<std::string> pending_{1};
     std::string done_key_;            // progress: every row up to it acked
     bool exhausted_ = false;
     std::uint64_t rows_ = 0;

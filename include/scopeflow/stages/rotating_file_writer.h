@@ -62,7 +62,7 @@ struct PartRecovery {
 class RotatingFileWriter {
 public:
     // Publishes every leftover "<p>-<n>.jsonl.tmp" in `directory` whose part prefix <p> (the
-    // writer's `prefix` option) `owns` accepts. Throws std::system_error naming the file.
+    // writer's `prefix` option) `owns` accepts. Throws SystemError naming the file.
     template <std::predicate<std::string_view> Owns>
     static PartRecovery recover(const std::string& directory, Owns&& owns);
     // The leftovers of the writer with exactly this prefix.

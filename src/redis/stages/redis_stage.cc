@@ -7,6 +7,7 @@
 #include <vector>
 
 #include <scopeflow/core/error.h>
+#include <scopeflow/core/scope_guard.h>
 #include <scopeflow/event/event_json.h>
 #include <scopeflow/redis/errors.h>
 #include <scopeflow/redis/stages/redis_stage.h>
@@ -282,14 +283,11 @@ void RedisStage::on_flush_batch(BatchContext& batch) {
     if (w.pending.empty()) {
         return;
     }
-    struct ClearOnExit {
-        Worker& w;
-        ~ClearOnExit() {
-            w.pending.clear();  // written or failed: never carried into the next batch
-            w.events.clear();
-            w.json.clear();
-        }
-    } clear{w};
+    const auto clear = ScopeGuard([&w] {
+        w.pending.clear();  // written or failed: never carried into the next batch
+        w.events.clear();
+        w.json.clear();
+    });
     auto where = [&] { return "stage 'redis' on " + options_.client->name() + ": "; };
     try {
         options_.client->run(

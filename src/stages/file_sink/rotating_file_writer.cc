@@ -4,7 +4,6 @@
 #include <filesystem>
 #include <optional>
 #include <string_view>
-#include <system_error>
 #include <utility>
 
 #include <fcntl.h>
@@ -12,6 +11,7 @@
 #include <unistd.h>
 
 #include <scopeflow/core/error.h>
+#include <scopeflow/core/files.h>
 #include <scopeflow/stages/rotating_file_writer.h>
 
 namespace scopeflow {
@@ -86,10 +86,10 @@ std::optional<std::string> leftover_prefix(std::string_view name) {
 std::vector<std::pair<std::string, std::string>> RotatingFileWriter::leftover_parts(
     const std::string& directory) {
     std::vector<std::pair<std::string, std::string>> out;
-    for (const auto& entry : std::filesystem::directory_iterator(directory)) {
-        const std::string name = entry.path().filename().string();
-        if (auto prefix = leftover_prefix(name); prefix && entry.is_regular_file()) {
-            out.emplace_back(entry.path().string(), std::move(*prefix));
+    for (const std::string& name : list_files(directory)) {
+        if (auto prefix = leftover_prefix(name)) {
+            out.emplace_back((std::filesystem::path(directory) / name).string(),
+                             std::move(*prefix));
         }
     }
     std::sort(out.begin(), out.end());
@@ -102,7 +102,7 @@ void RotatingFileWriter::publish_leftover(const std::string& path, PartRecovery&
     UniqueFd fd = UniqueFd::open(path, O_RDWR);
     struct stat st {};
     if (::fstat(fd.get(), &st) != 0) {
-        throw std::system_error(errno, std::generic_category(), "stat " + path);
+        throw SystemError(errno, "stat " + path);
     }
     const auto size = static_cast<std::uint64_t>(st.st_size);
     std::uint64_t keep = 0;
@@ -114,7 +114,7 @@ void RotatingFileWriter::publish_leftover(const std::string& path, PartRecovery&
             if (errno == EINTR) {
                 continue;
             }
-            throw std::system_error(errno, std::generic_category(), "read " + path);
+            throw SystemError(errno, "read " + path);
         }
         if (n == 0) {
             break;
@@ -130,25 +130,24 @@ void RotatingFileWriter::publish_leftover(const std::string& path, PartRecovery&
     if (keep == 0) {
         fd.close();
         if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
-            throw std::system_error(errno, std::generic_category(), "remove " + path);
+            throw SystemError(errno, "remove " + path);
         }
         ++report.empty_removed;
         report.bytes_truncated += size;
         return;
     }
     if (keep < size && ::ftruncate(fd.get(), static_cast<off_t>(keep)) != 0) {
-        throw std::system_error(errno, std::generic_category(), "truncate " + path);
+        throw SystemError(errno, "truncate " + path);
     }
     fd.sync("fsync " + path);
     fd.close();
     const std::string final_path = path.substr(0, path.size() - 4);  // without ".tmp"
     // link + unlink instead of rename: never replaces a published part of the same name.
     if (::link(path.c_str(), final_path.c_str()) != 0) {
-        throw std::system_error(errno, std::generic_category(),
-                                "publish " + path + " as " + final_path);
+        throw SystemError(errno, "publish " + path + " as " + final_path);
     }
     if (::unlink(path.c_str()) != 0) {
-        throw std::system_error(errno, std::generic_category(), "remove " + path);
+        throw SystemError(errno, "remove " + path);
     }
     ++report.parts;
     report.lines += lines;
@@ -190,7 +189,7 @@ void RotatingFileWriter::open_part() {
     }
     try {
         fd_ = UniqueFd::open(part_path(true), O_WRONLY | O_CREAT | O_EXCL);
-    } catch (const std::system_error& e) {
+    } catch (const SystemError& e) {
         rethrow_if_exhausted(e.code().value(), e.what());
         throw;
     }
@@ -199,7 +198,7 @@ void RotatingFileWriter::open_part() {
 
 void RotatingFileWriter::append(std::string_view line) {
     if (closed_) {
-        throw std::logic_error("append to a closed RotatingFileWriter");
+        throw UsageError("append to a closed RotatingFileWriter");
     }
     if (!fd_) {
         open_part();
@@ -232,8 +231,8 @@ void RotatingFileWriter::flush() {
             part_bytes_ += done;
             total_bytes_ += done;
             const std::string what = "write " + part_path(true);
-            rethrow_if_exhausted(err, what + ": " + std::generic_category().message(err));
-            throw std::system_error(err, std::generic_category(), what);
+            rethrow_if_exhausted(err, what + ": " + errno_text(err));
+            throw SystemError(err, what);
         }
         done += static_cast<std::size_t>(n);
     }
@@ -247,25 +246,16 @@ void RotatingFileWriter::flush() {
 
 void RotatingFileWriter::finish_part() {
     flush();
-    UniqueFd dir;
-    if (options_.fsync != FsyncPolicy::never) {
-        // The directory is opened before anything changes: without a free descriptor this
-        // throws with the part still open, so the caller may wait and finish it again.
-        try {
-            dir = UniqueFd::open(options_.directory.empty() ? "." : options_.directory,
-                                 O_RDONLY | O_DIRECTORY);
-        } catch (const std::system_error& e) {
-            rethrow_if_exhausted(e.code().value(), e.what());
-            throw;
+    try {
+        publish_file(fd_, part_path(true), part_path(false), options_.fsync != FsyncPolicy::never);
+    } catch (const SystemError& e) {
+        // Out of descriptors, publish_file throws before anything changed, with the part still
+        // open: the caller may wait and finish it again.
+        const int err = e.code().value();
+        if (fd_ && (err == EMFILE || err == ENFILE)) {
+            throw TransientError(e.what());
         }
-        fd_.sync("fsync " + part_path(true));
-    }
-    fd_.close();
-    if (::rename(part_path(true).c_str(), part_path(false).c_str()) != 0) {
-        throw std::system_error(errno, std::generic_category(), "rename " + part_path(true));
-    }
-    if (dir) {
-        dir.sync("fsync directory '" + options_.directory + "'");  // the rename survives too
+        throw;
     }
     ++parts_;
 }

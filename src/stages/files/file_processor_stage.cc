@@ -1,12 +1,16 @@
+#include <cerrno>
 #include <filesystem>
 #include <string>
 #include <string_view>
 
+#include <unistd.h>
+
 #include <scopeflow/budget/temp_file.h>
 #include <scopeflow/core/error.h>
-#include <scopeflow/event/event_json.h>
-#include <scopeflow/engine/log.h>
+#include <scopeflow/core/files.h>
 #include <scopeflow/core/scope.h>
+#include <scopeflow/engine/log.h>
+#include <scopeflow/event/event_json.h>
 #include <scopeflow/stages/file_processor_stage.h>
 
 namespace scopeflow {
@@ -39,11 +43,12 @@ void FileProcessorStage::on_open(Scope& /*stage_scope*/, std::size_t /*workers*/
     // one left by a crashed run belongs to an event that was not acked and will be read again:
     // garbage. Removed before any worker creates new ones.
     std::uint64_t removed = 0;
-    for (const auto& entry : std::filesystem::directory_iterator(options_.temp_directory)) {
-        const std::string name = entry.path().filename().string();
-        if (name.size() == kTempPrefix.size() + 6 && name.starts_with(kTempPrefix) &&
-            entry.is_regular_file()) {
-            std::filesystem::remove(entry.path());
+    for (const std::string& name : list_files(options_.temp_directory)) {
+        if (name.size() == kTempPrefix.size() + 6 && name.starts_with(kTempPrefix)) {
+            const std::string path = options_.temp_directory + "/" + name;
+            if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
+                throw SystemError(errno, "remove '" + path + "'");
+            }
             ++removed;
         }
     }

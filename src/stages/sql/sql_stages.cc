@@ -5,6 +5,7 @@
 
 #include <scopeflow/core/error.h>
 #include <scopeflow/core/interruptible_sleep.h>
+#include <scopeflow/core/scope_guard.h>
 #include <scopeflow/event/event_json.h>
 #include <scopeflow/stages/sql_stages.h>
 
@@ -159,13 +160,10 @@ void SqlUpsertStage::on_flush_batch(BatchContext& batch) {
     if (w.rows.empty()) {
         return;
     }
-    struct Clear {
-        Worker& w;
-        ~Clear() {  // written, failed or nacked: never carried into the next batch
-            w.rows.clear();
-            w.events.clear();
-        }
-    } clear{w};
+    const auto clear = ScopeGuard([&w] {  // written, failed or nacked: never carried over
+        w.rows.clear();
+        w.events.clear();
+    });
     if (w.scope == nullptr) {
         throw Error("sql_upsert: worker " + std::to_string(worker_index) + " was not opened");
     }
