@@ -9,7 +9,6 @@
 #include <vector>
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include <scopeflow/core/scope.h>
 #include <scopeflow/event/event.h>
@@ -17,7 +16,8 @@
 #include <scopeflow/sql/database.h>
 #include <scopeflow/sqlite/database.h>
 
-#include "unit/test_support.h"
+#include "support/leak_check.h"
+#include "support/temp_dir.h"
 
 namespace scopeflow {
 namespace {
@@ -28,17 +28,13 @@ namespace fs = std::filesystem;
 class SqlSourceProgressTest : public ::testing::Test {
 protected:
     void SetUp() override {
-        std::string tmpl = (fs::temp_directory_path() / "sf-sqlsource-XXXXXX").string();
-        ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-        dir_ = tmpl;
         db_ = sqlite::make_sqlite_database({.name = "src"}, {.path = (dir_ / "t.db").string()});
         (void)db_->query(root_, "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)", {});
     }
     void TearDown() override {
         (void)db_->close(2s);
         root_.close();
-        EXPECT_EQ(iso_.ledger.live_total(), 0U);
-        fs::remove_all(dir_);
+        EXPECT_TRUE(testing::nothing_live(iso_.ledger));
     }
 
     void insert(int from, int to) {
@@ -64,7 +60,7 @@ protected:
 
     testing::Isolated iso_;
     Scope root_{"svc", {.monitor = &iso_.monitor}};
-    fs::path dir_;
+    testing::TempDir dir_;
     std::shared_ptr<sql::Database> db_;
 };
 

@@ -14,6 +14,8 @@
 #include <scopeflow/core/files.h>
 #include <scopeflow/core/unique_fd.h>
 
+#include "support/temp_dir.h"
+
 namespace scopeflow {
 namespace {
 
@@ -21,14 +23,6 @@ namespace fs = std::filesystem;
 
 class FilesTest : public ::testing::Test {
 protected:
-    void SetUp() override {
-        dir_ = fs::temp_directory_path() /
-               ("scopeflow-files-" + std::to_string(::getpid()) + "-" +
-                ::testing::UnitTest::GetInstance()->current_test_info()->name());
-        fs::create_directories(dir_);
-    }
-    void TearDown() override { fs::remove_all(dir_); }
-
     [[nodiscard]] std::string path(const std::string& name) const { return (dir_ / name).string(); }
     static std::string read(const std::string& p) {
         std::ifstream in(p);
@@ -37,14 +31,14 @@ protected:
         return text.str();
     }
 
-    fs::path dir_;
+    testing::TempDir dir_;
 };
 
 TEST_F(FilesTest, WriteFileAtomicallyReplacesTheContentAndLeavesNoTemporary) {
     write_file_atomically(path("offset"), "1\n");
     write_file_atomically(path("offset"), "4096\n");
     EXPECT_EQ(read(path("offset")), "4096\n");
-    EXPECT_EQ(list_files(dir_.string()), std::vector<std::string>{"offset"});
+    EXPECT_EQ(list_files(dir_.path().string()), std::vector<std::string>{"offset"});
 }
 
 TEST_F(FilesTest, AFailedWriteLeavesTheOldContentAndNoTemporary) {
@@ -67,7 +61,7 @@ TEST_F(FilesTest, PublishFileRenamesAndClosesTheFile) {
     publish_file(part, path("p-0.jsonl.tmp"), path("p-0.jsonl"), true);
     EXPECT_FALSE(part.valid());
     EXPECT_EQ(read(path("p-0.jsonl")), "{\"id\":1}\n");
-    EXPECT_EQ(list_files(dir_.string()), std::vector<std::string>{"p-0.jsonl"});
+    EXPECT_EQ(list_files(dir_.path().string()), std::vector<std::string>{"p-0.jsonl"});
 }
 
 TEST_F(FilesTest, PublishIntoAMissingDirectoryFailsBeforeAnythingChanges) {
@@ -86,7 +80,7 @@ TEST_F(FilesTest, ListFilesSortsRegularFilesAndSkipsDirectories) {
     std::ofstream(path("b"));
     std::ofstream(path("a"));
     fs::create_directory(path("c"));
-    EXPECT_EQ(list_files(dir_.string()), (std::vector<std::string>{"a", "b"}));
+    EXPECT_EQ(list_files(dir_.path().string()), (std::vector<std::string>{"a", "b"}));
 }
 
 TEST(FilesErrorRoot, FailingFileOperationsSurfaceAsScopeflowErrors) {

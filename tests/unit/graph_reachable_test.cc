@@ -9,7 +9,7 @@
 #include <scopeflow/core/error.h>
 #include <scopeflow/engine/graph.h>
 
-#include "unit/engine_support.h"
+#include "support/lambda_stage.h"
 
 namespace scopeflow {
 namespace {
