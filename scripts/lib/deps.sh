@@ -18,15 +18,15 @@ SCOPEFLOW_DEPS=(
   libbenchmark-dev
   procps
   ca-certificates
-  libsimdjson-dev      # event parsing (issue 3)
+  libsimdjson-dev      # event parsing
   nlohmann-json3-dev   # baseline for the JSON benchmark
   libtbb-dev           # baseline for the pipeline benchmark (oneTBB parallel_pipeline)
-  libpq-dev            # PostgreSQL connector (issue 4)
+  libpq-dev            # PostgreSQL connector
   libhiredis-dev       # Redis connector
   libcurl4-openssl-dev # HTTP client
   libmicrohttpd-dev    # HTTP server (admin endpoints, http ingest): event-driven, epoll
   libsqlite3-dev       # SQLite connector (the embedded default database)
-  libyaml-cpp-dev      # the service's pipeline files (issue 5)
+  libyaml-cpp-dev      # the service's pipeline files
   libcli11-dev         # the service's command line
   libspdlog-dev        # the service's logs
   postgresql           # real servers for the tests and benchmarks (scripts/test-servers); pgbench
