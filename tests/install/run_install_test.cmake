@@ -1,6 +1,7 @@
 # Run as: cmake -DSOURCE_DIR=<repo> -DBINARY_DIR=<build> -DCONSUMER_DIR=<consumer sources>
 #               -DGENERATOR=<generator> [-DWORK_DIR=<scratch>] [-DCXX_COMPILER=<c++>]
-#               [-DBUILD_TYPE=<type>] -P run_install_test.cmake
+#               [-DBUILD_TYPE=<type>] [-DSERVICE_CONSUMER_DIR=<service consumer sources>]
+#               -P run_install_test.cmake
 #
 # 1. cmake --install BINARY_DIR --prefix WORK_DIR/prefix   (a fresh prefix every run)
 # 2. configure CONSUMER_DIR with CMAKE_PREFIX_PATH=WORK_DIR/prefix, build it
@@ -49,5 +50,22 @@ endif()
 step("configure consumer" ${CMAKE_COMMAND} ${configure_args})
 step("build consumer" ${CMAKE_COMMAND} --build "${consumer_build}")
 step("run consumer" "${consumer_build}/scopeflow_consumer")
+
+# The service component: a program that runs a pipeline file through scopeflow::service.
+if(SERVICE_CONSUMER_DIR)
+  set(service_build "${WORK_DIR}/service-build")
+  set(service_args -G "${GENERATOR}" -S "${SERVICE_CONSUMER_DIR}" -B "${service_build}"
+                   "-DCMAKE_PREFIX_PATH=${prefix}")
+  if(CXX_COMPILER)
+    list(APPEND service_args "-DCMAKE_CXX_COMPILER=${CXX_COMPILER}")
+  endif()
+  if(BUILD_TYPE)
+    list(APPEND service_args "-DCMAKE_BUILD_TYPE=${BUILD_TYPE}")
+  endif()
+  step("configure service consumer" ${CMAKE_COMMAND} ${service_args})
+  step("build service consumer" ${CMAKE_COMMAND} --build "${service_build}")
+  step("run service consumer" "${service_build}/scopeflow_service_consumer"
+       "${SERVICE_CONSUMER_DIR}/pipeline.yaml")
+endif()
 
 message(STATUS "install_consumer: passed")
