@@ -310,7 +310,9 @@ struct Server::Impl {
                                 std::to_string(s.options.max_body_bytes) + " bytes\n");
         }
         if (!ex->dispatched) {
-            s.dispatch_later(c, *ex);
+            if (!s.dispatch_later(c, *ex)) {
+                return s.refuse(c, 503, "the server is shutting down\n");
+            }
             return MHD_YES;
         }
         std::unique_lock lock(s.mu);
@@ -383,15 +385,24 @@ struct Server::Impl {
     }
 
     // Suspends the connection and queues its request for a worker; the worker resumes it.
-    void dispatch_later(MHD_Connection* c, Exchange& ex) {
+    // False once the workers are stopping (close(): a keep-alive connection may still send a
+    // request): the caller answers it at once, since a connection suspended with no worker left
+    // to resume it would still be suspended when MHD stops (which MHD treats as a fatal error).
+    // The check and the queueing share the lock with stop_workers(), and the workers drain every
+    // queued job before they leave, so each suspended connection is resumed.
+    bool dispatch_later(MHD_Connection* c, Exchange& ex) {
+        std::lock_guard lock(mu);
+        if (workers_stop) {
+            return false;
+        }
         ex.dispatched = true;
         ex.req.stop = handler_stop.get_token();
         requests.fetch_add(1, std::memory_order_relaxed);
         MHD_suspend_connection(c);
-        std::lock_guard lock(mu);
         ++in_flight;
         jobs.push_back({c, &ex});
         work_cv.notify_one();
+        return true;
     }
 
     // --- workers ---
