@@ -35,3 +35,5 @@ scopeflow_add_test(log_limiter_test SOURCES unit/log_limiter_test.cc LABELS conc
 scopeflow_add_test(graph_test SOURCES unit/graph_test.cc)
 # SqlSource against a real SQLite file: paging, contiguous acks, resume after the committed key.
 scopeflow_add_test(sql_source_test SOURCES unit/sql_source_test.cc LINK scopeflow::sqlite)
+# Declared options: schema parsing, defaults, help, and the stage registry.
+scopeflow_add_test(options_schema_test SOURCES unit/options_schema_test.cc)
