@@ -44,17 +44,17 @@
 #include <dirent.h>
 #include <unistd.h>
 
-#include <scopeflow/engine/graph.h>
 #include <scopeflow/core/histogram.h>
+#include <scopeflow/core/scope.h>
+#include <scopeflow/engine/graph.h>
+#include <scopeflow/engine/pipeline.h>
 #include <scopeflow/http/client.h>
 #include <scopeflow/http/server.h>
-#include <scopeflow/sources/jsonl_file_source.h>
-#include <scopeflow/engine/pipeline.h>
+#include <scopeflow/http/stages/http_post_stage.h>
 #include <scopeflow/postgres/connection.h>
 #include <scopeflow/postgres/postgres_pool.h>
-#include <scopeflow/core/scope.h>
+#include <scopeflow/sources/jsonl_file_source.h>
 #include <scopeflow/stages/file_sink_stage.h>
-#include <scopeflow/http/stages/http_post_stage.h>
 #include <scopeflow/stages/sql_stages.h>
 
 namespace {

@@ -28,17 +28,17 @@
 #include <oneapi/tbb/parallel_pipeline.h>
 #include <unistd.h>
 
+#include <scopeflow/core/resource_monitor.h>
+#include <scopeflow/core/scope.h>
+#include <scopeflow/core/unique_fd.h>
+#include <scopeflow/engine/graph.h>
+#include <scopeflow/engine/pipeline.h>
 #include <scopeflow/event/event.h>
 #include <scopeflow/event/event_json.h>
 #include <scopeflow/sources/generator_source.h>
-#include <scopeflow/engine/graph.h>
 #include <scopeflow/sources/jsonl_file_source.h>
-#include <scopeflow/engine/pipeline.h>
-#include <scopeflow/core/resource_monitor.h>
-#include <scopeflow/core/scope.h>
 #include <scopeflow/stages/file_sink_stage.h>
 #include <scopeflow/stages/filter_stage.h>
-#include <scopeflow/core/unique_fd.h>
 
 namespace {
 

@@ -11,12 +11,12 @@
 #include <memory>
 #include <string>
 
+#include <scopeflow/core/scope.h>
 #include <scopeflow/event/event.h>
 #include <scopeflow/event/event_json.h>
 #include <scopeflow/http/client.h>
 #include <scopeflow/http/server.h>
 #include <scopeflow/http/session.h>
-#include <scopeflow/core/scope.h>
 
 #include "bench_harness.h"
 

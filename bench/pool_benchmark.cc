@@ -12,9 +12,9 @@
 #include <thread>
 #include <vector>
 
-#include <scopeflow/pool/pool.h>
 #include <scopeflow/core/resource_monitor.h>
 #include <scopeflow/core/scope.h>
+#include <scopeflow/pool/pool.h>
 
 #include "bench_harness.h"
 

@@ -29,16 +29,16 @@
 
 #include <unistd.h>
 
-#include <scopeflow/process/child_process.h>
-#include <scopeflow/sources/generator_source.h>
+#include <scopeflow/core/resource_monitor.h>
+#include <scopeflow/core/scope.h>
 #include <scopeflow/engine/graph.h>
 #include <scopeflow/engine/pipeline.h>
+#include <scopeflow/process/child_process.h>
 #include <scopeflow/redis/batch.h>
 #include <scopeflow/redis/client.h>
 #include <scopeflow/redis/connection.h>
-#include <scopeflow/core/resource_monitor.h>
-#include <scopeflow/core/scope.h>
 #include <scopeflow/redis/stages/redis_stage.h>
+#include <scopeflow/sources/generator_source.h>
 
 namespace {
 
