@@ -34,38 +34,38 @@ file(MAKE_DIRECTORY "${WORK_DIR}")
 
 step("install" ${CMAKE_COMMAND} --install "${BINARY_DIR}" --prefix "${prefix}")
 
+# consumer(LABEL SOURCE BUILD [CONFIGURE args...] RUN command...): configures the project in
+# SOURCE against the fresh prefix, builds it in BUILD and runs the command.
+function(consumer label source build)
+  cmake_parse_arguments(ARG "" "" "CONFIGURE;RUN" ${ARGN})
+  set(args -G "${GENERATOR}" -S "${source}" -B "${build}" "-DCMAKE_PREFIX_PATH=${prefix}"
+           ${ARG_CONFIGURE})
+  if(CXX_COMPILER)
+    list(APPEND args "-DCMAKE_CXX_COMPILER=${CXX_COMPILER}")
+  endif()
+  if(BUILD_TYPE)
+    list(APPEND args "-DCMAKE_BUILD_TYPE=${BUILD_TYPE}")
+  endif()
+  step("configure ${label}" ${CMAKE_COMMAND} ${args})
+  step("build ${label}" ${CMAKE_COMMAND} --build "${build}")
+  step("run ${label}" ${ARG_RUN})
+endfunction()
+
 # The consumer asks for the core component only: every third-party package the other components
 # need is disabled, so the configure step fails if the package config looks any of them up.
-set(configure_args -G "${GENERATOR}" -S "${CONSUMER_DIR}" -B "${consumer_build}"
-                   "-DCMAKE_PREFIX_PATH=${prefix}")
+set(disabled "")
 foreach(pkg simdjson PostgreSQL SQLite3 CURL PkgConfig yaml-cpp spdlog)
-  list(APPEND configure_args "-DCMAKE_DISABLE_FIND_PACKAGE_${pkg}=ON")
+  list(APPEND disabled "-DCMAKE_DISABLE_FIND_PACKAGE_${pkg}=ON")
 endforeach()
-if(CXX_COMPILER)
-  list(APPEND configure_args "-DCMAKE_CXX_COMPILER=${CXX_COMPILER}")
-endif()
-if(BUILD_TYPE)
-  list(APPEND configure_args "-DCMAKE_BUILD_TYPE=${BUILD_TYPE}")
-endif()
-step("configure consumer" ${CMAKE_COMMAND} ${configure_args})
-step("build consumer" ${CMAKE_COMMAND} --build "${consumer_build}")
-step("run consumer" "${consumer_build}/scopeflow_consumer")
+consumer("consumer" "${CONSUMER_DIR}" "${consumer_build}"
+         CONFIGURE ${disabled} RUN "${consumer_build}/scopeflow_consumer")
 
 # The service component: a program that runs a pipeline file through scopeflow::service.
 if(SERVICE_CONSUMER_DIR)
   set(service_build "${WORK_DIR}/service-build")
-  set(service_args -G "${GENERATOR}" -S "${SERVICE_CONSUMER_DIR}" -B "${service_build}"
-                   "-DCMAKE_PREFIX_PATH=${prefix}")
-  if(CXX_COMPILER)
-    list(APPEND service_args "-DCMAKE_CXX_COMPILER=${CXX_COMPILER}")
-  endif()
-  if(BUILD_TYPE)
-    list(APPEND service_args "-DCMAKE_BUILD_TYPE=${BUILD_TYPE}")
-  endif()
-  step("configure service consumer" ${CMAKE_COMMAND} ${service_args})
-  step("build service consumer" ${CMAKE_COMMAND} --build "${service_build}")
-  step("run service consumer" "${service_build}/scopeflow_service_consumer"
-       "${SERVICE_CONSUMER_DIR}/pipeline.yaml")
+  consumer("service consumer" "${SERVICE_CONSUMER_DIR}" "${service_build}"
+           RUN "${service_build}/scopeflow_service_consumer"
+               "${SERVICE_CONSUMER_DIR}/pipeline.yaml")
 endif()
 
 message(STATUS "install_consumer: passed")
